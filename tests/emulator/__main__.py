@@ -1,0 +1,56 @@
+"""Command line: ``python -m tests.emulator --port 0 --world world.yml [--state state.json]``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import signal
+import sys
+
+import yaml
+
+from .server import Emulator, EmulatorServer
+
+
+def load_world_file(path: str | None) -> dict | None:
+    if not path:
+        return None
+    with open(path, encoding="utf-8") as handle:
+        return yaml.safe_load(handle) or {}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m tests.emulator", description=__doc__)
+    parser.add_argument("--host", default="127.0.0.1", help="address to listen on (loopback only; default 127.0.0.1)")
+    parser.add_argument("--port", type=int, default=0, help="port; 0 picks a free one and prints it (default 0)")
+    parser.add_argument("--world", help="world file (YAML or JSON) that seeds the account")
+    parser.add_argument("--state", help="state file: loaded at start if it exists, written after every change")
+    parser.add_argument("--ready-file", help="write the endpoint (host:port) to this file once listening")
+    parser.add_argument("--verbose", action="store_true", help="log every request")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO, format="%(asctime)s %(message)s")
+
+    emulator = Emulator(state_file=args.state, world_spec=load_world_file(args.world))
+    server = EmulatorServer(emulator, args.host, args.port)
+    print(json.dumps({"endpoint": server.endpoint}), flush=True)
+    if args.ready_file:
+        with open(args.ready_file, "w", encoding="utf-8") as handle:
+            handle.write(server.endpoint + "\n")
+
+    def stop(signum, frame):  # noqa: ARG001
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, stop)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
+        emulator.store.save()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

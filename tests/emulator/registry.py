@@ -1,0 +1,87 @@
+"""Registry of emulated API actions.
+
+An action module declares handlers with ``@action(PRODUCT, "ActionName", mutating=...)``::
+
+    @action(VPC, "AssociateEipAddress", mutating=True)
+    def associate_eip_address(ctx: Context) -> dict:
+        eip = find_eip(ctx, ctx.params.str("AllocationId", required=True))
+        ...
+        return {}            # RequestId is added by the server
+
+Handlers raise ``ApiError(code, *args)``; the server turns it into the documented JSON error body.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from .errors import ApiError
+from .protocol import Identity, Params
+from .store import Store
+
+VPC = "Vpc"
+ECS = "Ecs"
+SLB = "Slb"
+
+# API version -> product; the emulator serves all three on one endpoint.
+VERSIONS = {"2016-04-28": VPC, "2014-05-26": ECS, "2014-05-15": SLB}
+
+
+@dataclass
+class Context:
+    """What a handler gets: the parameters, the store (already locked and settled), the caller."""
+
+    params: Params
+    store: Store
+    identity: Identity
+    product: str
+    action: str
+    request_id: str
+
+    @property
+    def state(self) -> dict[str, Any]:
+        return self.store.data
+
+    def region(self, required: bool = True) -> str | None:
+        """The request's RegionId, validated against the world's regions."""
+        region = self.params.str("RegionId", required=required)
+        if region is not None and region not in self.state["regions"]:
+            raise ApiError("InvalidRegionId.NotFound")
+        return region
+
+
+@dataclass
+class Action:
+    product: str
+    name: str
+    handler: Callable[[Context], dict]
+    mutating: bool
+
+
+ACTIONS: dict[tuple[str, str], Action] = {}
+
+
+def action(product: str, name: str, mutating: bool = False):
+    """Register ``handler`` as ``product``'s action ``name``."""
+
+    def decorate(handler):
+        key = (product, name)
+        if key in ACTIONS:
+            raise ValueError("action %s.%s registered twice" % key)
+        ACTIONS[key] = Action(product, name, handler, mutating)
+        return handler
+
+    return decorate
+
+
+def paginate(items: list, params: Params, default_size: int = 10, max_size: int = 100) -> tuple[list, dict]:
+    """PageNumber/PageSize paging as the VPC API does it; returns the page and its envelope."""
+    page_number = params.int("PageNumber", default=1, minimum=1)
+    page_size = params.int("PageSize", default=default_size, minimum=1, maximum=max_size)
+    start = (page_number - 1) * page_size
+    return items[start : start + page_size], {
+        "TotalCount": len(items),
+        "PageNumber": page_number,
+        "PageSize": page_size,
+    }
