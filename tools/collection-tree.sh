@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Lay out an ansible_collections/alicloud/eip view of this checkout (ansible-test and ansible-doc need
+# that path) as a copy under .cache, refreshed on every call. The repository itself never moves.
+# Prints the path of the collection inside the view.
+set -euo pipefail
+repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+view="${repo}/.cache/collections/ansible_collections/alicloud/eip"
+mkdir -p "${view}"
+rsync -a --delete \
+    --exclude '/.venv/' --exclude '/.cache/' --exclude '/.git/' --exclude '/tests/output/' \
+    --exclude '__pycache__/' --exclude '.pytest_cache/' --exclude '.coverage*' \
+    --filter 'protect /tests/output/' \
+    "${repo}/" "${view}/"
+echo "${view}"
