@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # Lay out an ansible_collections/alicloud/eip view of this checkout (ansible-test and ansible-doc need
 # that path) as a copy under .cache, refreshed on every call. The repository itself never moves.
-# Prints the path of the collection inside the view.
+# Prints the path of the collection inside the view. The view lives outside the checkout: inside it,
+# ansible-test would ask git for the file list and find every copied file ignored.
 set -euo pipefail
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-view="${repo}/.cache/collections/ansible_collections/alicloud/eip"
+view_root="${ALICLOUD_EIP_VIEW_ROOT:-${HOME}/.cache/alicloud-eip/$(printf '%s' "${repo}" | sha256sum | cut -c1-12)}"
+view="${view_root}/ansible_collections/alicloud/eip"
 mkdir -p "${view}"
 rsync -a --delete \
     --exclude '/.venv/' --exclude '/.cache/' --exclude '/.git/' --exclude '/tests/output/' \

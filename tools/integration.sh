@@ -17,7 +17,7 @@ alicloud_access_key_id: LTAI-integration
 alicloud_access_key_secret: integration-secret-value
 alicloud_region: cn-hangzhou
 CONFIG
-export ANSIBLE_COLLECTIONS_PATH="${repo}/.cache/collections"
+export ANSIBLE_COLLECTIONS_PATH="${view%/ansible_collections/*}"
 unset HTTP_PROXY HTTPS_PROXY http_proxy https_proxy
 cd "${view}"
 targets=("$@")

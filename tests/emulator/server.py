@@ -18,13 +18,17 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlsplit
 
-from . import actions  # noqa: F401  (registers every action)
+import importlib
+
 from . import metadata, world
 from .errors import ApiError
 from .faults import FaultPlan
 from .protocol import Params, RawRequest, action_and_version, authenticate
 from .registry import ACTIONS, VERSIONS, Context
 from .store import Store
+
+# Importing the action modules registers every emulated action.
+importlib.import_module(".actions", __package__)
 
 LOG = logging.getLogger("emulator")
 HOSTS = {"Vpc": "vpc.aliyuncs.com", "Ecs": "ecs.aliyuncs.com", "Slb": "slb.aliyuncs.com"}
@@ -258,7 +262,7 @@ class _Handler(BaseHTTPRequestHandler):
             return
         if split.path.startswith("/_metadata/"):
             rest = split.path[len("/_metadata/") :]
-            instance_id, _, meta_path = rest.partition("/")
+            instance_id, meta_path = (rest.split("/", 1) + [""])[:2]
             headers = {key.lower(): value for key, value in self.headers.items()}
             status, extra, text = metadata.handle(emulator.store, instance_id, self.command, "/" + meta_path, headers)
             self._send(status, text.encode(), extra, content_type="text/plain")

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime
 import hashlib
 import ipaddress
+import itertools
 import re
 import time
 from typing import Any
@@ -61,8 +62,7 @@ def _pool(spec: Any) -> list[str]:
         return [str(ipaddress.IPv4Address(address)) for address in spec]
     network = ipaddress.IPv4Network(spec["cidr"])
     count = int(spec.get("count", 50))
-    hosts = network.hosts()
-    return [str(next(hosts)) for _ in range(min(count, network.num_addresses - 2))]
+    return [str(address) for address in itertools.islice(network.hosts(), count)]
 
 
 def _free_ip(state: dict, vswitch: dict) -> str:
