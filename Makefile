@@ -1,0 +1,54 @@
+# alicloud.eip — the two commands are `make demo` and `make test`; both set the machine up first.
+SHELL := /bin/bash
+.SHELLFLAGS := -euo pipefail -c
+.DEFAULT_GOAL := help
+
+REPO := $(CURDIR)
+VENV := $(REPO)/.venv
+PY := $(VENV)/bin/python
+# SDK calls to the emulator must not go through a proxy (the SDK reads these variables itself).
+NOPROXY := env -u HTTP_PROXY -u HTTPS_PROXY -u http_proxy -u https_proxy -u ALL_PROXY -u all_proxy
+VIEW = $(shell $(REPO)/tools/collection-tree.sh)
+COLLECTIONS_PATH = $(patsubst %/ansible_collections/alicloud/eip,%,$(VIEW))
+
+.PHONY: help setup demo test sanity units emulator-tests integration lint molecule bench clean
+
+help:
+	@echo "make demo   run the main job against the local emulator"
+	@echo "make test   run every test (sanity, units, emulator, integration, lint, molecule)"
+	@echo "make bench  association benchmarks against the emulator"
+	@echo "parts: setup sanity units emulator-tests integration lint molecule clean"
+
+setup:
+	@$(REPO)/tools/setup.sh
+
+demo: setup
+	@$(NOPROXY) $(REPO)/tools/demo.sh
+
+test: setup
+	@$(REPO)/tools/test.sh
+
+sanity: setup
+	@cd "$(VIEW)" && $(NOPROXY) $(VENV)/bin/ansible-test sanity --python 3.11 --color no
+
+units: setup
+	@cd "$(VIEW)" && $(NOPROXY) $(VENV)/bin/ansible-test units --python 3.11 --local --color no
+
+emulator-tests: setup
+	@cd $(REPO) && $(NOPROXY) PYTHONPATH=$(REPO) $(PY) -m pytest -p no:cacheprovider -q \
+		--cov=tests/emulator --cov-report=term:skip-covered --cov-fail-under=90 tests/emulator/tests
+
+integration: setup
+	@$(NOPROXY) $(REPO)/tools/integration.sh
+
+lint: setup
+	@cd $(REPO) && ANSIBLE_COLLECTIONS_PATH="$(COLLECTIONS_PATH)" $(VENV)/bin/ansible-lint --offline
+
+molecule: setup
+	@$(NOPROXY) $(REPO)/tools/molecule.sh
+
+bench: setup
+	@$(NOPROXY) $(REPO)/tools/bench.sh
+
+clean:
+	rm -rf $(REPO)/.cache $(REPO)/tests/output
