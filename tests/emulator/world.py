@@ -111,6 +111,8 @@ def build_state(spec: dict | None) -> dict:
             _add_havip(state, region_id, havip, now)
         for eip in region.get("eips", []):
             _add_eip(state, region_id, eip, now)
+        for entry in region.get("snat_entries", []):
+            _add_snat_entry(state, region_id, entry)
         for released in region.get("released_eips", []):
             state["released_eips"].append(
                 {
@@ -178,6 +180,9 @@ def _add_instance(state: dict, region_id: str, spec: dict, now: float) -> None:
         "SecurityGroupIds": list(spec.get("security_groups", [])),
         "CreationTime": iso(parse_time(spec.get("created", "-30d"), now)),
         "MetadataToken": spec.get("metadata_token_required", False),
+        "Tags": dict(spec.get("tags") or {}),
+        # ENIs (primary included) the instance type allows; real limits vary by type (2-8 for most).
+        "MaxEnis": int(spec.get("max_enis", 3)),
     }
     primary_ip = spec.get("private_ip") or _free_ip(state, vswitch)
     state["enis"][eni_id] = {
@@ -223,6 +228,8 @@ def _add_eni(state: dict, region_id: str, spec: dict, now: float) -> None:
         "PrivateIpSets": [{"PrivateIpAddress": ip, "Primary": index == 0} for index, ip in enumerate(ips)],
         "SecurityGroupIds": list(spec.get("security_groups", [])),
         "CreationTime": iso(parse_time(spec.get("created", "-10d"), now)),
+        "Description": spec.get("description", ""),
+        "Tags": dict(spec.get("tags") or {}),
     }
 
 
@@ -288,6 +295,39 @@ def _add_havip(state: dict, region_id: str, spec: dict, now: float) -> None:
         "MasterInstanceId": (spec.get("instances") or [""])[0],
         "CreateTime": iso(parse_time(spec.get("created", "-30d"), now)),
         "ChargeType": "PostPaid",
+    }
+
+
+def _add_snat_entry(state: dict, region_id: str, spec: dict) -> None:
+    """A SNAT entry that already exists (Available unless ``status`` says otherwise)."""
+    gateway = state["nat_gateways"].get(spec.get("nat_gateway", ""))
+    if gateway is None:
+        raise WorldError(
+            "SNAT entry %s names NAT gateway %s, which the world does not define" % (spec["id"], spec.get("nat_gateway"))
+        )
+    addresses = spec["snat_ip"] if isinstance(spec["snat_ip"], list) else str(spec["snat_ip"]).split(",")
+    addresses = [str(ipaddress.IPv4Address(address.strip())) for address in addresses]
+    known = {eip["IpAddress"] for eip in state["eips"].values() if eip["RegionId"] == region_id}
+    for address in addresses:
+        if address not in known:
+            raise WorldError("SNAT entry %s uses %s, which is not an EIP of the world" % (spec["id"], address))
+    source_vswitch = spec.get("source_vswitch", "")
+    if source_vswitch:
+        source_cidr = _vswitch(state, source_vswitch, "SNAT entry %s" % spec["id"])["CidrBlock"]
+    else:
+        source_cidr = str(ipaddress.IPv4Network(spec["source_cidr"]))
+    state["snat_entries"][spec["id"]] = {
+        "SnatEntryId": spec["id"],
+        "SnatTableId": gateway["SnatTableIds"][0],
+        "NatGatewayId": gateway["NatGatewayId"],
+        "SnatIp": ",".join(addresses),
+        "SourceVSwitchId": source_vswitch,
+        "SourceCIDR": source_cidr,
+        "NetworkInterfaceId": "",
+        "SnatEntryName": spec.get("name", ""),
+        "EipAffinity": 0,
+        "Status": spec.get("status", "Available"),
+        "RegionId": region_id,
     }
 
 
