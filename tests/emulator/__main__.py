@@ -1,4 +1,4 @@
-"""Command line: ``python -m tests.emulator --port 0 --world world.yml [--state state.json]``."""
+"""Command line: ``python -m tests.emulator --port 0 --world W.yml [--state S.json] [--metadata-socket PATH]``."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import sys
 
 import yaml
 
-from .server import Emulator, EmulatorServer
+from .server import Emulator, EmulatorServer, UnixEmulatorServer
 
 
 def load_world_file(path: str | None) -> dict | None:
@@ -27,18 +27,28 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--world", help="world file (YAML or JSON) that seeds the account")
     parser.add_argument("--state", help="state file: loaded at start if it exists, written after every change")
     parser.add_argument("--ready-file", help="write the endpoint (host:port) to this file once listening")
+    parser.add_argument(
+        "--metadata-socket",
+        help="also serve on this unix-domain socket (for imds_forward inside network namespaces)",
+    )
     parser.add_argument("--verbose", action="store_true", help="log every request")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO, format="%(asctime)s %(message)s")
 
     emulator = Emulator(state_file=args.state, world_spec=load_world_file(args.world))
     server = EmulatorServer(emulator, args.host, args.port)
-    print(json.dumps({"endpoint": server.endpoint}), flush=True)
+    unix_server = UnixEmulatorServer(emulator, args.metadata_socket) if args.metadata_socket else None
+    if unix_server is not None:
+        unix_server.start_background()
+    announcement = {"endpoint": server.endpoint}
+    if args.metadata_socket:
+        announcement["metadata_socket"] = args.metadata_socket
+    print(json.dumps(announcement), flush=True)
     if args.ready_file:
         with open(args.ready_file, "w", encoding="utf-8") as handle:
             handle.write(server.endpoint + "\n")
 
-    def stop(signum, frame):  # noqa: ARG001
+    def stop(signum, frame):
         raise KeyboardInterrupt
 
     signal.signal(signal.SIGTERM, stop)
@@ -48,6 +58,9 @@ def main(argv: list[str] | None = None) -> int:
         pass
     finally:
         server.server_close()
+        if unix_server is not None:
+            unix_server.shutdown()
+            unix_server.server_close()
         emulator.store.save()
     return 0
 

@@ -13,6 +13,8 @@ import datetime
 import hashlib
 import json
 import logging
+import os
+import socketserver
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -236,6 +238,10 @@ class _Handler(BaseHTTPRequestHandler):
     def log_message(self, format, *args):  # noqa: A002  (signature fixed by the base class)
         LOG.debug("%s " + format, self.address_string(), *args)
 
+    def address_string(self) -> str:
+        # A unix-domain peer has no (host, port) pair.
+        return self.client_address[0] if isinstance(self.client_address, tuple) else "unix-socket"
+
     def _read_body(self) -> bytes:
         length = int(self.headers.get("Content-Length") or 0)
         return self.rfile.read(length) if length else b""
@@ -304,3 +310,27 @@ class EmulatorServer(ThreadingHTTPServer):
         thread = threading.Thread(target=self.serve_forever, name="emulator", daemon=True)
         thread.start()
         return thread
+
+
+class UnixEmulatorServer(socketserver.ThreadingUnixStreamServer):
+    """The same HTTP front on a unix-domain socket, reachable from inside network namespaces."""
+
+    daemon_threads = True
+
+    def __init__(self, emulator: Emulator, path: str):
+        if os.path.exists(path):
+            # A socket file left behind by a killed run would make bind() fail.
+            os.unlink(path)
+        super().__init__(path, _Handler)
+        self.emulator = emulator
+        self.path = path
+
+    def start_background(self) -> threading.Thread:
+        thread = threading.Thread(target=self.serve_forever, name="emulator-unix", daemon=True)
+        thread.start()
+        return thread
+
+    def server_close(self) -> None:
+        super().server_close()
+        if os.path.exists(self.path):
+            os.unlink(self.path)
