@@ -46,6 +46,9 @@ class Emulator:
         self.faults = FaultPlan()
         if world_spec is not None and not (state_file and self.store.data["regions"]):
             self.load_world(world_spec)
+        elif world_spec is not None:
+            # Resumed from the state file: /_emulator/reset still goes back to the world file.
+            self.store.world = world_spec
 
     # ---- control -------------------------------------------------------------------------------
     def load_world(self, spec: dict) -> None:

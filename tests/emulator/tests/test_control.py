@@ -236,6 +236,10 @@ def test_restart_keeps_the_state_file(workdir):
         # havip_create is 1 s in the demo world and the clock was advanced 120 s before the restart.
         assert (view.ha_vip_id, view.status) == (havip_id, "Available")
         assert json.loads(raw_request(second.endpoint, "GET", "/_emulator/clock")[2])["offset"] == 120
+        # Reset goes back to the world file, not to the resumed state.
+        assert raw_request(second.endpoint, "POST", "/_emulator/reset")[0] == 200
+        assert vpc.describe_ha_vips(request).body.total_count == 0
+        assert json.loads(raw_request(second.endpoint, "GET", "/_emulator/clock")[2])["offset"] == 0
     finally:
         assert second.stop() == 0
 
