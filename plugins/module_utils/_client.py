@@ -1,0 +1,367 @@
+# Copyright (c) alicloud.eip contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+# Note: this module util is PRIVATE to the collection. It can change at any time; do not use it from
+# other collections or standalone plugins/modules.
+
+"""The one door to the cloud: the shared options, credentials, endpoints and SDK clients.
+
+:class:`AlicloudModule` wraps ``AnsibleModule``: it merges a *copy* of the shared argument spec into
+the module's own, checks that the SDK is installed, and builds the VPC, ECS and SLB clients lazily
+(importing an SDK client costs 0.2-0.4 s, so a module only pays for the services it calls).
+
+Credentials, in order (``shared/reference/alibaba-api.md`` §1.8):
+
+1. ``access_key_id`` + ``access_key_secret`` (+ ``security_token``) given as options;
+2. ``profile``: that profile of the Alibaba Cloud CLI's ``~/.aliyun/config.json``;
+3. ``ecs_ram_role``: the RAM role of the ECS instance the module runs on (metadata service);
+4. the environment: ``ALIBABA_CLOUD_ACCESS_KEY_ID`` / ``ALIBABA_CLOUD_ACCESS_KEY_SECRET`` /
+   ``ALIBABA_CLOUD_SECURITY_TOKEN``, else the legacy ``ALICLOUD_ACCESS_KEY`` / ``ALICLOUD_SECRET_KEY`` /
+   ``ALICLOUD_SECURITY_TOKEN``;
+5. otherwise the ``alibabacloud-credentials`` default chain (environment, OIDC, CLI profile,
+   ``~/.alibabacloud/credentials.ini``, ECS RAM role, credentials URI).  The SDK client does *not* fall
+   back to that chain by itself, so it is built here explicitly.
+
+``assume_role_arn`` wraps whichever source was chosen: the role is assumed with those credentials.
+
+The environment is read here rather than through ``env_fallback`` on the options so that an explicit
+``profile`` or ``ecs_ram_role`` is never overridden by keys that merely happen to be exported.
+"""
+
+from __future__ import annotations
+
+import copy
+import importlib.util
+import os
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+from ansible.module_utils.basic import AnsibleModule, env_fallback, missing_required_lib
+from ansible_collections.alicloud.eip.plugins.module_utils._retries import (
+    AlicloudApiError,
+    CallContext,
+)
+
+COLLECTION_USER_AGENT = "AnsibleCollection/alicloud.eip"
+
+# Python packages of the SDK, by the pip name missing_required_lib reports.
+SDK_PACKAGES = {
+    "alibabacloud_tea_openapi": "alibabacloud-tea-openapi",
+    "alibabacloud_credentials": "alibabacloud-credentials",
+    "alibabacloud_vpc20160428": "alibabacloud-vpc20160428",
+    "alibabacloud_ecs20140526": "alibabacloud-ecs20140526",
+    "alibabacloud_slb20140515": "alibabacloud-slb20140515",
+}
+
+SERVICES = ("vpc", "ecs", "slb")
+
+KEY_ENVIRONMENT = (
+    ("ALIBABA_CLOUD_ACCESS_KEY_ID", "ALIBABA_CLOUD_ACCESS_KEY_SECRET", "ALIBABA_CLOUD_SECURITY_TOKEN"),
+    ("ALICLOUD_ACCESS_KEY", "ALICLOUD_SECRET_KEY", "ALICLOUD_SECURITY_TOKEN"),
+)
+REGION_ENVIRONMENT = ["ALIBABA_CLOUD_REGION_ID", "ALICLOUD_REGION"]
+
+# Connect and read timeouts of every call, milliseconds (the SDK defaults are 5000 and 10000).
+CONNECT_TIMEOUT_MS = 5000
+READ_TIMEOUT_MS = 10000
+
+# The shared options.  Copied into each module by alicloud_argument_spec(); never mutate it.
+# plugins/doc_fragments/_alicloud.py documents exactly these (a unit test compares the two).
+_COMMON_ARGUMENT_SPEC: dict[str, Any] = {
+    "access_key_id": {"type": "str", "no_log": False},
+    "access_key_secret": {"type": "str", "no_log": True},
+    "security_token": {"type": "str", "no_log": True},
+    "profile": {"type": "str"},
+    "ecs_ram_role": {"type": "str"},
+    "assume_role_arn": {"type": "str"},
+    "assume_role_session_name": {"type": "str", "default": "ansible-alicloud-eip"},
+    "region": {"type": "str", "fallback": (env_fallback, REGION_ENVIRONMENT)},
+    "endpoint_url": {"type": "str"},
+    "endpoints": {
+        "type": "dict",
+        "options": {
+            "vpc": {"type": "str"},
+            "ecs": {"type": "str"},
+            "slb": {"type": "str"},
+        },
+    },
+    "validate_certs": {"type": "bool", "default": True},
+}
+
+COMMON_MUTUALLY_EXCLUSIVE = [
+    ["access_key_id", "profile"],
+    ["access_key_id", "ecs_ram_role"],
+    ["profile", "ecs_ram_role"],
+]
+COMMON_REQUIRED_TOGETHER = [["access_key_id", "access_key_secret"]]
+COMMON_REQUIRED_BY = {"security_token": ["access_key_id", "access_key_secret"]}
+
+
+def alicloud_argument_spec() -> dict[str, Any]:
+    """A deep copy of the shared options, for a module to extend."""
+    return copy.deepcopy(_COMMON_ARGUMENT_SPEC)
+
+
+class ConfigurationError(ValueError):
+    """Options that cannot work together; the message names the option and the fix."""
+
+
+def parse_endpoint(value: str, option: str) -> tuple[str, str]:
+    """``(protocol, host[:port])`` of an endpoint option.
+
+    A URL's scheme decides the protocol (``http://127.0.0.1:8080`` -> ``http``); a bare host means
+    HTTPS.  The scheme is stripped because the SDK would otherwise send (and sign) it as part of the
+    ``host`` header (alibaba-api.md §1.6).
+    """
+    text = value.strip()
+    if "://" not in text:
+        if "/" in text or not text:
+            raise ConfigurationError(
+                f"{option}={value!r} is not a host name or URL; give e.g. vpc-vpc.cn-hangzhou.aliyuncs.com or https://host"
+            )
+        return "https", text
+    parts = urlsplit(text)
+    if parts.scheme not in ("http", "https"):
+        raise ConfigurationError(f"{option}={value!r}: the scheme must be http:// or https://")
+    if not parts.netloc or parts.path not in ("", "/") or parts.query or parts.fragment:
+        raise ConfigurationError(f"{option}={value!r}: give only scheme, host and port (no path or query)")
+    return parts.scheme, parts.netloc
+
+
+@dataclass(frozen=True)
+class CredentialSource:
+    """Where the credentials come from; ``kind`` is one of access_key, sts, profile, ecs_ram_role, default."""
+
+    kind: str
+    origin: str
+    access_key_id: str | None = None
+    access_key_secret: str | None = None
+    security_token: str | None = None
+    profile: str | None = None
+    role_name: str | None = None
+    assume_role_arn: str | None = None
+    assume_role_session_name: str | None = None
+
+
+def choose_credentials(params: Mapping[str, Any], environ: Mapping[str, str]) -> CredentialSource:
+    """Pick the credential source from the options and the environment (see the module docstring)."""
+    role = {
+        "assume_role_arn": params.get("assume_role_arn"),
+        "assume_role_session_name": params.get("assume_role_session_name"),
+    }
+    if params.get("access_key_id"):
+        kind = "sts" if params.get("security_token") else "access_key"
+        return CredentialSource(
+            kind,
+            "options",
+            access_key_id=params["access_key_id"],
+            access_key_secret=params.get("access_key_secret"),
+            security_token=params.get("security_token") or None,
+            **role,
+        )
+    if params.get("profile"):
+        return CredentialSource("profile", "options", profile=params["profile"], **role)
+    if params.get("ecs_ram_role"):
+        return CredentialSource("ecs_ram_role", "options", role_name=params["ecs_ram_role"], **role)
+    for id_name, secret_name, token_name in KEY_ENVIRONMENT:
+        if environ.get(id_name) and environ.get(secret_name):
+            token = environ.get(token_name) or None
+            return CredentialSource(
+                "sts" if token else "access_key",
+                f"environment ({id_name})",
+                access_key_id=environ[id_name],
+                access_key_secret=environ[secret_name],
+                security_token=token,
+                **role,
+            )
+    return CredentialSource("default", "the alibabacloud-credentials default chain", **role)
+
+
+def make_credential_client(source: CredentialSource):
+    """An ``alibabacloud_credentials`` client for ``source`` (imports the SDK)."""
+    from alibabacloud_credentials.client import Client as CredentialClient
+    from alibabacloud_credentials.provider import (
+        CLIProfileCredentialsProvider,
+        DefaultCredentialsProvider,
+        EcsRamRoleCredentialsProvider,
+        RamRoleArnCredentialsProvider,
+        StaticAKCredentialsProvider,
+        StaticSTSCredentialsProvider,
+    )
+
+    if source.kind == "access_key":
+        provider = StaticAKCredentialsProvider(
+            access_key_id=source.access_key_id, access_key_secret=source.access_key_secret
+        )
+    elif source.kind == "sts":
+        provider = StaticSTSCredentialsProvider(
+            access_key_id=source.access_key_id,
+            access_key_secret=source.access_key_secret,
+            security_token=source.security_token,
+        )
+    elif source.kind == "profile":
+        provider = CLIProfileCredentialsProvider(profile_name=source.profile)
+    elif source.kind == "ecs_ram_role":
+        provider = EcsRamRoleCredentialsProvider(role_name=source.role_name)
+    else:
+        provider = DefaultCredentialsProvider()
+    if source.assume_role_arn:
+        provider = RamRoleArnCredentialsProvider(
+            credentials_provider=provider,
+            role_arn=source.assume_role_arn,
+            role_session_name=source.assume_role_session_name,
+        )
+    return CredentialClient(provider=provider)
+
+
+class AlicloudConnection:
+    """Region, endpoints, credentials and the lazily built SDK clients of one module run.
+
+    The clients are thread-safe enough for the list form's thread pool: each call builds its own
+    request, and the SDK shares one pooled HTTP session per endpoint.
+    """
+
+    def __init__(
+        self,
+        region: str,
+        credential_source: CredentialSource,
+        endpoints: Mapping[str, tuple[str, str] | None],
+        validate_certs: bool = True,
+        calls: CallContext | None = None,
+    ):
+        self.region = region
+        self.credential_source = credential_source
+        self.endpoints = dict(endpoints)
+        self.validate_certs = validate_certs
+        self.calls = calls or CallContext()
+        self._clients: dict[str, Any] = {}
+        self._credential = None
+        self._lock = threading.Lock()
+
+    @property
+    def vpc(self):
+        """The VPC (2016-04-28) client: EIPs, NAT gateways, HaVips."""
+        return self._client("vpc")
+
+    @property
+    def ecs(self):
+        """The ECS (2014-05-26) client: instances and ENIs."""
+        return self._client("ecs")
+
+    @property
+    def slb(self):
+        """The SLB (2014-05-15) client: Classic Load Balancers."""
+        return self._client("slb")
+
+    def runtime(self):
+        """``RuntimeOptions`` for one call: timeouts, certificate checking, no SDK-level retries (ours wrap it)."""
+        from darabonba.runtime import RuntimeOptions
+
+        return RuntimeOptions(
+            ignore_ssl=not self.validate_certs,
+            connect_timeout=CONNECT_TIMEOUT_MS,
+            read_timeout=READ_TIMEOUT_MS,
+        )
+
+    def _client(self, service: str):
+        with self._lock:
+            if service not in self._clients:
+                self._clients[service] = self._build(service)
+            return self._clients[service]
+
+    def _build(self, service: str):
+        from alibabacloud_tea_openapi.models import Config
+
+        if service == "vpc":
+            from alibabacloud_vpc20160428.client import Client
+        elif service == "ecs":
+            from alibabacloud_ecs20140526.client import Client
+        else:
+            from alibabacloud_slb20140515.client import Client
+        if self._credential is None:
+            self._credential = make_credential_client(self.credential_source)
+        config = Config(
+            credential=self._credential,
+            region_id=self.region,
+            connect_timeout=CONNECT_TIMEOUT_MS,
+            read_timeout=READ_TIMEOUT_MS,
+            user_agent=COLLECTION_USER_AGENT,
+        )
+        endpoint = self.endpoints.get(service)
+        if endpoint:
+            config.protocol, config.endpoint = endpoint
+        return Client(config)
+
+
+def connection_from_params(params: Mapping[str, Any], environ: Mapping[str, str] | None = None) -> AlicloudConnection:
+    """Build the connection the shared options describe; raises :class:`ConfigurationError`."""
+    environ = os.environ if environ is None else environ
+    region = params.get("region")
+    if not region:
+        raise ConfigurationError(
+            "no region: set the region option (for example region: cn-hangzhou) or the environment variable {}".format(
+                " or ".join(REGION_ENVIRONMENT)
+            )
+        )
+    endpoints: dict[str, tuple[str, str] | None] = {}
+    default = parse_endpoint(params["endpoint_url"], "endpoint_url") if params.get("endpoint_url") else None
+    per_service = params.get("endpoints") or {}
+    for service in SERVICES:
+        value = per_service.get(service)
+        endpoints[service] = parse_endpoint(value, f"endpoints.{service}") if value else default
+    return AlicloudConnection(
+        region=region,
+        credential_source=choose_credentials(params, environ),
+        endpoints=endpoints,
+        validate_certs=params.get("validate_certs", True),
+    )
+
+
+def missing_sdk_packages() -> list[str]:
+    """pip names of the SDK packages that cannot be imported (checked without importing them)."""
+    return [pip_name for name, pip_name in SDK_PACKAGES.items() if importlib.util.find_spec(name) is None]
+
+
+class AlicloudModule:
+    """``AnsibleModule`` with the shared options, the SDK check and a lazily built connection.
+
+    Attribute access falls through to the wrapped ``AnsibleModule`` (``params``, ``check_mode``,
+    ``exit_json``, ``warn``, ...).
+    """
+
+    def __init__(self, argument_spec: dict[str, Any] | None = None, **kwargs: Any):
+        spec = alicloud_argument_spec()
+        spec.update(argument_spec or {})
+        kwargs["mutually_exclusive"] = list(kwargs.get("mutually_exclusive") or []) + COMMON_MUTUALLY_EXCLUSIVE
+        kwargs["required_together"] = list(kwargs.get("required_together") or []) + COMMON_REQUIRED_TOGETHER
+        kwargs["required_by"] = {**COMMON_REQUIRED_BY, **(kwargs.get("required_by") or {})}
+        self._module = AnsibleModule(argument_spec=spec, **kwargs)
+        self._connection: AlicloudConnection | None = None
+        missing = missing_sdk_packages()
+        if missing:
+            self._module.fail_json(msg=missing_required_lib(" and ".join(missing)))
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._module, name)
+
+    @property
+    def connection(self) -> AlicloudConnection:
+        """The connection described by the shared options (built once)."""
+        if self._connection is None:
+            try:
+                self._connection = connection_from_params(self._module.params)
+            except ConfigurationError as error:
+                self._module.fail_json(msg=str(error))
+            source = self._connection.credential_source
+            for secret in (source.access_key_secret, source.security_token):
+                if secret:
+                    self._module.no_log_values.add(secret)
+        return self._connection
+
+    def fail_json_aliyun(self, error: AlicloudApiError, msg: str, **result: Any) -> None:
+        """Fail with ``msg``, the API's answer (code, message, request id, HTTP status) and ``result``."""
+        self._module.fail_json(msg=f"{msg}: {error.describe()}", error=error.as_dict(), **result)
