@@ -98,14 +98,16 @@ class ForwardServer(ThreadingHTTPServer):
 
 def parse_listen(text: str) -> tuple[str, int]:
     """``ADDR:PORT`` -> (ADDR, PORT)."""
-    host, _, port = text.rpartition(":")
-    if not host or not port.isdigit():
+    host, separator, port = text.rpartition(":")
+    if not separator or not host or not port.isdigit():
         raise argparse.ArgumentTypeError(f"expected ADDR:PORT, got {text!r}")
     return host, int(port)
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m tests.emulator.imds_forward", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m tests.emulator.imds_forward", description=__doc__.split("\n\n", maxsplit=1)[0]
+    )
     parser.add_argument("--listen", type=parse_listen, required=True, help="ADDR:PORT, e.g. 100.100.100.200:80")
     parser.add_argument("--socket", required=True, help="the emulator's --metadata-socket path")
     parser.add_argument("--instance", required=True, help="the instance whose metadata this namespace sees")

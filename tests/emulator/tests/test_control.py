@@ -85,7 +85,7 @@ def test_delays(server, control, vpc):
 
 def test_calls_count_per_action(server, control, vpc, ecs):
     control_raw(server, "DELETE", "calls")
-    for _ in range(3):
+    for _call in range(3):
         vpc.describe_vpcs(vpc_models.DescribeVpcsRequest(region_id=REGION))
     ecs.describe_instances(ecs_models.DescribeInstancesRequest(region_id=REGION))
     assert control.calls() == {"DescribeVpcs": 3, "DescribeInstances": 1}

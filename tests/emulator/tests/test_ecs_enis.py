@@ -220,10 +220,8 @@ def test_create_refuses_an_address_in_use(ecs, sg_world):
 
 
 def test_create_in_unknown_vswitch(ecs, sg_world):
-    call = lambda: ecs.create_network_interface(
-        m.CreateNetworkInterfaceRequest(region_id=REGION, v_switch_id="vsw-nothere", security_group_id="sg-main")
-    )
-    assert failure(call) == ("InvalidVSwitchId.NotFound", 404)
+    request = m.CreateNetworkInterfaceRequest(region_id=REGION, v_switch_id="vsw-nothere", security_group_id="sg-main")
+    assert failure(lambda: ecs.create_network_interface(request)) == ("InvalidVSwitchId.NotFound", 404)
 
 
 def test_create_when_the_vswitch_is_full(ecs, control):

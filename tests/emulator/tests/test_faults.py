@@ -85,7 +85,7 @@ def test_latency_beyond_the_read_timeout(server, control):
 
 def outcomes(vpc, calls: int) -> list[str]:
     results = []
-    for _ in range(calls):
+    for _call in range(calls):
         try:
             describe(vpc)
             results.append("ok")

@@ -147,7 +147,10 @@ def test_filters_or_values_and_keys(vpc, control):
             ]
         )
     )
-    ids = lambda body: [h.ha_vip_id for h in body.ha_vips.ha_vip]
+
+    def ids(body):
+        return [h.ha_vip_id for h in body.ha_vips.ha_vip]
+
     assert ids(havips(vpc)) == ["havip-1", "havip-2", "havip-3"]
     assert ids(havips(vpc, HaVipId=["havip-1", "havip-3"])) == ["havip-1", "havip-3"]
     assert ids(havips(vpc, VpcId=["vpc-main"], HaVipAddress=["10.2.0.10", "172.16.1.10"])) == ["havip-2"]
@@ -160,7 +163,7 @@ def test_unknown_filter_key(vpc):
 
 def test_more_than_five_filters(vpc):
     request = m.DescribeHaVipsRequest(
-        region_id=REGION, filter=[m.DescribeHaVipsRequestFilter(key="HaVipId", value=["havip-1"]) for _ in range(6)]
+        region_id=REGION, filter=[m.DescribeHaVipsRequestFilter(key="HaVipId", value=["havip-1"]) for _copy in range(6)]
     )
     assert failure(lambda: vpc.describe_ha_vips(request)) == ("InvalidParameter", 400)
 

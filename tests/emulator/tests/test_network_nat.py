@@ -83,8 +83,8 @@ def test_using_status_with_forward_table(vpc, server, control):
 
 
 def test_page_size_max_50(vpc):
-    call = lambda: vpc.describe_nat_gateways(m.DescribeNatGatewaysRequest(region_id=REGION, page_size=51))
-    assert failure(call) == ("InvalidParameter", 400)
+    request = m.DescribeNatGatewaysRequest(region_id=REGION, page_size=51)
+    assert failure(lambda: vpc.describe_nat_gateways(request)) == ("InvalidParameter", 400)
 
 
 # ---- CreateSnatEntry -----------------------------------------------------------------------------------
@@ -167,7 +167,9 @@ def test_create_rules(vpc, nat_eips, kwargs, expected):
 
 def test_vswitch_with_an_havip_is_refused(vpc, nat_eips):
     # havip-1 lives in vsw-a; once it is gone the same request succeeds.
-    call = lambda: create(vpc, snat_ip="47.96.1.10", source_vswitch_id="vsw-a")
+    def call():
+        return create(vpc, snat_ip="47.96.1.10", source_vswitch_id="vsw-a")
+
     assert failure(call) == ("Forbidden.SourceVSwitchId.IncludeHaVip", 400)
     vpc.delete_ha_vip(m.DeleteHaVipRequest(region_id=REGION, ha_vip_id="havip-1"))
     assert entry(vpc, call().snat_entry_id).source_vswitch_id == "vsw-a"
@@ -195,8 +197,8 @@ def test_one_entry_per_vswitch_and_per_cidr(vpc, nat_eips):
 def test_ip_used_by_the_forward_table_is_refused(vpc, server, control):
     control.load(world_with(nat_gateways=[{"id": "ngw-dnat", "vswitch": "vsw-b", "dnat_ips": ["47.96.1.10"]}]))
     bind_eip(server, "eip-a", "Nat", "ngw-dnat")
-    call = lambda: create(vpc, snat_table_id="stb-dnat", snat_ip="47.96.1.10", source_vswitch_id="vsw-b")
-    assert failure(call) == ("Forbidden.IpUsedInForwardTable", 400)
+    kwargs = {"snat_table_id": "stb-dnat", "snat_ip": "47.96.1.10", "source_vswitch_id": "vsw-b"}
+    assert failure(lambda: create(vpc, **kwargs)) == ("Forbidden.IpUsedInForwardTable", 400)
 
 
 # ---- DescribeSnatTableEntries / DeleteSnatEntry -----------------------------------------------------
@@ -205,7 +207,10 @@ def test_ip_used_by_the_forward_table_is_refused(vpc, server, control):
 def test_describe_filters_and_required_table(vpc, nat_eips):
     first = create(vpc, snat_ip="47.96.1.10", source_vswitch_id="vsw-b", snat_entry_name="b-out").snat_entry_id
     second = create(vpc, snat_ip="47.96.1.10,47.96.1.11", source_cidr="10.9.0.0/16").snat_entry_id
-    ids = lambda body: [e.snat_entry_id for e in body.snat_table_entries.snat_table_entry]
+
+    def ids(body):
+        return [e.snat_entry_id for e in body.snat_table_entries.snat_table_entry]
+
     assert ids(entries(vpc)) == sorted([first, second])
     assert ids(entries(vpc, snat_table_id=None, nat_gateway_id="ngw-new")) == sorted([first, second])
     assert ids(entries(vpc, snat_ip="47.96.1.11")) == [second]
