@@ -86,6 +86,8 @@ def build_state(spec: dict | None) -> dict:
         raise WorldError("unknown delay names: %s" % ", ".join(sorted(unknown_delays)))
     state["eip_quota"] = int(spec.get("eip_quota", 20))
     state["recovery_limit"] = int(spec.get("recovery_limit", 20))
+    # Allocations allowed per minute of emulated time before FrequentPurchase.EIP (absent: unlimited).
+    state["purchase_limit_per_minute"] = spec.get("purchase_limit_per_minute")
     state["foreign_ips"] = [str(ipaddress.IPv4Address(a)) for a in spec.get("foreign_ips", [])]
     for key in spec.get("access_keys") or [{"id": "emulator-ak", "secret": "emulator-secret"}]:
         state["access_keys"][key["id"]] = {"secret": key["secret"], "security_tokens": list(key.get("security_tokens", []))}
@@ -356,12 +358,16 @@ def _add_eip(state: dict, region_id: str, spec: dict, now: float) -> None:
         "Description": spec.get("description", ""),
         "AllocationTime": iso(parse_time(spec.get("allocated", "-5d"), now)),
         "ExpiredTime": "",
-        "BusinessStatus": spec.get("business_status", "Normal"),
+        "BusinessStatus": spec.get("business_status", "OperationLock" if spec.get("lock_reasons") else "Normal"),
         "DeletionProtection": bool(spec.get("deletion_protection", False)),
         "ResourceGroupId": spec.get("resource_group", "rg-emulatordefault"),
         "Tags": dict(spec.get("tags") or {}),
-        "OperationLocks": [],
+        # LockReason values: financial | security.
+        "OperationLocks": list(spec.get("lock_reasons") or []),
     }
+    if spec.get("gateway"):
+        # DescribeEipGatewayInfo answer of a MULTI_BINDED EIP (default: the EIP's /24, gateway .1).
+        state["eips"][spec["id"]]["GatewayInfo"] = {"IpGw": spec["gateway"], "IpMask": spec.get("netmask", "255.255.255.0")}
     target = spec.get("associated_with")
     if target:
         # A pre-associated EIP: the world states the holder directly; the EIP actions module
