@@ -227,7 +227,8 @@ def _released(store: Store, payload: dict) -> None:
             "AllocationId": eip["AllocationId"],
             "IpAddress": eip["IpAddress"],
             "RegionId": eip["RegionId"],
-            "ReleaseTime": store.now(),
+            # When the release completed, even if the clock jumped past it in one advance.
+            "ReleaseTime": float(payload.get("ReleaseTime", store.now())),
         }
     )
 
@@ -524,7 +525,8 @@ def release_eip_address(ctx: Context) -> dict:
     if eip["DeletionProtection"]:
         raise fail("InvalidOperation.DeletionProtection")
     eip["Status"] = "Releasing"
-    ctx.store.schedule("eip.released", "eip_release", {"AllocationId": eip["AllocationId"]})
+    done = ctx.store.now() + float(ctx.state["delays"].get("eip_release", 0.0))
+    ctx.store.schedule("eip.released", "eip_release", {"AllocationId": eip["AllocationId"], "ReleaseTime": done})
     return {}
 
 

@@ -239,6 +239,16 @@ def test_recovery_window_is_seven_days_of_emulated_time(vpc, control):
     assert code == ("OperationFailed.AllocateUnfamiliarIp", 400)
 
 
+def test_recovery_window_counts_from_the_end_of_the_release(vpc, control):
+    created = allocate(vpc)
+    control.delays(eip_release=3600)
+    release(vpc, created.allocation_id)
+    # One jump past the release and the whole window: the window starts when Releasing ended, not now.
+    control.advance(3600 + 7 * DAY + 60)
+    code = error_of(allocate, vpc, ip_address=created.eip_address)
+    assert code == ("OperationFailed.AllocateUnfamiliarIp", 400)
+
+
 def test_monthly_recovery_limit(vpc, control):
     control.load(
         eip_world(
