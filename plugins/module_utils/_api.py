@@ -328,7 +328,8 @@ def associate_eip_address(
     )
 
 
-@api_call("UnassociateEipAddress", mutating=True)
+# SNAT/DNAT entries in a transient state refuse a disassociation for a moment (Terraform retries it too).
+@api_call("UnassociateEipAddress", mutating=True, retry_codes=("InvalidStatus.SnatOrDnat",))
 def unassociate_eip_address(
     connection,
     allocation_id: str,

@@ -121,7 +121,8 @@ def parse_endpoint(value: str, option: str) -> tuple[str, str]:
     if "://" not in text:
         if "/" in text or not text:
             raise ConfigurationError(
-                f"{option}={value!r} is not a host name or URL; give e.g. vpc-vpc.cn-hangzhou.aliyuncs.com or https://host"
+                f"{option}={value!r} is not a host name or URL; give e.g. vpc-vpc.cn-hangzhou.aliyuncs.com or "
+                "https://host"
             )
         return "https", text
     parts = urlsplit(text)
@@ -302,10 +303,10 @@ def connection_from_params(params: Mapping[str, Any], environ: Mapping[str, str]
     environ = os.environ if environ is None else environ
     region = params.get("region")
     if not region:
+        variables = " or ".join(REGION_ENVIRONMENT)
         raise ConfigurationError(
-            "no region: set the region option (for example region: cn-hangzhou) or the environment variable {}".format(
-                " or ".join(REGION_ENVIRONMENT)
-            )
+            f"no region: set the region option (for example region: cn-hangzhou) or the environment variable "
+            f"{variables}"
         )
     endpoints: dict[str, tuple[str, str] | None] = {}
     default = parse_endpoint(params["endpoint_url"], "endpoint_url") if params.get("endpoint_url") else None

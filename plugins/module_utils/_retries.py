@@ -126,7 +126,7 @@ class AlicloudApiError(Exception):
             details.append(f"request id {self.request_id}")
         if self.attempts > 1:
             details.append(f"after {self.attempts} attempts")
-        suffix = " ({})".format(", ".join(details)) if details else ""
+        suffix = f" ({', '.join(details)})" if details else ""
         return f"{self.code}: {self.message}{suffix}"
 
     def as_dict(self) -> dict[str, Any]:

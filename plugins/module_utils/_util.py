@@ -68,7 +68,8 @@ def run_concurrently(
     def guarded(item: T) -> tuple[T, R | None, BaseException | None]:
         try:
             return item, function(item), None
-        except Exception as error:  # noqa: BLE001  pylint: disable=broad-except  (handed back to the caller)
+        # Every failure is handed back to the caller, which decides what a partial failure means.
+        except Exception as error:  # noqa: BLE001  pylint: disable=broad-except
             return item, None, error
 
     if len(items) == 1 or max_workers <= 1:

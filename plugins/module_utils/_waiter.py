@@ -81,8 +81,8 @@ class WaitPolicy:
 def _label(eip: dict[str, Any] | None) -> str:
     if eip is None:
         return "not found"
-    holder = " on {}".format(eip["instance_id"]) if eip.get("instance_id") else ""
-    return "{}{}".format(eip["status"], holder)
+    holder = f" on {eip['instance_id']}" if eip.get("instance_id") else ""
+    return f"{eip['status']}{holder}"
 
 
 def wait_for_eips(
@@ -132,27 +132,18 @@ def wait_for_eips(
                 del pending[allocation_id]
         if failed:
             raise WaitError(
-                "the association of {} did not take: the EIP went back to Available".format(", ".join(sorted(failed))),
-                {allocation_id: pending[allocation_id].describe() for allocation_id in failed},  # type: ignore[union-attr]
+                f"the association of {', '.join(sorted(failed))} did not take: the EIP went back to Available",
+                {allocation_id: pending[allocation_id].describe() for allocation_id in failed},  # type: ignore
                 latest,
             )
     if pending:
-        raise WaitError(
-            "timed out after {}s waiting for {}".format(
-                timeout,
-                "; ".join(
-                    "{} to be {} (last seen: {})".format(
-                        allocation_id,
-                        expectation.describe() if expectation else "stable",
-                        _label(latest.get(allocation_id)),
-                    )
-                    for allocation_id, expectation in sorted(pending.items())
-                ),
-            ),
-            {
-                allocation_id: expectation.describe() if expectation else "stable"
-                for allocation_id, expectation in pending.items()
-            },
-            latest,
+        wanted = {
+            allocation_id: expectation.describe() if expectation else "stable"
+            for allocation_id, expectation in pending.items()
+        }
+        details = "; ".join(
+            f"{allocation_id} to be {wanted[allocation_id]} (last seen: {_label(latest.get(allocation_id))})"
+            for allocation_id in sorted(pending)
         )
+        raise WaitError(f"timed out after {timeout}s waiting for {details}", wanted, latest)
     return latest

@@ -223,7 +223,7 @@ def test_callers_client_token_wins_and_reads_get_none():
 def test_rate_limiter_keeps_a_sliding_window():
     clock = FakeClock()
     limiter = RateLimiter(3, 10.0, clock=clock, sleep=clock.sleep)
-    for _ in range(3):
+    for _call in range(3):
         limiter.acquire()
     assert clock.sleeps == []
     limiter.acquire()  # the 4th call waits until the first leaves the window
