@@ -305,17 +305,17 @@ def _add_snat_entry(state: dict, region_id: str, spec: dict) -> None:
     gateway = state["nat_gateways"].get(spec.get("nat_gateway", ""))
     if gateway is None:
         raise WorldError(
-            "SNAT entry %s names NAT gateway %s, which the world does not define" % (spec["id"], spec.get("nat_gateway"))
+            f"SNAT entry {spec['id']} names NAT gateway {spec.get('nat_gateway')}, which the world does not define"
         )
     addresses = spec["snat_ip"] if isinstance(spec["snat_ip"], list) else str(spec["snat_ip"]).split(",")
     addresses = [str(ipaddress.IPv4Address(address.strip())) for address in addresses]
     known = {eip["IpAddress"] for eip in state["eips"].values() if eip["RegionId"] == region_id}
     for address in addresses:
         if address not in known:
-            raise WorldError("SNAT entry %s uses %s, which is not an EIP of the world" % (spec["id"], address))
+            raise WorldError(f"SNAT entry {spec['id']} uses {address}, which is not an EIP of the world")
     source_vswitch = spec.get("source_vswitch", "")
     if source_vswitch:
-        source_cidr = _vswitch(state, source_vswitch, "SNAT entry %s" % spec["id"])["CidrBlock"]
+        source_cidr = _vswitch(state, source_vswitch, f"SNAT entry {spec['id']}")["CidrBlock"]
     else:
         source_cidr = str(ipaddress.IPv4Network(spec["source_cidr"]))
     state["snat_entries"][spec["id"]] = {
