@@ -43,10 +43,11 @@ def main(argv: list[str] | None = None) -> int:
     announcement = {"endpoint": server.endpoint}
     if args.metadata_socket:
         announcement["metadata_socket"] = args.metadata_socket
-    print(json.dumps(announcement), flush=True)
+    # The ready file is written before the announcement, so that a reader woken by the printed line finds it.
     if args.ready_file:
         with open(args.ready_file, "w", encoding="utf-8") as handle:
             handle.write(server.endpoint + "\n")
+    print(json.dumps(announcement), flush=True)
 
     def stop(signum, frame):
         raise KeyboardInterrupt
