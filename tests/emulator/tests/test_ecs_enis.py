@@ -285,9 +285,10 @@ def test_attach_is_asynchronous_and_sets_device_index(ecs, control):
     attach(ecs, "eni-free", "i-running")
     view = eni(ecs, "eni-free")
     assert (view.status, view.instance_id, view.attachment.device_index) == ("Attaching", "i-running", 2)
-    control.advance(29)
+    # Margins of seconds: the emulated clock is real time plus the offset, and real time moves on too.
+    control.advance(20)
     assert eni(ecs, "eni-free").status == "Attaching"
-    control.advance(2)
+    control.advance(11)
     assert eni(ecs, "eni-free").status == "InUse"
 
 
