@@ -20,9 +20,12 @@ start)
     if "${python}" -m tests.emulator --help | grep -q -- --metadata-socket; then
         args+=(--metadata-socket "${dir}/metadata.sock")
     fi
-    (cd "${repo}" && env -u HTTP_PROXY -u HTTPS_PROXY -u http_proxy -u https_proxy \
-        PYTHONPATH="${repo}" nohup "${python}" -m tests.emulator "${args[@]}" >"${dir}/emulator.log" 2>&1 &
-        echo $! >"${dir}/pid")
+    # The whole background job is redirected (not only the emulator inside it), so that no process keeps the
+    # caller's stdout open: callers read the endpoint with $(emulator.sh start ...), which waits for EOF.
+    # exec makes the recorded PID the emulator's own, so that `stop` ends the emulator and not a wrapper.
+    (cd "${repo}" && exec env -u HTTP_PROXY -u HTTPS_PROXY -u http_proxy -u https_proxy \
+        PYTHONPATH="${repo}" nohup "${python}" -m tests.emulator "${args[@]}") >"${dir}/emulator.log" 2>&1 </dev/null &
+    echo $! >"${dir}/pid"
     for _ in $(seq 1 100); do
         if [[ -s "${dir}/endpoint" ]]; then
             cat "${dir}/endpoint"
