@@ -1,0 +1,685 @@
+#!/usr/bin/python
+# Copyright (c) alicloud.eip contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+---
+module: eni_routing
+short_description: Configure a Linux host for the ENIs, secondary private IPs and EIPs Alibaba Cloud gave it
+version_added: 0.1.0
+description:
+  - Makes an EIP on a secondary ENI or on a secondary private IP carry traffic, in NAT mode, cut-through mode
+    (the EIP replaces the ENI's private IP) and multi-EIP cut-through mode (EIPs with their own gateway and mask).
+  - "Runtime state, read with C(ip -j) and changed with C(ip) argument lists: the ENI's link up, its addresses, one
+    routing table per secondary ENI (subnet route plus default route via that ENI's gateway), one rule per address
+    living on that ENI, loose C(rp_filter) on secondary ENIs, C(arp_ignore)/C(arp_announce) for ENIs that share a
+    subnet. The primary ENI gets no table and no rule; only its secondary private IPs are added."
+  - Cut-through mode adds the rule C(to 100.64.0.0/10 lookup main priority 999) so that Alibaba's internal range
+    (metadata, DNS) leaves through the primary ENI; the main table's default route must already go through the
+    primary ENI.
+  - Multi-EIP mode groups EIPs by gateway; each group gets its own table (the ENI's table plus 1, 2, ... in
+    gateway order) with the EIPs' network and a default route via that gateway.
+  - Persistent state for the stack the host runs (O(backend)), written only when the content changes, each file
+    starting with O(marker); only the changed backend is reloaded, and only when its daemon runs in this network
+    namespace.
+  - ENIs are matched by MAC, never by interface name.
+  - Every input problem (unknown MAC, address outside the vSwitch CIDR block, cut-through on the primary ENI, a
+    table that something else uses, the interface Ansible connects through) fails before any change.
+  - After applying, each gateway must answer from the ENI's address (O(gateway_check)); if one does not, every
+    runtime change is rolled back, no file is written and the module fails naming the gateway.
+author:
+  - alicloud.eip developers (@alicloud-eip)
+options:
+  interfaces:
+    description:
+      - ENIs to configure, merged per MAC over what O(metadata) gives; a key given here wins.
+      - Without O(metadata), each entry needs O(interfaces[].addresses), O(interfaces[].cidr) and O(interfaces[].gateway).
+    type: list
+    elements: dict
+    default: []
+    suboptions:
+      mac:
+        description: MAC address of the ENI (as C(DescribeNetworkInterfaces) or metadata report it).
+        type: str
+        required: true
+      mode:
+        description:
+          - C(nat) for private IPs (an EIP in NAT mode is invisible to the host), C(cut_through) when the EIP
+            replaces the ENI's private IP (mode C(BINDED)), C(multi_eip) for EIPs in mode C(MULTI_BINDED).
+          - When neither this nor O(metadata) gives a mode, C(nat).
+        type: str
+        choices: [nat, cut_through, multi_eip]
+      addresses:
+        description:
+          - The ENI's addresses, its primary private IP first. For C(cut_through), the one EIP.
+          - The first address gets the prefix of O(interfaces[].cidr), the others C(/32).
+        type: list
+        elements: str
+      cidr:
+        description:
+          - The vSwitch CIDR block. For C(cut_through), the network of the EIP as DHCP announces it (UNCONFIRMED
+            what metadata reports for such an ENI, so give it explicitly).
+        type: str
+      gateway:
+        description: The gateway of O(interfaces[].cidr) (the vSwitch gateway, or the EIP's gateway in cut-through mode).
+        type: str
+      table:
+        description:
+          - Routing table and rule priority of this ENI. Default 1000 + 16 * (SHA-256 of the MAC mod 1900), stable
+            for the ENI whatever its interface name or index. Multi-EIP groups use the next numbers.
+        type: int
+      eni_id:
+        description: The ENI's ID, for messages and the result only.
+        type: str
+      eips:
+        description: For C(multi_eip), the EIPs as M(alicloud.eip.eip_gateway_info) or C(DescribeEipGatewayInfo) return them.
+        type: list
+        elements: dict
+        suboptions:
+          ip:
+            description: The EIP.
+            type: str
+            required: true
+            aliases: [Ip]
+          gateway:
+            description: Its gateway.
+            type: str
+            required: true
+            aliases: [ip_gw, IpGw]
+          mask:
+            description: Its netmask, dotted (C(255.255.255.0)) or a prefix length.
+            type: str
+            required: true
+            aliases: [ip_mask, IpMask]
+  metadata:
+    description:
+      - What the instance metadata service reports, as the role collects it, C({"mac": <primary MAC>, "macs": {<mac>:
+        {"gateway": ..., "private-ipv4s": ..., "vswitch-cidr-block": ..., "primary-ip-address": ...,
+        "network-interface-id": ...}}}). Every MAC becomes a NAT-mode ENI unless O(interfaces) says otherwise.
+      - A missing item fails; it is never read as "no addresses".
+    type: dict
+  primary_mac:
+    description: MAC of the primary ENI. Required without O(metadata); with it, metadata's C(mac) is used unless this is set.
+    type: str
+  backend:
+    description:
+      - Which persistent configuration to write. C(auto) detects the stack this host runs, see notes. C(none) changes
+        the runtime state only.
+    type: str
+    choices: [auto, networkd, nm, netplan, ifcfg, none]
+    default: auto
+  rp_filter:
+    description: C(rp_filter) for secondary ENIs; the effective value is the maximum of C(all) and the interface's, so 2 (loose) wins.
+    type: int
+    choices: [0, 1, 2]
+    default: 2
+  arp_tuning:
+    description: Set C(arp_ignore=1) and C(arp_announce=2) on ENIs that share a subnet with another configured ENI.
+    type: bool
+    default: true
+  allow_primary_changes:
+    description:
+      - Permit configuring the ENI that holds O(connection_address), and ARP settings on the primary ENI.
+      - The primary ENI's addresses and the main table's default route are never removed or changed either way.
+    type: bool
+    default: false
+  connection_address:
+    description: The host address Ansible connected to (the role passes the third field of C(SSH_CONNECTION)).
+    type: str
+  gateway_check:
+    description: After applying runtime changes, require every gateway to answer (ping from the ENI's address, or an ARP reply); roll back if one does not.
+    type: bool
+    default: true
+  gateway_check_attempts:
+    description: Pings (one second each) per gateway before the check fails.
+    type: int
+    default: 3
+  reload:
+    description: Reload the backend whose files changed, when its daemon runs in this network namespace.
+    type: bool
+    default: true
+  marker:
+    description: First line of every file written (commented); files starting with it are this module's to replace or remove.
+    type: str
+    default: "Ansible managed: alicloud.eip.eni_routing"
+extends_documentation_fragment:
+  - alicloud.eip._attributes
+  - alicloud.eip._attributes.ACTIONGROUP_ALICLOUD
+attributes:
+  check_mode:
+    support: full
+    details:
+      - Check mode reads the runtime state and the files and reports the changes and the diff; it runs no gateway check.
+  diff_mode:
+    support: full
+    details:
+      - The diff shows the managed runtime state (addresses, routes, rules, sysctls) and every file, before and after.
+  idempotent:
+    support: full
+notes:
+  - "Backend detection (O(backend=auto)): netplan files rendered by networkd -> C(netplan); NetworkManager running in this
+    network namespace, or netplan rendering to it -> C(nm) keyfiles (netplan 0.106 drops C(routing-policy) under the
+    NetworkManager renderer); systemd-networkd running -> C(networkd); C(/etc/sysconfig/network-scripts) -> C(ifcfg).
+    Nothing found fails."
+  - "Files: networkd C(/etc/systemd/network/05-alicloud-eni-<mac>.network); NetworkManager
+    C(/etc/NetworkManager/system-connections/alicloud-eni-<mac>.nmconnection) (mode 0600, C(autoconnect-priority=50));
+    netplan C(/etc/netplan/90-alicloud-eni.yaml) (mode 0600, renderer networkd per device); ifcfg
+    C(ifcfg-/route-/rule-<device>); all backends C(/etc/sysctl.d/90-alicloud-eni.conf). The primary ENI's profile is never written."
+  - "Reloads: networkd C(networkctl reload); netplan C(netplan generate) then C(networkctl reload); NetworkManager
+    C(nmcli connection reload) (the running profile is left alone; the keyfile wins at the next activation by its
+    autoconnect priority); ifcfg none (network-scripts read the files at C(ifup)). NetworkManager's ifcfg-rh plugin ignores
+    C(rule-*) files."
+  - Addresses are static in every backend. On ECS the vSwitch never changes an ENI's private IP, so this matches what
+    DHCP would give; a cut-through EIP's mask and gateway must be given (UNCONFIRMED what metadata reports for it).
+  - Whether the vSwitch gateway answers ICMP is UNCONFIRMED; the gateway check also accepts a neighbour entry (an ARP reply).
+  - Owned state, removed when no longer wanted: every route in a table of a configured ENI, every rule that looks one
+    up, the 100.64.0.0/10 rule, other IPv4 addresses on a configured secondary ENI.
+seealso:
+  - name: Configure an ENI (Alibaba Cloud)
+    description: The vendor's manual recipe this module automates.
+    link: https://www.alibabacloud.com/help/en/ecs/user-guide/configure-nic-routing
+"""
+
+EXAMPLES = r"""
+- name: NAT mode, everything from the metadata service the role collected
+  alicloud.eip.eni_routing:
+    metadata: "{{ eni_metadata }}"
+
+- name: Two secondary private IPs on a secondary ENI (NAT mode), explicit
+  alicloud.eip.eni_routing:
+    primary_mac: "00:16:3e:00:00:01"
+    interfaces:
+      - mac: "00:16:3e:00:00:02"
+        addresses: [10.20.1.2, 10.20.1.3, 10.20.1.4]
+        cidr: 10.20.1.0/24
+        gateway: 10.20.1.253
+    backend: networkd
+
+- name: Cut-through EIP on a secondary ENI
+  alicloud.eip.eni_routing:
+    primary_mac: "00:16:3e:00:00:01"
+    interfaces:
+      - mac: "00:16:3e:00:00:02"
+        mode: cut_through
+        addresses: [47.96.1.10]
+        cidr: 47.96.1.0/24
+        gateway: 47.96.1.1
+
+- name: Multi-EIP cut-through, gateways and masks from eip_gateway_info
+  alicloud.eip.eni_routing:
+    metadata: "{{ eni_metadata }}"
+    interfaces:
+      - mac: "00:16:3e:00:00:02"
+        mode: multi_eip
+        eips: "{{ gateway_info.eips }}"
+"""
+
+RETURN = r"""
+backend:
+  description: The backend whose files were written.
+  returned: always
+  type: str
+  sample: networkd
+backend_reason:
+  description: Why that backend (detection result, or "given").
+  returned: always
+  type: str
+  sample: systemd-networkd is running
+interfaces:
+  description: The ENIs as configured, matched to their interfaces.
+  returned: always
+  type: list
+  elements: dict
+  sample:
+    - mac: "00:16:3e:00:00:02"
+      device: eth1
+      mode: nat
+      primary: false
+      addresses: [10.20.1.2, 10.20.1.3]
+      network: 10.20.1.0/24
+      gateway: 10.20.1.253
+      table: 13488
+      eip_groups: []
+commands:
+  description: The runtime changes, applied (or, in check mode, planned), in order.
+  returned: always
+  type: list
+  elements: str
+  sample: ["ip -4 addr add 10.20.1.3/32 dev eth1", "ip -4 rule add from 10.20.1.3/32 lookup 13488 priority 13488"]
+files:
+  description: Every file of the backend and whether it was (or would be) written or removed.
+  returned: always
+  type: list
+  elements: dict
+  sample:
+    - {path: /etc/systemd/network/05-alicloud-eni-00163e000002.network, state: written}
+reloaded:
+  description: Reload commands run.
+  returned: always
+  type: list
+  elements: str
+  sample: ["networkctl reload"]
+gateways:
+  description: Result of the gateway check per gateway (empty in check mode or with O(gateway_check=false)).
+  returned: always
+  type: list
+  elements: dict
+  sample:
+    - {device: eth1, source: 10.20.1.2, gateway: 10.20.1.253, answered: true, how: ping}
+"""
+
+import glob
+import os
+import shutil
+
+from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.alicloud.eip.plugins.module_utils._host_network import (
+    BACKEND_DIRS,
+    BACKEND_PATTERNS,
+    HostNetworkError,
+    connection_problems,
+    desired_state,
+    detect_backend,
+    foreign_table_users,
+    interfaces_from_metadata,
+    is_managed_file,
+    main_default_device,
+    merge_interfaces,
+    observed_state,
+    plan_changes,
+    projected_state,
+    render_files,
+    resolve_enis,
+    runtime_view,
+)
+from ansible_collections.alicloud.eip.plugins.module_utils._util import DifferenceTracker
+
+NETWORK_DAEMONS = ("NetworkManager", "systemd-networkd")
+
+
+def argument_spec() -> dict:
+    eip = {
+        "ip": {"type": "str", "required": True, "aliases": ["Ip"]},
+        "gateway": {"type": "str", "required": True, "aliases": ["ip_gw", "IpGw"]},
+        "mask": {"type": "str", "required": True, "aliases": ["ip_mask", "IpMask"]},
+    }
+    interface = {
+        "mac": {"type": "str", "required": True},
+        "mode": {"type": "str", "choices": ["nat", "cut_through", "multi_eip"]},
+        "addresses": {"type": "list", "elements": "str"},
+        "cidr": {"type": "str"},
+        "gateway": {"type": "str"},
+        "table": {"type": "int"},
+        "eni_id": {"type": "str"},
+        "eips": {"type": "list", "elements": "dict", "options": eip},
+    }
+    return {
+        "interfaces": {"type": "list", "elements": "dict", "options": interface, "default": []},
+        "metadata": {"type": "dict"},
+        "primary_mac": {"type": "str"},
+        "backend": {
+            "type": "str",
+            "default": "auto",
+            "choices": ["auto", "networkd", "nm", "netplan", "ifcfg", "none"],
+        },
+        "rp_filter": {"type": "int", "default": 2, "choices": [0, 1, 2]},
+        "arp_tuning": {"type": "bool", "default": True},
+        "allow_primary_changes": {"type": "bool", "default": False},
+        "connection_address": {"type": "str"},
+        "gateway_check": {"type": "bool", "default": True},
+        "gateway_check_attempts": {"type": "int", "default": 3},
+        "reload": {"type": "bool", "default": True},
+        "marker": {"type": "str", "default": "Ansible managed: alicloud.eip.eni_routing"},
+    }
+
+
+class Host:
+    """Reads and changes the host through ``ip`` and ``/proc``; every command is an argument list."""
+
+    def __init__(self, module: AnsibleModule):
+        self.module = module
+
+    def run(self, argv: list[str], check: bool = True) -> tuple[int, str, str]:
+        rc, out, err = self.module.run_command(argv, environ_update={"LC_ALL": "C"})
+        if check and rc != 0:
+            raise HostNetworkError(f"'{' '.join(argv)}' failed (rc={rc}): {err.strip() or out.strip()}")
+        return rc, out, err
+
+    def ip_json(self, *args: str) -> list:
+        _, out, _ = self.run(["ip", "-j", *args])
+        return self.module.from_json(out or "[]")
+
+    def observe(self) -> tuple[list, dict]:
+        links = self.ip_json("link", "show")
+        observed = observed_state(
+            self.ip_json("-4", "addr", "show"),
+            self.ip_json("-4", "route", "show", "table", "all"),
+            self.ip_json("-4", "rule", "show"),
+            links,
+        )
+        return links, observed
+
+    @staticmethod
+    def read_sysctls(keys) -> dict:
+        values = {}
+        for key in keys:
+            try:
+                with open(os.path.join("/proc/sys", key), encoding="ascii") as handle:
+                    values[key] = handle.read().strip()
+            except OSError:
+                values[key] = None
+        return values
+
+    @staticmethod
+    def write_sysctl(key: str, value: str) -> None:
+        with open(os.path.join("/proc/sys", key), "w", encoding="ascii") as handle:
+            handle.write(value)
+
+    @staticmethod
+    def daemons_here() -> set[str]:
+        """Network daemons running in this process's network namespace."""
+        try:
+            mine = os.readlink("/proc/self/ns/net")
+        except OSError:
+            return set()
+        found = set()
+        for comm in glob.glob("/proc/[0-9]*/comm"):
+            proc = os.path.dirname(comm)
+            try:
+                with open(comm, encoding="utf-8") as handle:
+                    name = handle.read().strip()
+                if name in NETWORK_DAEMONS and os.readlink(os.path.join(proc, "ns/net")) == mine:
+                    found.add(name)
+            except OSError:
+                continue
+        return found
+
+
+def read_text(path: str) -> str | None:
+    try:
+        with open(path, encoding="utf-8") as handle:
+            return handle.read()
+    except FileNotFoundError:
+        return None
+
+
+def gather_enis(params: dict, links: list) -> list:
+    """Merge metadata and explicit input, then validate against the host's links."""
+    discovered, primary_mac = [], params["primary_mac"]
+    if params["metadata"] is not None:
+        metadata_primary, discovered = interfaces_from_metadata(params["metadata"])
+        primary_mac = primary_mac or metadata_primary
+    if not primary_mac:
+        raise HostNetworkError("primary_mac is required when no metadata is given")
+    explicit = [{key: value for key, value in item.items() if value is not None} for item in params["interfaces"]]
+    interfaces = merge_interfaces(discovered, explicit)
+    if not interfaces:
+        raise HostNetworkError("no ENI to configure: neither metadata nor interfaces list one")
+    return resolve_enis(interfaces, primary_mac, links)
+
+
+def check_preconditions(params: dict, enis: list, desired: dict, observed: dict) -> None:
+    problems = foreign_table_users(desired, observed, enis)
+    if not params["allow_primary_changes"]:
+        problems += [
+            f"{text}; set allow_primary_changes to permit it"
+            for text in connection_problems(enis, observed, params["connection_address"])
+        ]
+    primary = next(eni for eni in enis if eni.primary) if any(eni.primary for eni in enis) else None
+    if any(eni.mode == "cut_through" for eni in enis):
+        device = main_default_device(observed)
+        primary_device = primary.device if primary else None
+        if primary_device is None:
+            problems.append(
+                "cut-through mode needs the primary ENI in the input so that 100.64.0.0/10 can be kept on it"
+            )
+        elif device != primary_device:
+            problems.append(
+                f"cut-through mode sends 100.64.0.0/10 to the main table, whose default route leaves through {device or 'nothing'}, "
+                f"not the primary ENI {primary_device}; fix the main default route first"
+            )
+    if problems:
+        raise HostNetworkError("; ".join(problems))
+
+
+def choose_backend(params: dict, host: Host) -> tuple[str, str]:
+    if params["backend"] != "auto":
+        return params["backend"], "given"
+    netplan_texts = [read_text(path) or "" for path in sorted(glob.glob("/etc/netplan/*.yaml"))]
+    return detect_backend(
+        host.daemons_here(),
+        netplan_texts,
+        shutil.which("netplan") is not None,
+        os.path.isdir("/etc/sysconfig/network-scripts"),
+    )
+
+
+def plan_files(backend: str, enis: list, desired: dict, marker: str) -> list[dict]:
+    """Files to write (content differs) or remove (ours, no longer wanted), with their current content."""
+    wanted = {"/" + path: value for path, value in render_files(backend, enis, desired, marker).items()}
+    plans = []
+    for path, (content, mode) in sorted(wanted.items()):
+        current = read_text(path)
+        plans.append(
+            {
+                "path": path,
+                "content": content,
+                "mode": mode,
+                "before": current,
+                "state": "unchanged" if current == content else "written",
+            }
+        )
+    if backend in BACKEND_PATTERNS:
+        for pattern in BACKEND_PATTERNS[backend]:
+            for path in sorted(glob.glob(os.path.join("/", BACKEND_DIRS[backend], pattern))):
+                current = read_text(path)
+                if path not in wanted and current is not None and is_managed_file(current, marker):
+                    plans.append({"path": path, "content": None, "mode": None, "before": current, "state": "removed"})
+    return plans
+
+
+def apply_changes(module: AnsibleModule, host: Host, changes: list[dict]) -> None:
+    """Apply in order; on a failure undo what was applied and fail."""
+    applied = []
+    for change in changes:
+        try:
+            apply_one(host, change)
+        except (HostNetworkError, OSError) as error:
+            undo_errors = roll_back(host, applied)
+            module.fail_json(
+                msg=f"applying '{change['description']}' failed: {error}; rolled back {len(applied)} change(s)",
+                rollback_errors=undo_errors,
+            )
+        applied.append(change)
+    return applied
+
+
+def apply_one(host: Host, change: dict) -> None:
+    if change["kind"] == "sysctl":
+        host.write_sysctl(change["key"], change["value"])
+    else:
+        host.run(change["argv"])
+
+
+def roll_back(host: Host, applied: list[dict]) -> list[str]:
+    """Undo applied changes in reverse order; returns the undo steps that failed."""
+    errors = []
+    for change in reversed(applied):
+        try:
+            if change["kind"] == "sysctl":
+                host.write_sysctl(change["key"], change["old"])
+            else:
+                for argv in change["undo"]:
+                    host.run(argv)
+        except (HostNetworkError, OSError) as error:
+            errors.append(str(error))
+    return errors
+
+
+def gateway_targets(enis: list) -> list[dict]:
+    targets = []
+    for eni in enis:
+        if eni.primary:
+            continue
+        targets.append({"device": eni.device, "source": eni.addresses[0], "gateway": eni.gateway})
+        targets += [
+            {"device": eni.device, "source": group.addresses[0], "gateway": group.gateway} for group in eni.eip_groups
+        ]
+    return targets
+
+
+def check_gateways(host: Host, enis: list, attempts: int) -> list[dict]:
+    """Ping each gateway from the ENI's address (so the new rules route it); an ARP reply also counts."""
+    results = []
+    ping = shutil.which("ping")
+    for target in gateway_targets(enis):
+        answered, how = False, None
+        for _ in range(max(1, attempts)):
+            if ping:
+                rc, _, _ = host.run(
+                    [ping, "-n", "-q", "-c", "1", "-W", "1", "-I", target["source"], target["gateway"]], check=False
+                )
+                if rc == 0:
+                    answered, how = True, "ping"
+                    break
+            neighbours = host.ip_json("neigh", "show", "to", target["gateway"], "dev", target["device"])
+            if any(
+                entry.get("lladdr") and not {"FAILED", "INCOMPLETE"} & set(entry.get("state", []))
+                for entry in neighbours
+            ):
+                answered, how = True, "arp"
+                break
+        results.append({**target, "answered": answered, "how": how})
+    return results
+
+
+def write_files(module: AnsibleModule, plans: list[dict]) -> None:
+    for plan in plans:
+        if plan["state"] == "removed":
+            os.remove(plan["path"])
+        elif plan["state"] == "written":
+            directory = os.path.dirname(plan["path"])
+            os.makedirs(directory, exist_ok=True)
+            temporary = os.path.join(directory, f".{os.path.basename(plan['path'])}.tmp")
+            with open(temporary, "w", encoding="utf-8") as handle:
+                handle.write(plan["content"])
+            os.chmod(temporary, plan["mode"])
+            module.atomic_move(temporary, plan["path"])
+
+
+def reload_backend(host: Host, backend: str, plans: list[dict]) -> list[str]:
+    """Reload only the backend whose files changed, and only when its daemon runs here."""
+    changed = [plan for plan in plans if plan["state"] != "unchanged" and not plan["path"].startswith("/etc/sysctl.d/")]
+    if not changed:
+        return []
+    daemons = host.daemons_here()
+    commands = []
+    if backend == "netplan":
+        commands.append(["netplan", "generate"])
+    if backend in ("networkd", "netplan") and "systemd-networkd" in daemons:
+        commands.append(["networkctl", "reload"])
+    if backend == "nm" and "NetworkManager" in daemons:
+        commands.append(["nmcli", "connection", "reload"])
+    for argv in commands:
+        host.run(argv)
+    return [" ".join(argv) for argv in commands]
+
+
+def eni_result(eni) -> dict:
+    return {
+        "mac": eni.mac,
+        "device": eni.device,
+        "mode": eni.mode,
+        "primary": eni.primary,
+        "eni_id": eni.eni_id,
+        "addresses": list(eni.addresses),
+        "network": eni.network,
+        "gateway": eni.gateway,
+        "table": eni.table,
+        "eip_groups": [group._asdict() | {"addresses": list(group.addresses)} for group in eni.eip_groups],
+    }
+
+
+def ensure_configured(module: AnsibleModule, host: Host) -> dict:
+    params = module.params
+    links, observed = host.observe()
+    enis = gather_enis(params, links)
+    desired = desired_state(enis, params["rp_filter"], params["arp_tuning"], params["allow_primary_changes"])
+    check_preconditions(params, enis, desired, observed)
+    primary = [eni for eni in enis if eni.primary]
+    shares_subnet = primary and any(eni.network == primary[0].network for eni in enis if not eni.primary)
+    if shares_subnet and params["arp_tuning"] and not params["allow_primary_changes"]:
+        module.warn(
+            f"the primary ENI {primary[0].device} shares {primary[0].network} with a secondary ENI; its arp_ignore/arp_announce "
+            "were left alone (set allow_primary_changes to tune them too)"
+        )
+    sysctl_before = host.read_sysctls(desired["sysctls"])
+    changes = plan_changes(desired, observed, sysctl_before)
+    backend, reason = choose_backend(params, host)
+    file_plans = plan_files(backend, enis, desired, params["marker"])
+
+    devices = sorted(desired["addresses"])
+    tracker = DifferenceTracker()
+    tracker.add(
+        "runtime",
+        runtime_view(observed, devices, desired["tables"], sysctl_before),
+        runtime_view(
+            projected_state(desired, observed), devices, desired["tables"], {**sysctl_before, **desired["sysctls"]}
+        ),
+    )
+    for plan in file_plans:
+        tracker.add(
+            plan["path"], (plan["before"] or "").splitlines() or None, (plan["content"] or "").splitlines() or None
+        )
+    changed = bool(changes) or any(plan["state"] != "unchanged" for plan in file_plans)
+    result = {
+        "changed": changed,
+        "backend": backend,
+        "backend_reason": reason,
+        "interfaces": [eni_result(eni) for eni in enis],
+        "commands": [
+            change["description"] if change["kind"] == "sysctl" else " ".join(change["argv"]) for change in changes
+        ],
+        "files": [{"path": plan["path"], "state": plan["state"]} for plan in file_plans],
+        "reloaded": [],
+        "gateways": [],
+    }
+    if module._diff:
+        result["diff"] = tracker.as_diff()
+    if module.check_mode:
+        return result
+
+    applied = apply_changes(module, host, changes)
+    if params["gateway_check"]:
+        result["gateways"] = check_gateways(host, enis, params["gateway_check_attempts"])
+        silent = [item for item in result["gateways"] if not item["answered"]]
+        if silent:
+            undo_errors = roll_back(host, applied)
+            names = ", ".join(f"{item['gateway']} (from {item['source']} on {item['device']})" for item in silent)
+            module.fail_json(
+                msg=f"gateway check failed: {names} did not answer; rolled back {len(applied)} runtime change(s), wrote no file",
+                gateways=result["gateways"],
+                rollback_errors=undo_errors,
+                commands=result["commands"],
+            )
+    write_files(module, file_plans)
+    if params["reload"]:
+        result["reloaded"] = reload_backend(host, backend, file_plans)
+    return result
+
+
+def main() -> None:
+    module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
+    host = Host(module)
+    try:
+        result = ensure_configured(module, host)
+    except HostNetworkError as error:
+        module.fail_json(msg=str(error))
+    module.exit_json(**result)
+
+
+if __name__ == "__main__":
+    main()
