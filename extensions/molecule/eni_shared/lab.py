@@ -1,0 +1,209 @@
+# Copyright (c) alicloud.eip contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Network-namespace lab for the eni_host molecule scenarios (test-infra.md §3a, with per-host /etc).
+
+    python lab.py up TOPOLOGY.yml      build it (idempotent: an existing lab is torn down first)
+    python lab.py down TOPOLOGY.yml    remove it (idempotent)
+
+Topology (see the scenarios' ``topology.yml``): a router namespace ``<prefix>-r`` with ip_forward, strict
+rp_filter and the "internet" address 198.51.100.1 on its lo; hosts ``<prefix>-<host>`` whose NICs are veth
+pairs into the router (MACs as given, so that ENIs can be matched by MAC).  NICs listed under a router
+``bridge`` share one L2 segment (several ENIs on one vSwitch).  The first NIC of a host is its primary ENI:
+it gets its address and the default route, as DHCP would.  Secondary NICs stay down and unconfigured.
+
+Each host gets its own /etc: a copy of the runner's, bind-mounted over /etc in a persistent mount namespace
+``<run>/mnt/<host>`` that also has the host's sysfs and a private /run/systemd.  The ``nsenter_netns``
+connection plugin enters both namespaces, so nothing the role writes reaches the runner's /etc.
+
+Hosts with ``instance`` get the metadata forwarder of the emulator (tests/emulator/imds_forward.py) on
+100.100.100.200:80 when the environment variable ``EH_METADATA_SOCKET`` names the emulator's unix socket.
+Nothing is created in, or attached to, the root network namespace.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+
+import yaml
+
+INTERNET = "198.51.100.1"
+REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", ".."))
+# The directories the role may write; create.yml checksums them in the runner's /etc.
+WATCHED = ["systemd/network", "NetworkManager/system-connections", "netplan", "sysconfig", "sysctl.d"]
+
+
+def run(*argv: str, check: bool = True) -> subprocess.CompletedProcess:
+    return subprocess.run(list(argv), check=check, capture_output=True, text=True)
+
+
+def in_ns(namespace: str, *argv: str, check: bool = True) -> subprocess.CompletedProcess:
+    return run("ip", "netns", "exec", namespace, *argv, check=check)
+
+
+def run_dir(topology: dict) -> str:
+    return f"/run/{topology['prefix']}-lab"
+
+
+def sysctl(namespace: str, *settings: str) -> None:
+    in_ns(namespace, "sysctl", "-q", "-w", *settings)
+
+
+def build_router(topology: dict) -> str:
+    router = f"{topology['prefix']}-r"
+    run("ip", "netns", "add", router)
+    run("ip", "-n", router, "link", "set", "lo", "up")
+    run("ip", "-n", router, "addr", "add", f"{INTERNET}/32", "dev", "lo")
+    sysctl(router, "net.ipv4.ip_forward=1", "net.ipv4.conf.all.rp_filter=1", "net.ipv4.conf.default.rp_filter=1")
+    for bridge in topology.get("bridges", []):
+        run("ip", "-n", router, "link", "add", bridge["name"], "type", "bridge")
+        run("ip", "-n", router, "link", "set", bridge["name"], "up")
+        for address in bridge["addresses"]:
+            run("ip", "-n", router, "addr", "add", address, "dev", bridge["name"])
+        sysctl(router, f"net.ipv4.conf.{bridge['name']}.rp_filter=1")
+    return router
+
+
+def build_host(topology: dict, name: str, host: dict, router: str) -> None:
+    namespace = f"{topology['prefix']}-{name}"
+    run("ip", "netns", "add", namespace)
+    run("ip", "-n", namespace, "link", "set", "lo", "up")
+    sysctl(namespace, "net.ipv4.conf.all.rp_filter=1", "net.ipv4.conf.default.rp_filter=1")
+    for index, nic in enumerate(host["nics"]):
+        peer = f"{name}e{index}"
+        run("ip", "link", "add", nic["name"], "address", nic["mac"], "netns", namespace, "type", "veth", "peer", "name", peer, "netns", router)
+        if nic.get("bridge"):
+            run("ip", "-n", router, "link", "set", peer, "master", nic["bridge"])
+        else:
+            for address in nic["router_addresses"]:
+                run("ip", "-n", router, "addr", "add", address, "dev", peer)
+            sysctl(router, f"net.ipv4.conf.{peer}.rp_filter=1")
+        run("ip", "-n", router, "link", "set", peer, "up")
+        if index == 0:
+            run("ip", "-n", namespace, "link", "set", nic["name"], "up")
+            run("ip", "-n", namespace, "addr", "add", nic["address"], "dev", nic["name"])
+            run("ip", "-n", namespace, "route", "add", "default", "via", nic["gateway"], "dev", nic["name"])
+
+
+def build_etc(topology: dict, name: str, host: dict) -> None:
+    """A private copy of /etc for the host, mounted over /etc in its own persistent mount namespace."""
+    base = run_dir(topology)
+    etc = os.path.join(base, name, "etc")
+    run("cp", "-a", "/etc", etc)
+    for relative in WATCHED:
+        shutil.rmtree(os.path.join(etc, relative), ignore_errors=True)
+        os.makedirs(os.path.join(etc, relative), exist_ok=True)
+    for relative, content in (host.get("seed_files") or {}).items():
+        path = os.path.join(etc, relative)
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(path, "w", encoding="utf-8") as handle:
+            handle.write(content)
+        os.chmod(path, 0o600)
+    anchor = os.path.join(base, "mnt", name)
+    with open(anchor, "w", encoding="utf-8"):
+        pass
+    script = f"mount -t sysfs sysfs /sys && mount -t tmpfs tmpfs /run/systemd && mount --bind {etc} /etc"
+    run("unshare", f"--mount={anchor}", "--propagation", "private", "nsenter", f"--net=/run/netns/{topology['prefix']}-{name}", "sh", "-c", script)
+
+
+def start_forwarder(topology: dict, name: str, host: dict) -> None:
+    socket_path = os.environ.get("EH_METADATA_SOCKET")
+    if not host.get("instance") or not socket_path:
+        return
+    namespace = f"{topology['prefix']}-{name}"
+    run("ip", "-n", namespace, "addr", "add", "100.100.100.200/32", "dev", "lo")
+    log = open(os.path.join(run_dir(topology), name, "forwarder.log"), "w", encoding="utf-8")  # pylint: disable=consider-using-with
+    process = subprocess.Popen(  # pylint: disable=consider-using-with
+        ["ip", "netns", "exec", namespace, sys.executable, "-m", "tests.emulator.imds_forward", "--listen", "100.100.100.200:80",
+         "--socket", socket_path, "--instance", host["instance"]],
+        cwd=REPO, env={**os.environ, "PYTHONPATH": REPO}, stdout=subprocess.PIPE, stderr=log, text=True,
+    )
+    line = process.stdout.readline()
+    if "listen" not in line:
+        raise SystemExit(f"metadata forwarder for {name} did not start: {line!r}")
+    with open(os.path.join(run_dir(topology), name, "forwarder.pid"), "w", encoding="utf-8") as handle:
+        handle.write(str(process.pid))
+
+
+def etc_checksum() -> str:
+    """Checksum of the runner's /etc directories the role could write (names, modes and contents)."""
+    digest = hashlib.sha256()
+    for relative in WATCHED:
+        for root, dirs, files in sorted(os.walk(os.path.join("/etc", relative))):
+            dirs.sort()
+            for file_name in sorted(files):
+                path = os.path.join(root, file_name)
+                digest.update(path.encode())
+                try:
+                    with open(path, "rb") as handle:
+                        digest.update(handle.read())
+                except OSError:
+                    digest.update(b"unreadable")
+    return digest.hexdigest()
+
+
+def up(topology: dict) -> None:
+    down(topology)
+    base = run_dir(topology)
+    os.makedirs(os.path.join(base, "mnt"))
+    # unshare --mount=FILE needs FILE on a mount with private propagation.
+    run("mount", "--bind", os.path.join(base, "mnt"), os.path.join(base, "mnt"))
+    run("mount", "--make-private", os.path.join(base, "mnt"))
+    with open(os.path.join(base, "etc.sha256"), "w", encoding="utf-8") as handle:
+        handle.write(etc_checksum())
+    router = build_router(topology)
+    for name, host in topology["hosts"].items():
+        os.makedirs(os.path.join(base, name))
+        build_host(topology, name, host, router)
+        build_etc(topology, name, host)
+        start_forwarder(topology, name, host)
+
+
+def down(topology: dict) -> None:
+    base = run_dir(topology)
+    for name in topology["hosts"]:
+        pid_file = os.path.join(base, name, "forwarder.pid")
+        if os.path.exists(pid_file):
+            with open(pid_file, encoding="utf-8") as handle:
+                pid = int(handle.read())
+            try:
+                os.kill(pid, signal.SIGTERM)
+                for _ in range(50):
+                    os.kill(pid, 0)
+                    time.sleep(0.05)
+            except ProcessLookupError:
+                pass
+        run("umount", os.path.join(base, "mnt", name), check=False)
+        run("ip", "netns", "del", f"{topology['prefix']}-{name}", check=False)
+    run("ip", "netns", "del", f"{topology['prefix']}-r", check=False)
+    run("umount", os.path.join(base, "mnt"), check=False)
+    shutil.rmtree(base, ignore_errors=True)
+
+
+def main(argv: list[str]) -> int:
+    if len(argv) != 3 or argv[1] not in ("up", "down", "etc-checksum"):
+        print(__doc__, file=sys.stderr)
+        return 2
+    if argv[1] == "etc-checksum":
+        print(etc_checksum())
+        return 0
+    with open(argv[2], encoding="utf-8") as handle:
+        topology = yaml.safe_load(handle)
+    try:
+        (up if argv[1] == "up" else down)(topology)
+    except subprocess.CalledProcessError as error:
+        print(f"lab: {' '.join(error.cmd)} failed: {error.stderr.strip()}", file=sys.stderr)
+        return 1
+    print(json.dumps({"lab": argv[1], "prefix": topology["prefix"], "hosts": sorted(topology["hosts"])}))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))

@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# Run molecule scenarios from the collection view (tools/collection-tree.sh builds it):
+#   tools/molecule.sh [SCENARIO ...]      (default: every extensions/molecule/*/molecule.yml)
+# Each scenario runs `molecule test -s NAME` on its own; the exit status is non-zero if any failed or none ran.
+# The host-side scenarios build network and mount namespaces, so this needs root.
+set -uo pipefail
+repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+view="$("${repo}/tools/collection-tree.sh")" || exit 1
+export ANSIBLE_COLLECTIONS_PATH="${view%/ansible_collections/*}"
+# Scenarios start the emulator and the lab from the checkout (the view has no virtualenv).
+export EH_REPO="${repo}"
+export PATH="${repo}/.venv/bin:${PATH}"
+unset HTTP_PROXY HTTPS_PROXY http_proxy https_proxy ALL_PROXY all_proxy
+cd "${view}" || exit 1
+
+scenarios=("$@")
+if [[ ${#scenarios[@]} -eq 0 ]]; then
+    mapfile -t scenarios < <(find extensions/molecule -mindepth 2 -maxdepth 2 -name molecule.yml -printf '%h\n' | xargs -r -n1 basename | sort)
+fi
+if [[ ${#scenarios[@]} -eq 0 ]]; then
+    echo "molecule: no scenarios found — refusing to pass with nothing tested" >&2
+    exit 1
+fi
+if [[ "$(id -u)" -ne 0 ]]; then
+    echo "molecule: the scenarios build network namespaces and need root" >&2
+    exit 1
+fi
+
+passed=0
+failed=0
+summary=()
+for scenario in "${scenarios[@]}"; do
+    echo "=== molecule test -s ${scenario}"
+    start=$(date +%s)
+    if molecule test -s "${scenario}"; then
+        status=passed
+        passed=$((passed + 1))
+    else
+        status=FAILED
+        failed=$((failed + 1))
+    fi
+    summary+=("$(printf '%-24s %4ss  %s' "${scenario}" "$(($(date +%s) - start))" "${status}")")
+done
+echo
+echo "=== molecule summary"
+printf '%s\n' "${summary[@]}"
+echo "molecule: ${passed} passed, ${failed} failed"
+[[ ${failed} -eq 0 ]]
