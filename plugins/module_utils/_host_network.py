@@ -824,7 +824,6 @@ def render_nm_keyfile(eni: Eni, enis: list[Eni], state: dict, marker: str) -> st
         f"id={name}",
         f"uuid={uuid.uuid5(uuid.NAMESPACE_URL, 'alicloud.eip:' + eni.mac)}",
         "type=ethernet",
-        "autoconnect=true",
         "autoconnect-priority=50",
         "",
         "[ethernet]",
@@ -845,11 +844,12 @@ def render_nm_keyfile(eni: Eni, enis: list[Eni], state: dict, marker: str) -> st
             options.append(f"src={route.src}")
         lines.append(f"route{index}_options={','.join(options)}")
     for index, rule in enumerate(_eni_file_rules(eni, enis, state), start=1):
+        # NetworkManager writes host prefixes without "/32"; so does this, so that a round trip is exact.
         words = [f"priority {rule.priority}"]
         if rule.src:
-            words.append(f"from {rule.src}")
+            words.append(f"from {rule.src.removesuffix('/32')}")
         if rule.dst:
-            words.append(f"to {rule.dst}")
+            words.append(f"to {rule.dst.removesuffix('/32')}")
         words.append(f"table {rule.table}")
         lines.append(f"routing-rule{index}={' '.join(words)}")
     lines += ["", "[ipv6]", "method=disabled", ""]

@@ -274,6 +274,7 @@ gateways:
 import glob
 import os
 import shutil
+import stat
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.alicloud.eip.plugins.module_utils._host_network import (
@@ -463,13 +464,14 @@ def plan_files(backend: str, enis: list, desired: dict, marker: str) -> list[dic
     plans = []
     for path, (content, mode) in sorted(wanted.items()):
         current = read_text(path)
+        same = current == content and stat.S_IMODE(os.stat(path).st_mode) == mode
         plans.append(
             {
                 "path": path,
                 "content": content,
                 "mode": mode,
                 "before": current,
-                "state": "unchanged" if current == content else "written",
+                "state": "unchanged" if same else "written",
             }
         )
     if backend in BACKEND_PATTERNS:
@@ -566,8 +568,9 @@ def write_files(module: AnsibleModule, plans: list[dict]) -> None:
             temporary = os.path.join(directory, f".{os.path.basename(plan['path'])}.tmp")
             with open(temporary, "w", encoding="utf-8") as handle:
                 handle.write(plan["content"])
-            os.chmod(temporary, plan["mode"])
             module.atomic_move(temporary, plan["path"])
+            # atomic_move gives a new file the umask's mode; keyfiles and netplan files must be private.
+            os.chmod(plan["path"], plan["mode"])
 
 
 def reload_backend(host: Host, backend: str, plans: list[dict]) -> list[str]:

@@ -44,6 +44,18 @@ networkd)
     ;;
 netplan)
     netplan generate
+    # netplan 0.106 matches `macaddress` as PermanentMACAddress=. A veth has no permanent MAC (ECS virtio
+    # NICs do, and it equals the MAC), so the lab matches the current MAC instead; nothing else is changed.
+    sed -i 's/^PermanentMACAddress=/MACAddress=/' /run/systemd/network/*.network
+    # Only the role's output is rebuilt. The primary NIC's file comes from the seeded cloud-init config and its
+    # address was set by hand when the lab was built; networkd 252 fails reconfiguring such an address with
+    # "Numerical result out of range" on this kernel, which a real boot (no address yet) never meets.
+    for generated in /run/systemd/network/*; do
+        case "${generated}" in
+        *alicloud-eni*) ;;
+        *) rm -f "${generated}" ;;
+        esac
+    done
     ls /run/systemd/network
     run_networkd
     ;;
