@@ -155,6 +155,8 @@ def interfaces_from_metadata(metadata: dict) -> tuple[str, list[dict]]:
         if missing:
             raise HostNetworkError(f"metadata of MAC {mac} lacks {', '.join(missing)}")
         addresses = _json_list(items["private-ipv4s"])
+        if not addresses:
+            raise HostNetworkError(f"metadata of MAC {mac} lists no private IPv4 address")
         first = str(items.get("primary-ip-address") or "").strip()
         if first and first in addresses:
             addresses.remove(first)
@@ -956,6 +958,8 @@ def render_files(backend: str, enis: list[Eni], state: dict, marker: str) -> dic
     """
     if backend == "none":
         return {}
+    if backend not in BACKEND_DIRS:
+        raise HostNetworkError(f"unknown backend '{backend}' (one of {', '.join(BACKENDS)})")
     secondary = sorted((eni for eni in enis if not eni.primary), key=lambda item: item.mac)
     files: dict[str, tuple[str, int]] = {}
     directory = BACKEND_DIRS[backend]
@@ -968,12 +972,10 @@ def render_files(backend: str, enis: list[Eni], state: dict, marker: str) -> dic
     elif backend == "netplan":
         if secondary:
             files[f"{directory}/90-alicloud-eni.yaml"] = (render_netplan(enis, state, marker), 0o600)
-    elif backend == "ifcfg":
+    else:
         for eni in secondary:
             for name, content in render_ifcfg(eni, enis, state, marker).items():
                 files[f"{directory}/{name}"] = (content, 0o644)
-    else:
-        raise HostNetworkError(f"unknown backend '{backend}' (one of {', '.join(BACKENDS)})")
     if state["sysctls"]:
         files[SYSCTL_FILE] = (render_sysctl(state["sysctls"], marker), 0o644)
     return files

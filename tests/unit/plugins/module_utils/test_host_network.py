@@ -1,0 +1,660 @@
+"""Host-side ENI configuration (plugins/module_utils/_host_network.py): input, plan, renderers, detection.
+
+Rendered files are compared with golden files under ``host_network_golden/<case>/``; set
+``ALICLOUD_EIP_UPDATE_GOLDEN=1`` to rewrite them after an intended change, then review the diff.
+"""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from ansible_collections.alicloud.eip.plugins.module_utils import _host_network as hn
+
+GOLDEN = os.path.join(os.path.dirname(__file__), "host_network_golden")
+MARKER = "Ansible managed: test"
+
+PRIMARY = "00:16:3e:00:00:01"
+SECOND = "00:16:3e:00:00:02"
+THIRD = "00:16:3e:00:00:03"
+
+
+def link(name: str, mac: str, index: int, up: bool = True) -> dict:
+    flags = ["BROADCAST", "MULTICAST"] + (["UP", "LOWER_UP"] if up else [])
+    return {"ifindex": index, "ifname": name, "flags": flags, "link_type": "ether", "address": mac}
+
+
+LINKS = [
+    {
+        "ifindex": 1,
+        "ifname": "lo",
+        "flags": ["LOOPBACK", "UP"],
+        "link_type": "loopback",
+        "address": "00:00:00:00:00:00",
+    },
+    link("eth0", PRIMARY, 2),
+    link("eth1", SECOND, 3, up=False),
+    link("ens7", THIRD, 4, up=False),
+]
+
+PRIMARY_SPEC = {"mac": PRIMARY, "addresses": ["10.0.1.10", "10.0.1.11"], "cidr": "10.0.1.0/24", "gateway": "10.0.1.253"}
+
+CASES = {
+    "nat": [
+        PRIMARY_SPEC,
+        {
+            "mac": SECOND,
+            "addresses": ["10.0.2.20", "10.0.2.21", "10.0.2.22"],
+            "cidr": "10.0.2.0/24",
+            "gateway": "10.0.2.253",
+        },
+    ],
+    "shared_subnet": [
+        PRIMARY_SPEC,
+        {"mac": SECOND, "addresses": ["10.0.1.20"], "cidr": "10.0.1.0/24", "gateway": "10.0.1.253"},
+        {"mac": THIRD, "addresses": ["10.0.1.30", "10.0.1.31"], "cidr": "10.0.1.0/24", "gateway": "10.0.1.253"},
+    ],
+    "cut_through": [
+        PRIMARY_SPEC,
+        {
+            "mac": SECOND,
+            "mode": "cut_through",
+            "addresses": ["203.0.113.10"],
+            "cidr": "203.0.113.0/28",
+            "gateway": "203.0.113.1",
+        },
+    ],
+    "multi_eip": [
+        PRIMARY_SPEC,
+        {
+            "mac": SECOND,
+            "mode": "multi_eip",
+            "addresses": ["10.0.2.20"],
+            "cidr": "10.0.2.0/24",
+            "gateway": "10.0.2.253",
+            "eips": [
+                {"Ip": "203.0.113.50", "IpGw": "203.0.113.49", "IpMask": "255.255.255.248"},
+                {"ip": "203.0.113.34", "gateway": "203.0.113.33", "mask": "28"},
+                {"ip": "203.0.113.35", "gateway": "203.0.113.33", "mask": "255.255.255.240"},
+            ],
+        },
+    ],
+}
+
+
+def enis_for(case: str) -> list:
+    return hn.resolve_enis(CASES[case], PRIMARY, LINKS)
+
+
+def empty_observed() -> dict:
+    return {
+        "addresses": {"eth0": ["10.0.1.10/24"]},
+        "routes": [hn.Route(254, "default", "eth0", gateway="10.0.1.253")],
+        "rules": [],
+        "up": {"eth0": True},
+    }
+
+
+# ---- input ----------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("00:16:3E:AA:BB:CC", "00:16:3e:aa:bb:cc"),
+        ("00-16-3e-aa-bb-cc", "00:16:3e:aa:bb:cc"),
+        (" 00:16:3e:aa:bb:cc ", "00:16:3e:aa:bb:cc"),
+    ],
+)
+def test_normalize_mac(text, expected):
+    assert hn.normalize_mac(text) == expected
+
+
+@pytest.mark.parametrize("text", ["", None, "00:16:3e:aa:bb", "00:16:3e:aa:bb:zz", "eth1"])
+def test_normalize_mac_rejects(text):
+    with pytest.raises(hn.HostNetworkError, match="is not a MAC address"):
+        hn.normalize_mac(text)
+
+
+@pytest.mark.parametrize(
+    "mac, table",
+    # Pinned values: the molecule scenarios and any host configured before depend on them never changing.
+    [
+        ("00:16:3e:61:02:02", 26568),
+        ("00:16:3e:63:02:02", 20680),
+        ("00:16:3e:63:02:12", 5832),
+        ("00:16:3E:66:02:02", 28136),
+    ],
+)
+def test_table_for_mac_is_stable(mac, table):
+    assert hn.table_for_mac(mac) == table
+
+
+@pytest.mark.parametrize(
+    "mac", ["00:16:3e:%02x:%02x:%02x" % (a, b, a ^ b) for a in range(0, 256, 37) for b in range(0, 256, 51)]
+)
+def test_table_for_mac_stays_in_its_range(mac):
+    table = hn.table_for_mac(mac)
+    assert hn.TABLE_BASE <= table <= hn.TABLE_BASE + hn.TABLE_SLOT * (hn.TABLE_SLOTS - 1)
+    assert (table - hn.TABLE_BASE) % hn.TABLE_SLOT == 0
+    assert table + hn.TABLE_SLOT - 1 < 32766
+
+
+METADATA = {
+    "mac": "00:16:3E:00:00:01",
+    "macs": {
+        "00:16:3e:00:00:01/": {
+            "gateway": "10.0.1.253",
+            "vswitch-cidr-block": "10.0.1.0/24",
+            "private-ipv4s": '["10.0.1.10"]',
+            "primary-ip-address": "10.0.1.10",
+            "network-interface-id": "eni-primary",
+        },
+        "00:16:3e:00:00:02": {
+            "gateway": "10.0.2.253",
+            "vswitch-cidr-block": "10.0.2.0/24",
+            "private-ipv4s": '["10.0.2.21", "10.0.2.20/"]',
+            "primary-ip-address": "10.0.2.20",
+            "network-interface-id": "",
+        },
+    },
+}
+
+
+def test_interfaces_from_metadata():
+    primary, interfaces = hn.interfaces_from_metadata(METADATA)
+    assert primary == PRIMARY
+    assert interfaces == [
+        {
+            "mac": PRIMARY,
+            "mode": "nat",
+            "addresses": ["10.0.1.10"],
+            "cidr": "10.0.1.0/24",
+            "gateway": "10.0.1.253",
+            "eni_id": "eni-primary",
+        },
+        # The primary IP goes first whatever order private-ipv4s uses (UNCONFIRMED); trailing "/" is dropped.
+        {
+            "mac": SECOND,
+            "mode": "nat",
+            "addresses": ["10.0.2.20", "10.0.2.21"],
+            "cidr": "10.0.2.0/24",
+            "gateway": "10.0.2.253",
+            "eni_id": None,
+        },
+    ]
+
+
+@pytest.mark.parametrize(
+    "metadata, message",
+    [
+        ({}, "metadata must give the primary 'mac'"),
+        (
+            {"mac": PRIMARY, "macs": {SECOND: {"gateway": "10.0.2.253", "vswitch-cidr-block": "10.0.2.0/24"}}},
+            "lacks private-ipv4s",
+        ),
+        (
+            {"mac": PRIMARY, "macs": {SECOND: {"gateway": "", "vswitch-cidr-block": "x", "private-ipv4s": "[]"}}},
+            "lacks gateway",
+        ),
+        (
+            {"mac": PRIMARY, "macs": {PRIMARY: {**METADATA["macs"]["00:16:3e:00:00:01/"], "private-ipv4s": "[]"}}},
+            "lists no private IPv4 address",
+        ),
+        ({"mac": THIRD, "macs": {SECOND: METADATA["macs"]["00:16:3e:00:00:02"]}}, "lists no interface with that MAC"),
+        (
+            {
+                "mac": PRIMARY,
+                "macs": {PRIMARY: {**METADATA["macs"]["00:16:3e:00:00:01/"], "private-ipv4s": "[10.0.1.10"}},
+            },
+            "is not JSON",
+        ),
+    ],
+)
+def test_interfaces_from_metadata_never_reads_a_gap_as_empty(metadata, message):
+    with pytest.raises(hn.HostNetworkError, match=message.replace("(", r"\(").replace("[", r"\[")):
+        hn.interfaces_from_metadata(metadata)
+
+
+def test_merge_interfaces_explicit_wins_per_key():
+    _, discovered = hn.interfaces_from_metadata(METADATA)
+    merged = hn.merge_interfaces(
+        discovered,
+        [{"mac": "00:16:3E:00:00:02", "mode": "multi_eip", "eips": [], "table": None}, {"mac": THIRD, "cidr": "x"}],
+    )
+    assert [item["mac"] for item in merged] == [PRIMARY, SECOND, THIRD]
+    assert (
+        merged[1]["mode"] == "multi_eip"
+        and merged[1]["addresses"] == ["10.0.2.20", "10.0.2.21"]
+        and "table" not in merged[1]
+    )
+    assert merged[2] == {"mac": THIRD, "cidr": "x"}
+
+
+# ---- validation -------------------------------------------------------------------------------------------
+
+
+def spec(**overrides) -> dict:
+    base = {"mac": SECOND, "addresses": ["10.0.2.20"], "cidr": "10.0.2.0/24", "gateway": "10.0.2.253"}
+    return {**base, **overrides}
+
+
+@pytest.mark.parametrize(
+    "interfaces, message",
+    [
+        ([spec(mac="00:16:3e:00:00:09")], "ENI 00:16:3e:00:00:09 matches no interface on this host"),
+        ([spec(addresses=["10.0.3.20"])], "address 10.0.3.20 is outside the vSwitch CIDR block 10.0.2.0/24"),
+        (
+            [spec(mode="cut_through", addresses=["203.0.114.1"], cidr="203.0.113.0/28", gateway="203.0.113.1")],
+            "EIP 203.0.114.1 is outside",
+        ),
+        ([spec(gateway="10.0.3.253")], "gateway 10.0.3.253 is outside its CIDR block 10.0.2.0/24"),
+        ([spec(addresses=["10.0.2.253"])], "address 10.0.2.253 is the gateway itself"),
+        (
+            [spec(mac=PRIMARY, mode="cut_through")],
+            "is the primary ENI: cut_through mode is only possible on a secondary ENI",
+        ),
+        (
+            [spec(mac=PRIMARY, mode="multi_eip", eips=[{"ip": "203.0.113.2", "gateway": "203.0.113.1", "mask": "24"}])],
+            "is the primary ENI",
+        ),
+        ([spec(), spec()], "is listed twice"),
+        ([spec(), spec(mac=THIRD)], "address 10.0.2.20 is given for both ENI"),
+        ([spec(table=2000), spec(mac=THIRD, addresses=["10.0.2.30"], table=2000)], "would both use table 2000"),
+        (
+            [
+                spec(
+                    table=2000, mode="multi_eip", eips=[{"ip": "203.0.113.2", "gateway": "203.0.113.1", "mask": "24"}]
+                ),
+                spec(mac=THIRD, addresses=["10.0.2.30"], table=2001),
+            ],
+            "would both use table 2001",
+        ),
+        ([spec(table=254)], "table 254 must be between 1000 and 32000"),
+        ([spec(mode="cut_through", addresses=["10.0.2.20", "10.0.2.21"])], "cut-through mode carries exactly one EIP"),
+        (
+            [spec(eips=[{"ip": "203.0.113.2", "gateway": "203.0.113.1", "mask": "24"}])],
+            "'eips' is only for multi_eip mode",
+        ),
+        ([spec(mode="multi_eip")], "multi_eip mode needs 'eips'"),
+        (
+            [spec(mode="multi_eip", eips=[{"ip": "203.0.113.2", "gateway": "203.0.114.1", "mask": "24"}])],
+            "EIP gateway 203.0.114.1 is outside",
+        ),
+        ([spec(mode="multi_eip", eips=[{"ip": "203.0.113.2"}])], "each EIP needs ip, gateway and mask"),
+        (
+            [
+                spec(
+                    mode="multi_eip",
+                    eips=[
+                        {"ip": "203.0.113.2", "gateway": "203.0.113.1", "mask": "24"},
+                        {"ip": "203.0.113.3", "gateway": "203.0.113.1", "mask": "28"},
+                    ],
+                )
+            ],
+            "disagree on the mask",
+        ),
+        (
+            [spec(mode="multi_eip", eips=[{"ip": "10.0.2.20", "gateway": "10.0.2.1", "mask": "24"}])],
+            "is also listed as a private address",
+        ),
+        ([spec(addresses=[])], "no addresses given or discovered"),
+        ([spec(cidr=None)], "'cidr' (vSwitch CIDR block) and 'gateway' are required"),
+        ([spec(mode="bridge")], "mode 'bridge' is not one of"),
+        ([spec(addresses=["10.0.2.x"])], "'10.0.2.x' is not an IPv4 address"),
+    ],
+)
+def test_resolve_enis_names_the_problem(interfaces, message):
+    with pytest.raises(hn.HostNetworkError) as error:
+        hn.resolve_enis(interfaces, PRIMARY, LINKS)
+    assert message in str(error.value)
+
+
+def test_resolve_enis_unknown_primary():
+    with pytest.raises(hn.HostNetworkError, match="primary ENI MAC 00:16:3e:00:00:09 matches no interface"):
+        hn.resolve_enis([spec()], "00:16:3e:00:00:09", LINKS)
+
+
+def test_resolve_enis_matches_by_mac_not_name():
+    enis = enis_for("shared_subnet")
+    assert [(eni.mac, eni.device, eni.primary) for eni in enis] == [
+        (PRIMARY, "eth0", True),
+        (SECOND, "eth1", False),
+        (THIRD, "ens7", False),
+    ]
+    assert enis[0].table is None and enis[1].table == hn.table_for_mac(SECOND)
+
+
+def test_resolve_enis_groups_eips_by_gateway_in_gateway_order():
+    eni = enis_for("multi_eip")[1]
+    assert eni.eip_groups == (
+        hn.EipGroup(eni.table + 1, "203.0.113.33", "203.0.113.32/28", ("203.0.113.34", "203.0.113.35")),
+        hn.EipGroup(eni.table + 2, "203.0.113.49", "203.0.113.48/29", ("203.0.113.50",)),
+    )
+
+
+# ---- desired state ------------------------------------------------------------------------------------------
+
+
+def test_desired_state_nat():
+    table = hn.table_for_mac(SECOND)
+    state = hn.desired_state(enis_for("nat"))
+    assert state["addresses"] == {"eth0": ["10.0.1.11/32"], "eth1": ["10.0.2.20/24", "10.0.2.21/32", "10.0.2.22/32"]}
+    assert state["routes"] == [
+        hn.Route(table, "10.0.2.0/24", "eth1", scope="link", src="10.0.2.20"),
+        hn.Route(table, "default", "eth1", gateway="10.0.2.253"),
+    ]
+    # One rule per address on the secondary ENI, none for the primary ENI.
+    assert state["rules"] == [hn.Rule(table, table, src=f"10.0.2.{last}/32") for last in (20, 21, 22)]
+    assert state["sysctls"] == {"net/ipv4/conf/eth1/rp_filter": "2"}
+    assert state["links"] == ["eth1"] and state["purge"] == ["eth1"] and state["tables"] == [table]
+
+
+@pytest.mark.parametrize("primary_sysctls, primary_tuned", [(False, False), (True, True)])
+def test_desired_state_arp_settings_for_a_shared_subnet(primary_sysctls, primary_tuned):
+    state = hn.desired_state(enis_for("shared_subnet"), primary_sysctls=primary_sysctls)
+    for device in ("eth1", "ens7"):
+        assert state["sysctls"][f"net/ipv4/conf/{device}/arp_ignore"] == "1"
+        assert state["sysctls"][f"net/ipv4/conf/{device}/arp_announce"] == "2"
+    assert ("net/ipv4/conf/eth0/arp_ignore" in state["sysctls"]) is primary_tuned
+    assert "net/ipv4/conf/eth0/rp_filter" not in state["sysctls"]
+
+
+def test_desired_state_no_arp_settings_on_separate_subnets():
+    assert not any("arp_" in key for key in hn.desired_state(enis_for("nat"))["sysctls"])
+
+
+def test_desired_state_cut_through_keeps_the_internal_range_on_main():
+    table = hn.table_for_mac(SECOND)
+    state = hn.desired_state(enis_for("cut_through"))
+    assert state["rules"] == [hn.Rule(table, table, src="203.0.113.10/32"), hn.Rule(999, 254, dst="100.64.0.0/10")]
+    assert state["addresses"]["eth1"] == ["203.0.113.10/28"]
+
+
+def test_desired_state_multi_eip():
+    table = hn.table_for_mac(SECOND)
+    state = hn.desired_state(enis_for("multi_eip"))
+    assert state["addresses"]["eth1"] == ["10.0.2.20/24", "203.0.113.34/32", "203.0.113.35/32", "203.0.113.50/32"]
+    assert hn.Route(table + 1, "default", "eth1", gateway="203.0.113.33") in state["routes"]
+    assert hn.Route(table + 2, "203.0.113.48/29", "eth1", scope="link", src="203.0.113.50") in state["routes"]
+    assert hn.Rule(table + 1, table + 1, src="203.0.113.35/32") in state["rules"]
+    assert state["tables"] == [table, table + 1, table + 2]
+
+
+# ---- observed state and plan ----------------------------------------------------------------------------
+
+# Captured from `ip -j` on Linux 6.18 / iproute2 6.1 (trimmed).
+ADDR_JSON = [
+    {"ifname": "lo", "addr_info": [{"family": "inet", "local": "127.0.0.1", "prefixlen": 8, "scope": "host"}]},
+    {"ifname": "eth0", "addr_info": [{"family": "inet", "local": "10.0.1.10", "prefixlen": 24, "scope": "global"}]},
+    {
+        "ifname": "eth1",
+        "addr_info": [
+            {"family": "inet", "local": "10.0.2.20", "prefixlen": 24, "scope": "global"},
+            {"family": "inet", "local": "10.0.2.99", "prefixlen": 32, "scope": "global"},
+        ],
+    },
+]
+ROUTE_JSON = [
+    {"dst": "default", "gateway": "10.0.1.253", "dev": "eth0", "flags": []},
+    {"dst": "10.0.1.0/24", "dev": "eth0", "protocol": "kernel", "scope": "link", "prefsrc": "10.0.1.10", "flags": []},
+    {"dst": "default", "gateway": "10.0.2.1", "dev": "eth1", "table": "TABLE", "protocol": "static", "flags": []},
+    {
+        "type": "local",
+        "dst": "10.0.1.10",
+        "dev": "eth0",
+        "table": "local",
+        "protocol": "kernel",
+        "scope": "host",
+        "prefsrc": "10.0.1.10",
+        "flags": [],
+    },
+]
+RULE_JSON = [
+    {"priority": 0, "src": "all", "table": "local"},
+    {"priority": 999, "src": "all", "dst": "100.64.0.0", "dstlen": 10, "table": "main"},
+    {"priority": "TABLE", "src": "10.0.2.20", "table": "TABLE", "protocol": "static"},
+    {"priority": "TABLE", "src": "10.0.2.99", "table": "TABLE"},
+    {"priority": 100, "src": "all", "fwmark": "0x10", "table": "TABLE"},
+    {"priority": 32766, "src": "all", "table": "main"},
+]
+
+
+def observed_nat() -> dict:
+    table = str(hn.table_for_mac(SECOND))
+
+    def fill(items):
+        return [{key: (table if value == "TABLE" else value) for key, value in item.items()} for item in items]
+
+    return hn.observed_state(ADDR_JSON, fill(ROUTE_JSON), fill(RULE_JSON), LINKS)
+
+
+def test_observed_state_parses_ip_json():
+    table = hn.table_for_mac(SECOND)
+    observed = observed_nat()
+    assert observed["addresses"] == {"eth0": ["10.0.1.10/24"], "eth1": ["10.0.2.20/24", "10.0.2.99/32"]}
+    assert hn.Route(table, "default", "eth1", gateway="10.0.2.1") in observed["routes"]
+    assert hn.Route(254, "10.0.1.0/24", "eth0", scope="link", src="10.0.1.10") in observed["routes"]
+    assert not any(route.table == 255 for route in observed["routes"])
+    # The fwmark rule is someone else's and is never parsed as ours.
+    assert observed["rules"] == [
+        hn.Rule(0, 255),
+        hn.Rule(999, 254, dst="100.64.0.0/10"),
+        hn.Rule(table, table, src="10.0.2.20/32"),
+        hn.Rule(table, table, src="10.0.2.99/32"),
+        hn.Rule(32766, 254),
+    ]
+    assert observed["up"] == {"lo": True, "eth0": True, "eth1": False, "ens7": False}
+
+
+def test_plan_changes_from_the_observed_state():
+    table = hn.table_for_mac(SECOND)
+    desired = hn.desired_state(enis_for("nat"))
+    changes = hn.plan_changes(desired, observed_nat(), {"net/ipv4/conf/eth1/rp_filter": "1\n"})
+    argvs = [" ".join(change["argv"]) for change in changes if change["kind"] == "command"]
+    assert argvs == [
+        "ip link set dev eth1 up",
+        "ip -4 addr add 10.0.1.11/32 dev eth0",
+        "ip -4 addr add 10.0.2.21/32 dev eth1",
+        "ip -4 addr add 10.0.2.22/32 dev eth1",
+        f"ip -4 route replace 10.0.2.0/24 dev eth1 scope link src 10.0.2.20 table {table} proto static",
+        f"ip -4 route replace default via 10.0.2.253 dev eth1 table {table} proto static",
+        f"ip -4 rule add from 10.0.2.21/32 lookup {table} priority {table}",
+        f"ip -4 rule add from 10.0.2.22/32 lookup {table} priority {table}",
+        # Stale: the unassigned 10.0.2.99 and the 100.64.0.0/10 rule of a former cut-through setup.
+        "ip -4 rule del to 100.64.0.0/10 lookup main priority 999",
+        f"ip -4 rule del from 10.0.2.99/32 lookup {table} priority {table}",
+        "ip -4 addr del 10.0.2.99/32 dev eth1",
+    ]
+    # Every change can be undone: a replaced route goes back to what it was.
+    replaced = next(change for change in changes if "default" in change["argv"] and "replace" in change["argv"])
+    assert replaced["undo"] == [
+        [
+            "ip",
+            "-4",
+            "route",
+            "replace",
+            "default",
+            "via",
+            "10.0.2.1",
+            "dev",
+            "eth1",
+            "table",
+            str(table),
+            "proto",
+            "static",
+        ]
+    ]
+    assert changes[-1] == {
+        "kind": "sysctl",
+        "description": "net.ipv4.conf.eth1.rp_filter = 2",
+        "key": "net/ipv4/conf/eth1/rp_filter",
+        "value": "2",
+        "old": "1",
+    }
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_plan_changes_is_idempotent(case):
+    enis = enis_for(case)
+    desired = hn.desired_state(enis)
+    observed = empty_observed()
+    sysctls = {key: "0" for key in desired["sysctls"]}
+    assert hn.plan_changes(desired, observed, sysctls)
+    after = hn.projected_state(desired, observed)
+    assert hn.plan_changes(desired, {**after, "up": {eni.device: True for eni in enis}}, dict(desired["sysctls"])) == []
+
+
+def test_plan_changes_replaces_a_wrong_prefix_on_a_secondary_eni_but_not_on_the_primary():
+    desired = hn.desired_state(enis_for("nat"))
+    observed = {
+        **empty_observed(),
+        "addresses": {"eth0": ["10.0.1.10/24", "10.0.1.11/24"], "eth1": ["10.0.2.21/24"]},
+        "up": {"eth0": True, "eth1": True},
+    }
+    argvs = [
+        " ".join(change["argv"])
+        for change in hn.plan_changes(desired, observed, dict(desired["sysctls"]))
+        if change["kind"] == "command"
+    ]
+    assert "ip -4 addr add 10.0.2.21/32 dev eth1" in argvs and "ip -4 addr del 10.0.2.21/24 dev eth1" in argvs
+    assert not any("dev eth0" in argv for argv in argvs)
+
+
+def test_plan_changes_missing_sysctl():
+    desired = hn.desired_state(enis_for("nat"))
+    with pytest.raises(hn.HostNetworkError, match="sysctl net.ipv4.conf.eth1.rp_filter does not exist"):
+        hn.plan_changes(desired, empty_observed(), {"net/ipv4/conf/eth1/rp_filter": None})
+
+
+def test_foreign_table_users():
+    table = hn.table_for_mac(SECOND)
+    enis = enis_for("nat")
+    observed = {**empty_observed(), "routes": [hn.Route(table, "198.51.100.0/24", "eth0", gateway="10.0.1.1")]}
+    problems = hn.foreign_table_users(hn.desired_state(enis), observed, enis)
+    assert problems == [
+        f"table {table} (for eth1) already holds a route that is not ours: 198.51.100.0/24 dev eth0; set 'table' for that ENI to an unused number"
+    ]
+    assert hn.foreign_table_users(hn.desired_state(enis), empty_observed(), enis) == []
+
+
+@pytest.mark.parametrize(
+    "address, touched", [("10.0.2.21", True), ("10.0.2.99", True), ("10.0.1.10", False), (None, False)]
+)
+def test_connection_problems(address, touched):
+    observed = {**empty_observed(), "addresses": {"eth1": ["10.0.2.99/32"]}}
+    problems = hn.connection_problems(enis_for("nat"), observed, address)
+    assert bool(problems) is touched
+    if touched:
+        assert f"Ansible connects through {address} on eth1" in problems[0]
+
+
+def test_main_default_device():
+    assert hn.main_default_device(empty_observed()) == "eth0"
+    assert hn.main_default_device({"routes": []}) is None
+
+
+def test_runtime_view_lists_only_managed_state():
+    table = hn.table_for_mac(SECOND)
+    view = hn.runtime_view(observed_nat(), ["eth1"], [table], {"net/ipv4/conf/eth1/rp_filter": "1"})
+    assert view == [
+        "address 10.0.2.20/24 dev eth1",
+        "address 10.0.2.99/32 dev eth1",
+        f"route default via 10.0.2.1 dev eth1 table {table}",
+        "rule 999: from all to 100.64.0.0/10 lookup main",
+        f"rule {table}: from 10.0.2.20/32 lookup {table}",
+        f"rule {table}: from 10.0.2.99/32 lookup {table}",
+        "sysctl net.ipv4.conf.eth1.rp_filter = 1",
+    ]
+
+
+# ---- renderers (golden files) ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("backend", ["networkd", "nm", "netplan", "ifcfg"])
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_render_files_golden(case, backend):
+    enis = enis_for(case)
+    files = hn.render_files(backend, enis, hn.desired_state(enis), MARKER)
+    directory = os.path.join(GOLDEN, case, backend)
+    if os.environ.get("ALICLOUD_EIP_UPDATE_GOLDEN"):
+        for relative, (content, _mode) in files.items():
+            os.makedirs(os.path.dirname(os.path.join(directory, relative)), exist_ok=True)
+            with open(os.path.join(directory, relative), "w", encoding="utf-8") as handle:
+                handle.write(content)
+    expected = {}
+    for root, _dirs, names in os.walk(directory):
+        for name in names:
+            with open(os.path.join(root, name), encoding="utf-8") as handle:
+                expected[os.path.relpath(os.path.join(root, name), directory)] = handle.read()
+    assert expected, f"no golden files in {directory}"
+    assert {path: content for path, (content, _mode) in files.items()} == expected
+    for path, (content, mode) in files.items():
+        assert content.startswith(f"# {MARKER}\n")
+        assert mode == (0o600 if backend in ("nm", "netplan") and not path.startswith("etc/sysctl.d") else 0o644)
+
+
+def test_render_files_never_writes_the_primary():
+    enis = enis_for("nat")
+    for backend in ("networkd", "nm", "ifcfg"):
+        paths = hn.render_files(backend, enis, hn.desired_state(enis), MARKER)
+        assert not any("000001" in path or "eth0" in path for path in paths)
+    assert hn.render_files("none", enis, hn.desired_state(enis), MARKER) == {}
+
+
+def test_render_files_puts_the_internal_rule_in_one_file_only():
+    specs = CASES["cut_through"] + [
+        {
+            "mac": THIRD,
+            "mode": "cut_through",
+            "addresses": ["203.0.113.20"],
+            "cidr": "203.0.113.16/28",
+            "gateway": "203.0.113.17",
+        }
+    ]
+    enis = hn.resolve_enis(specs, PRIMARY, LINKS)
+    files = hn.render_files("networkd", enis, hn.desired_state(enis), MARKER)
+    assert sum(content.count("To=100.64.0.0/10") for content, _ in files.values()) == 1
+
+
+def test_render_files_unknown_backend():
+    with pytest.raises(hn.HostNetworkError, match="unknown backend 'wicked'"):
+        hn.render_files("wicked", enis_for("nat"), hn.desired_state(enis_for("nat")), MARKER)
+
+
+@pytest.mark.parametrize(
+    "content, managed",
+    [(f"# {MARKER}\n[Match]\n", True), ("[Match]\n", False), (f"#{MARKER}\n", False), ("", False)],
+)
+def test_is_managed_file(content, managed):
+    assert hn.is_managed_file(content, MARKER) is managed
+
+
+# ---- detection ----------------------------------------------------------------------------------------------
+
+NETPLAN_NETWORKD = "network:\n  version: 2\n  renderer: networkd\n"
+NETPLAN_NM = "network:\n  version: 2\n  renderer: NetworkManager\n"
+
+
+@pytest.mark.parametrize(
+    "daemons, netplan_texts, has_netplan, has_ifcfg, backend",
+    [
+        (set(), [NETPLAN_NETWORKD], True, False, "netplan"),
+        ({"systemd-networkd"}, [NETPLAN_NETWORKD], True, False, "netplan"),
+        (set(), ["network: {version: 2}\n"], True, False, "netplan"),
+        (set(), [NETPLAN_NM], True, False, "nm"),
+        ({"NetworkManager"}, [NETPLAN_NETWORKD], True, False, "nm"),
+        ({"NetworkManager"}, [], False, True, "nm"),
+        ({"systemd-networkd"}, [], False, True, "networkd"),
+        ({"systemd-networkd"}, [NETPLAN_NETWORKD], False, False, "networkd"),
+        (set(), [], False, True, "ifcfg"),
+    ],
+)
+def test_detect_backend(daemons, netplan_texts, has_netplan, has_ifcfg, backend):
+    assert hn.detect_backend(daemons, netplan_texts, has_netplan, has_ifcfg)[0] == backend
+
+
+def test_detect_backend_refuses_to_guess():
+    with pytest.raises(hn.HostNetworkError, match="could not tell which network stack"):
+        hn.detect_backend(set(), [], False, False)
