@@ -347,6 +347,8 @@ class AlicloudModule:
             self._module.fail_json(msg=missing_required_lib(" and ".join(missing)))
 
     def __getattr__(self, name: str) -> Any:
+        if name == "_module":  # not set yet (AnsibleModule failed early): no endless recursion
+            raise AttributeError(name)
         return getattr(self._module, name)
 
     @property
