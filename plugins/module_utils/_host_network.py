@@ -796,7 +796,7 @@ def render_networkd(eni: Eni, enis: list[Eni], state: dict, marker: str) -> str:
     ]
     for cidr in state["addresses"][eni.device]:
         lines += ["", "[Address]", f"Address={cidr}"]
-    routes, _ = _eni_routes_rules(eni, state)
+    routes = _eni_routes_rules(eni, state)[0]
     for route in routes:
         lines += ["", "[Route]"]
         if route.dst != "default":
@@ -837,7 +837,7 @@ def render_nm_keyfile(eni: Eni, enis: list[Eni], state: dict, marker: str) -> st
     for index, cidr in enumerate(state["addresses"][eni.device], start=1):
         lines.append(f"address{index}={cidr}")
     lines.append("never-default=true")
-    routes, _ = _eni_routes_rules(eni, state)
+    routes = _eni_routes_rules(eni, state)[0]
     for index, route in enumerate(routes, start=1):
         dst = "0.0.0.0/0" if route.dst == "default" else route.dst
         lines.append(f"route{index}={dst},{route.gateway}" if route.gateway else f"route{index}={dst}")
@@ -867,7 +867,7 @@ def render_netplan(enis: list[Eni], state: dict, marker: str) -> str:
     """
     lines = _marker_lines(marker) + ["network:", "  version: 2", "  ethernets:"]
     for eni in sorted((eni for eni in enis if not eni.primary), key=lambda item: item.mac):
-        routes, _ = _eni_routes_rules(eni, state)
+        routes = _eni_routes_rules(eni, state)[0]
         lines += [
             f"    {_file_id(eni)}:",
             "      renderer: networkd",
@@ -917,7 +917,7 @@ def render_ifcfg(eni: Eni, enis: list[Eni], state: dict, marker: str) -> dict[st
     for index, cidr in enumerate(state["addresses"][eni.device]):
         address, prefix = cidr.split("/")
         ifcfg += [f"IPADDR{index}={address}", f"PREFIX{index}={prefix}"]
-    routes, _ = _eni_routes_rules(eni, state)
+    routes = _eni_routes_rules(eni, state)[0]
     route_lines = head + [" ".join(route_argv("show", route)[4:]) for route in routes]
     rule_lines = head + [" ".join(rule_argv("show", rule)[4:]) for rule in _eni_file_rules(eni, enis, state)]
     return {

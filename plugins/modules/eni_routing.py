@@ -75,7 +75,7 @@ options:
         description: The ENI's ID, for messages and the result only.
         type: str
       eips:
-        description: For C(multi_eip), the EIPs as M(alicloud.eip.eip_gateway_info) or C(DescribeEipGatewayInfo) return them.
+        description: For C(multi_eip), the EIPs as C(DescribeEipGatewayInfo) returns them (C(Ip), C(IpGw), C(IpMask)), or with the snake-case names.
         type: list
         elements: dict
         suboptions:
@@ -96,9 +96,9 @@ options:
             aliases: [ip_mask, IpMask]
   metadata:
     description:
-      - What the instance metadata service reports, as the role collects it, C({"mac": <primary MAC>, "macs": {<mac>:
-        {"gateway": ..., "private-ipv4s": ..., "vswitch-cidr-block": ..., "primary-ip-address": ...,
-        "network-interface-id": ...}}}). Every MAC becomes a NAT-mode ENI unless O(interfaces) says otherwise.
+      - "What the instance metadata service reports, as the role collects it: C(mac) (the primary ENI's MAC) and C(macs), a
+        mapping of each MAC to its items C(gateway), C(private-ipv4s), C(vswitch-cidr-block), C(primary-ip-address) and
+        C(network-interface-id). Every MAC becomes a NAT-mode ENI unless O(interfaces) says otherwise."
       - A missing item fails; it is never read as "no addresses".
     type: dict
   primary_mac:
@@ -175,8 +175,8 @@ notes:
   - Addresses are static in every backend. On ECS the vSwitch never changes an ENI's private IP, so this matches what
     DHCP would give; a cut-through EIP's mask and gateway must be given (UNCONFIRMED what metadata reports for it).
   - Whether the vSwitch gateway answers ICMP is UNCONFIRMED; the gateway check also accepts a neighbour entry (an ARP reply).
-  - Owned state, removed when no longer wanted: every route in a table of a configured ENI, every rule that looks one
-    up, the 100.64.0.0/10 rule, other IPv4 addresses on a configured secondary ENI.
+  - "Owned state, removed when no longer wanted: every route in a table of a configured ENI, every rule that looks one
+    up, the 100.64.0.0/10 rule, other IPv4 addresses on a configured secondary ENI."
 seealso:
   - name: Configure an ENI (Alibaba Cloud)
     description: The vendor's manual recipe this module automates.
@@ -350,7 +350,7 @@ class Host:
         return rc, out, err
 
     def ip_json(self, *args: str) -> list:
-        _, out, _ = self.run(["ip", "-j", *args])
+        out = self.run(["ip", "-j", *args])[1]
         return self.module.from_json(out or "[]")
 
     def observe(self) -> tuple[list, dict]:
@@ -539,11 +539,10 @@ def check_gateways(host: Host, enis: list, attempts: int) -> list[dict]:
     ping = shutil.which("ping")
     for target in gateway_targets(enis):
         answered, how = False, None
-        for _ in range(max(1, attempts)):
+        for _attempt in range(max(1, attempts)):
             if ping:
-                rc, _, _ = host.run(
-                    [ping, "-n", "-q", "-c", "1", "-W", "1", "-I", target["source"], target["gateway"]], check=False
-                )
+                argv = [ping, "-n", "-q", "-c", "1", "-W", "1", "-I", target["source"], target["gateway"]]
+                rc = host.run(argv, check=False)[0]
                 if rc == 0:
                     answered, how = True, "ping"
                     break

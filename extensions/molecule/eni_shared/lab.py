@@ -6,7 +6,7 @@
     python lab.py up TOPOLOGY.yml      build it (idempotent: an existing lab is torn down first)
     python lab.py down TOPOLOGY.yml    remove it (idempotent)
 
-Topology (see the scenarios' ``topology.yml``): a router namespace ``<prefix>-r`` with ip_forward, strict
+Topology (see the scenarios' ``lab/topology.yml``): a router namespace ``<prefix>-r`` with ip_forward, strict
 rp_filter and the "internet" address 198.51.100.1 on its lo; hosts ``<prefix>-<host>`` whose NICs are veth
 pairs into the router (MACs as given, so that ENIs can be matched by MAC).  NICs listed under a router
 ``bridge`` share one L2 segment (several ENIs on one vSwitch).  The first NIC of a host is its primary ENI:
@@ -78,7 +78,23 @@ def build_host(topology: dict, name: str, host: dict, router: str) -> None:
     sysctl(namespace, "net.ipv4.conf.all.rp_filter=1", "net.ipv4.conf.default.rp_filter=1")
     for index, nic in enumerate(host["nics"]):
         peer = f"{name}e{index}"
-        run("ip", "link", "add", nic["name"], "address", nic["mac"], "netns", namespace, "type", "veth", "peer", "name", peer, "netns", router)
+        run(
+            "ip",
+            "link",
+            "add",
+            nic["name"],
+            "address",
+            nic["mac"],
+            "netns",
+            namespace,
+            "type",
+            "veth",
+            "peer",
+            "name",
+            peer,
+            "netns",
+            router,
+        )
         if nic.get("bridge"):
             run("ip", "-n", router, "link", "set", peer, "master", nic["bridge"])
         else:
@@ -110,7 +126,17 @@ def build_etc(topology: dict, name: str, host: dict) -> None:
     with open(anchor, "w", encoding="utf-8"):
         pass
     script = f"mount -t sysfs sysfs /sys && mount -t tmpfs tmpfs /run/systemd && mount --bind {etc} /etc"
-    run("unshare", f"--mount={anchor}", "--propagation", "private", "nsenter", f"--net=/run/netns/{topology['prefix']}-{name}", "sh", "-c", script)
+    run(
+        "unshare",
+        f"--mount={anchor}",
+        "--propagation",
+        "private",
+        "nsenter",
+        f"--net=/run/netns/{topology['prefix']}-{name}",
+        "sh",
+        "-c",
+        script,
+    )
 
 
 def start_forwarder(topology: dict, name: str, host: dict) -> None:
@@ -119,12 +145,30 @@ def start_forwarder(topology: dict, name: str, host: dict) -> None:
         return
     namespace = f"{topology['prefix']}-{name}"
     run("ip", "-n", namespace, "addr", "add", "100.100.100.200/32", "dev", "lo")
-    log = open(os.path.join(run_dir(topology), name, "forwarder.log"), "w", encoding="utf-8")  # pylint: disable=consider-using-with
-    process = subprocess.Popen(  # pylint: disable=consider-using-with
-        ["ip", "netns", "exec", namespace, sys.executable, "-m", "tests.emulator.imds_forward", "--listen", "100.100.100.200:80",
-         "--socket", socket_path, "--instance", host["instance"]],
-        cwd=REPO, env={**os.environ, "PYTHONPATH": REPO}, stdout=subprocess.PIPE, stderr=log, text=True,
-    )
+    with open(os.path.join(run_dir(topology), name, "forwarder.log"), "w", encoding="utf-8") as log:
+        # The forwarder outlives this script (lab.py down stops it by pid); its stdout carries one readiness line.
+        process = subprocess.Popen(  # pylint: disable=consider-using-with
+            [
+                "ip",
+                "netns",
+                "exec",
+                namespace,
+                sys.executable,
+                "-m",
+                "tests.emulator.imds_forward",
+                "--listen",
+                "100.100.100.200:80",
+                "--socket",
+                socket_path,
+                "--instance",
+                host["instance"],
+            ],
+            cwd=REPO,
+            env={**os.environ, "PYTHONPATH": REPO},
+            stdout=subprocess.PIPE,
+            stderr=log,
+            text=True,
+        )
     line = process.stdout.readline()
     if "listen" not in line:
         raise SystemExit(f"metadata forwarder for {name} did not start: {line!r}")
@@ -175,7 +219,7 @@ def down(topology: dict) -> None:
                 pid = int(handle.read())
             try:
                 os.kill(pid, signal.SIGTERM)
-                for _ in range(50):
+                for _attempt in range(50):
                     os.kill(pid, 0)
                     time.sleep(0.05)
             except ProcessLookupError:

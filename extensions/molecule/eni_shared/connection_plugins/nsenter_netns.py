@@ -65,9 +65,7 @@ class Connection(LocalConnection):
     transport = "nsenter_netns"
 
     def exec_command(self, cmd, in_data=None, sudoable=True):
-        wrapped = "nsenter --net=/run/netns/%s --mount=%s -- /bin/sh -c %s" % (
-            shlex.quote(self.get_option("netns")),
-            shlex.quote(self.get_option("mount_namespace")),
-            shlex.quote(cmd),
-        )
+        netns = shlex.quote(self.get_option("netns"))
+        mount_namespace = shlex.quote(self.get_option("mount_namespace"))
+        wrapped = f"nsenter --net=/run/netns/{netns} --mount={mount_namespace} -- /bin/sh -c {shlex.quote(cmd)}"
         return super().exec_command(wrapped, in_data=in_data, sudoable=sudoable)

@@ -39,7 +39,10 @@ def main(directory: str) -> int:
             text = handle.read()
         result = subprocess.run(
             ["nmcli", "--offline", "connection", "modify", "connection.autoconnect", "yes"],
-            input=text, capture_output=True, text=True, check=False,
+            input=text,
+            capture_output=True,
+            text=True,
+            check=False,
         )
         if result.returncode != 0:
             problems.append(f"{path}: nmcli rejected it: {result.stderr.strip()}")

@@ -132,7 +132,7 @@ def test_table_for_mac_is_stable(mac, table):
 
 
 @pytest.mark.parametrize(
-    "mac", ["00:16:3e:%02x:%02x:%02x" % (a, b, a ^ b) for a in range(0, 256, 37) for b in range(0, 256, 51)]
+    "mac", [f"00:16:3e:{a:02x}:{b:02x}:{a ^ b:02x}" for a in range(0, 256, 37) for b in range(0, 256, 51)]
 )
 def test_table_for_mac_stays_in_its_range(mac):
     table = hn.table_for_mac(mac)
@@ -218,7 +218,7 @@ def test_interfaces_from_metadata_never_reads_a_gap_as_empty(metadata, message):
 
 
 def test_merge_interfaces_explicit_wins_per_key():
-    _, discovered = hn.interfaces_from_metadata(METADATA)
+    discovered = hn.interfaces_from_metadata(METADATA)[1]
     merged = hn.merge_interfaces(
         discovered,
         [{"mac": "00:16:3E:00:00:02", "mode": "multi_eip", "eips": [], "table": None}, {"mac": THIRD, "cidr": "x"}],
@@ -615,7 +615,7 @@ def test_render_files_puts_the_internal_rule_in_one_file_only():
     ]
     enis = hn.resolve_enis(specs, PRIMARY, LINKS)
     files = hn.render_files("networkd", enis, hn.desired_state(enis), MARKER)
-    assert sum(content.count("To=100.64.0.0/10") for content, _ in files.values()) == 1
+    assert sum(content.count("To=100.64.0.0/10") for content, _mode in files.values()) == 1
 
 
 def test_render_files_unknown_backend():
