@@ -858,7 +858,9 @@ class FakeApi:
         ip_addresses=None,
         associated_instance_type=None,
         associated_instance_id=None,
+        **filters,
     ):
+        assert not any(filters.values()), f"the fake does not filter by {filters}"
         self.calls.append(("DescribeEipAddresses", tuple(allocation_ids or ip_addresses or (associated_instance_id,))))
         if associated_instance_id:
             return self._held(associated_instance_type, associated_instance_id)
