@@ -232,6 +232,11 @@ def _is_ipv4(value: str) -> bool:
     return True
 
 
+def is_allocation_id(value: str) -> bool:
+    """Whether ``value`` looks like an EIP allocation ID (``eip-`` and letters, digits, ``-`` or ``_``)."""
+    return bool(_ALLOCATION_ID.match(value))
+
+
 def infer_instance_type(instance_id: str) -> str | None:
     """The InstanceType an ID's prefix means (an IPv4 address means IpAddress); ``None`` if unknown."""
     if _is_ipv4(instance_id):
@@ -256,7 +261,7 @@ def validate_item(raw: Mapping[str, Any], where: str, state: str) -> tuple[Desir
         raise InputError(
             f"{option('allocation_id')} and {option('ip_address')} both name the EIP; give only one of them"
         )
-    if probe.allocation_id and not _ALLOCATION_ID.match(probe.allocation_id):
+    if probe.allocation_id and not is_allocation_id(probe.allocation_id):
         raise InputError(
             f"{option('allocation_id')}={probe.allocation_id!r} is not an EIP allocation ID; they look like "
             f"eip-bp1xxxxxxxx (to name the EIP by address, use {option('ip_address')})"

@@ -206,6 +206,7 @@ from ansible_collections.alicloud.eip.plugins.module_utils._eip_association impo
     INSTANCE_TYPES,
     InputError,
     infer_instance_type,
+    is_allocation_id,
 )
 from ansible_collections.alicloud.eip.plugins.module_utils._retries import AlicloudApiError
 
@@ -232,7 +233,7 @@ def build_filters(params: dict) -> dict:
         except ValueError:
             raise InputError(f"ip_addresses: {address!r} is not an IPv4 address") from None
     for allocation_id in params.get("allocation_ids") or []:
-        if not str(allocation_id).startswith("eip-"):
+        if not is_allocation_id(str(allocation_id)):
             raise InputError(
                 f"allocation_ids: {allocation_id!r} is not an EIP allocation ID (they look like eip-bp1xxxxxxxx)"
             )
