@@ -483,7 +483,7 @@ def plan_files(backend: str, enis: list, desired: dict, marker: str) -> list[dic
     return plans
 
 
-def apply_changes(module: AnsibleModule, host: Host, changes: list[dict]) -> None:
+def apply_changes(module: AnsibleModule, host: Host, changes: list[dict]) -> list[dict]:
     """Apply in order; on a failure undo what was applied and fail."""
     applied = []
     for change in changes:
