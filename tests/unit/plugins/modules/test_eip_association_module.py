@@ -9,13 +9,12 @@ from ansible.module_utils import basic
 from ansible.module_utils.common.text.converters import to_bytes
 from ansible_collections.alicloud.eip.plugins.module_utils import _api
 from ansible_collections.alicloud.eip.plugins.modules import eip_association, eip_info
-
-from ..module_utils.test_eip_association import (
+from ansible_collections.alicloud.eip.tests.unit.plugins.module_utils.test_eip_association import (
     ECS1,
     FakeApi,
     eip,
     instance,
-)  # pylint: disable=relative-beyond-top-level
+)
 
 CREDENTIALS = {"access_key_id": "ak", "access_key_secret": "secret-value", "region": "cn-hangzhou"}
 
