@@ -2,10 +2,11 @@
 # Persistence proof, run inside a lab host (its network and mount namespace):
 #   rebuild.sh networkd|netplan|ifcfg "TABLE ..." "DEVICE ..." PROBE_ADDRESS
 # 1. flush the runtime state the role made (rules that look up the tables, the tables, the addresses of the
-#    secondary devices, their links) and the 100.64.0.0/10 rule, and show that PROBE_ADDRESS no longer works;
+#    secondary devices, their links, their rp_filter) and the 100.64.0.0/10 rule, and show that PROBE_ADDRESS no
+#    longer works;
 # 2. rebuild it from the written files only: the real systemd-networkd (networkd; netplan after `netplan
 #    generate`) run for a few seconds in this namespace, or the ifcfg files replayed the way network-scripts'
-#    ifup/ifup-routes read them (ifcfg).
+#    ifup/ifup-routes read them (ifcfg); the sysctl file applied as systemd-sysctl does.
 set -eu
 mode=$1 tables=$2 devices=$3 probe=$4
 
@@ -17,6 +18,7 @@ while ip rule del to 100.64.0.0/10 lookup main priority 999 2>/dev/null; do :; d
 for device in ${devices}; do
     ip addr flush dev "${device}"
     ip link set dev "${device}" down
+    sysctl -q -w "net.ipv4.conf.${device}.rp_filter=1"
 done
 if ping -n -q -c 1 -W 1 -I "${probe}" 198.51.100.1 >/dev/null 2>&1; then
     echo "rebuild: ${probe} still reaches the internet after the flush; the test would prove nothing" >&2
@@ -86,6 +88,8 @@ ifcfg)
     exit 2
     ;;
 esac
+# What systemd-sysctl does at boot (and udev for each new interface).
+sysctl -q -p /etc/sysctl.d/90-alicloud-eni.conf
 echo "rebuilt from files:"
 ip -4 rule show
 for table in ${tables}; do ip -4 route show table "${table}"; done
