@@ -12,7 +12,7 @@ command -v "${python_bin}" >/dev/null 2>&1 || python_bin=python3
 # iproute2/iputils-ping: namespace labs and traffic checks; rsync: the collection view; shellcheck:
 # the sanity test of the same name; netplan.io, network-manager, systemd: validating and applying the
 # host-side network files offline; util-linux: unshare/nsenter for per-host mount namespaces.
-apt_packages=(iproute2 iputils-ping rsync shellcheck netplan.io network-manager systemd util-linux procps)
+apt_packages=(iproute2 iputils-ping nftables rsync shellcheck netplan.io network-manager systemd util-linux procps)
 missing=()
 for package in "${apt_packages[@]}"; do
     dpkg-query -W -f='${Status}' "${package}" 2>/dev/null | grep -q "install ok installed" || missing+=("${package}")
