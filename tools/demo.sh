@@ -11,7 +11,7 @@ view="$("${repo}/tools/collection-tree.sh")"
 export ANSIBLE_COLLECTIONS_PATH="${view%/ansible_collections/*}"
 export ANSIBLE_STDOUT_CALLBACK=default ANSIBLE_NOCOLOR=1 ANSIBLE_LOCALHOST_WARNING=false ANSIBLE_INVENTORY_UNPARSED_WARNING=false
 # The demo world's access key (tests/emulator/worlds/demo.yml), handed over the way a user would: environment.
-export ALIBABA_CLOUD_ACCESS_KEY_ID=LTAI-demo ALIBABA_CLOUD_ACCESS_KEY_SECRET=demo-secret-value ALIBABA_CLOUD_REGION_ID=cn-hangzhou
+export ALIBABA_CLOUD_ACCESS_KEY_ID=LTAI-demo-access-key ALIBABA_CLOUD_ACCESS_KEY_SECRET=demo-secret-not-a-real-key ALIBABA_CLOUD_REGION_ID=cn-hangzhou
 echo "demo: emulator at ${endpoint} (world ${world#"${repo}"/})"
 "${repo}/.venv/bin/ansible-playbook" -i localhost, "${repo}/playbooks/demo.yml" \
     -e "alicloud_endpoint_url=http://${endpoint}" -e "emulator_control_url=http://${endpoint}/_emulator"

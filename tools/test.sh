@@ -3,7 +3,7 @@
 # table at the end; the exit status is non-zero if any suite failed or ran nothing.
 set -uo pipefail
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-cd "${repo}"
+cd "${repo}" || exit 1
 log_dir="${repo}/.cache/test-logs"
 mkdir -p "${log_dir}"
 unset HTTP_PROXY HTTPS_PROXY http_proxy https_proxy ALL_PROXY all_proxy
@@ -37,10 +37,19 @@ for suite in "${suites[@]}"; do
     fi
 done
 
+# CI shows only the end of the output: repeat the end of every failed suite's log here.
+for suite in "${suites[@]}"; do
+    if [[ ${result[${suite}]} != passed ]]; then
+        echo
+        echo "=== last lines of ${suite}"
+        grep -v '^WARNING: Location' "${log_dir}/${suite}.log" | tail -n 25
+    fi
+done
 echo
 echo "=== summary"
 for suite in "${suites[@]}"; do
     printf '%-16s %5ss  %s\n' "${suite}" "${seconds[${suite}]}" "${result[${suite}]}"
 done
+echo
 echo "suites: ${passed} passed, ${failed} failed"
 [[ ${failed} -eq 0 ]]
