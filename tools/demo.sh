@@ -9,6 +9,8 @@ endpoint="$("${repo}/tools/emulator.sh" start "${run_dir}" "${world}")"
 trap '"${repo}/tools/emulator.sh" stop "${run_dir}"' EXIT
 view="$("${repo}/tools/collection-tree.sh")"
 export ANSIBLE_COLLECTIONS_PATH="${view%/ansible_collections/*}"
+# Modules run on the controller with the virtualenv that has the SDK.
+export ANSIBLE_PYTHON_INTERPRETER="${repo}/.venv/bin/python"
 export ANSIBLE_STDOUT_CALLBACK=default ANSIBLE_NOCOLOR=1 ANSIBLE_LOCALHOST_WARNING=false ANSIBLE_INVENTORY_UNPARSED_WARNING=false
 # The demo world's access key (tests/emulator/worlds/demo.yml), handed over the way a user would: environment.
 export ALIBABA_CLOUD_ACCESS_KEY_ID=LTAI-demo-access-key ALIBABA_CLOUD_ACCESS_KEY_SECRET=demo-secret-not-a-real-key ALIBABA_CLOUD_REGION_ID=cn-hangzhou
