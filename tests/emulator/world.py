@@ -163,9 +163,17 @@ def _add_vpc(state: dict, region_id: str, zones: list[str], vpc: dict, now: floa
         }
 
 
+def _unique(existing: dict, resource_id: str, kind: str) -> None:
+    """A second resource with one ID would silently replace the first: refuse the world instead."""
+    if resource_id in existing:
+        raise WorldError("the world defines %s %s twice" % (kind, resource_id))
+
+
 def _add_instance(state: dict, region_id: str, spec: dict, now: float) -> None:
     vswitch = _vswitch(state, spec["vswitch"], "instance %s" % spec["id"])
     eni_id = spec.get("primary_eni") or "eni-%s" % spec["id"][2:]
+    _unique(state["instances"], spec["id"], "instance")
+    _unique(state["enis"], eni_id, "ENI (the primary ENI of instance %s; set its primary_eni)" % spec["id"])
     state["instances"][spec["id"]] = {
         "InstanceId": spec["id"],
         "InstanceName": spec.get("name", spec["id"]),
@@ -208,6 +216,7 @@ def _add_instance(state: dict, region_id: str, spec: dict, now: float) -> None:
 
 def _add_eni(state: dict, region_id: str, spec: dict, now: float) -> None:
     vswitch = _vswitch(state, spec["vswitch"], "ENI %s" % spec["id"])
+    _unique(state["enis"], spec["id"], "ENI")
     instance_id = spec.get("instance")
     if instance_id and instance_id not in state["instances"]:
         raise WorldError("ENI %s is attached to instance %s, which the world does not define" % (spec["id"], instance_id))

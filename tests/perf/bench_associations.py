@@ -43,7 +43,14 @@ def world(associations: int, per_eni: int) -> tuple[dict, list[dict]]:
     enis_needed = -(-associations // per_eni)
     instances, enis, eips, wanted = [], [], [], []
     for number in range(enis_needed):
-        instances.append({"id": f"i-bench{number:02d}", "vswitch": "vsw-bench", "private_ip": f"10.1.{number}.10"})
+        instances.append(
+            {
+                "id": f"i-bench{number:02d}",
+                "vswitch": "vsw-bench",
+                "private_ip": f"10.1.{number}.10",
+                "primary_eni": f"eni-bench{number:02d}-primary",
+            }
+        )
         secondaries = [f"10.1.{number}.{20 + index}" for index in range(per_eni)]
         enis.append(
             {

@@ -55,7 +55,7 @@ BASE_WORLD = {
                 {"id": "i-starting", "vswitch": "vsw-a", "status": "Starting"},
                 {"id": "i-fixedip", "vswitch": "vsw-a", "public_ip": "121.40.1.1"},
                 {"id": "i-g7", "vswitch": "vsw-a", "instance_type": "ecs.g7.large"},
-                {"id": "i-gwvpc", "vswitch": "vsw-gw"},
+                {"id": "i-gwvpc", "vswitch": "vsw-gw", "primary_eni": "eni-gwvpc-primary"},
             ],
             "enis": [
                 {"id": "eni-free", "vswitch": "vsw-a", "private_ips": ["10.1.0.50"]},

@@ -32,7 +32,7 @@ ASSOC_WORLD = eip_world(
         }
     ],
     instances=[{"id": "i-classic", "vswitch": "vsw-a", "network_type": "classic"}],
-    enis=[{"id": "eni-starting", "vswitch": "vsw-a", "instance": "i-starting", "private_ips": ["10.1.0.80"]}],
+    enis=[{"id": "eni-on-starting", "vswitch": "vsw-a", "instance": "i-starting", "private_ips": ["10.1.0.80"]}],
     nat_gateways=[
         {"id": "ngw-locked", "vswitch": "vsw-b", "business_status": "FinancialLocked"},
         {"id": "ngw-vpc", "vswitch": "vsw-b", "network_type": "intranet"},
@@ -153,7 +153,7 @@ RULE_CASES = [
     ),
     case(
         "eni-of-starting-instance",
-        request("eip-a", "eni-starting", private_ip_address="10.1.0.80", **ENI),
+        request("eip-a", "eni-on-starting", private_ip_address="10.1.0.80", **ENI),
         ("InvalidStatus.EcsStatusNotSupport", 400),
     ),
     # --- ENI, cut-through (BINDED)
@@ -395,11 +395,11 @@ MULTI_WORLD = eip_world(
     vpcs=[{"id": "vpc-sh", "cidr": "192.168.0.0/16", "vswitches": [{"id": "vsw-sh", "cidr": "192.168.1.0/24"}]}],
     instances=[
         {"id": "i-g5", "vswitch": "vsw-sh", "instance_type": "ecs.g5.large"},
-        {"id": "i-g7", "vswitch": "vsw-sh", "instance_type": "ecs.g7.large"},
+        {"id": "i-g7-sh", "vswitch": "vsw-sh", "instance_type": "ecs.g7.large"},
     ],
     enis=[
         {"id": "eni-on-g5", "vswitch": "vsw-sh", "instance": "i-g5", "private_ips": ["192.168.1.50", "192.168.1.51"]},
-        {"id": "eni-on-g7", "vswitch": "vsw-sh", "instance": "i-g7", "private_ips": ["192.168.1.60"]},
+        {"id": "eni-on-g7", "vswitch": "vsw-sh", "instance": "i-g7-sh", "private_ips": ["192.168.1.60"]},
         {"id": "eni-loose", "vswitch": "vsw-sh", "private_ips": ["192.168.1.70"]},
         {"id": "eni-single", "vswitch": "vsw-sh", "private_ips": ["192.168.1.80"]},
     ],
