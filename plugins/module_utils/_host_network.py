@@ -432,6 +432,34 @@ def desired_state(enis: list[Eni], rp_filter: int = 2, arp_tuning: bool = True, 
     }
 
 
+def add_absent_interfaces(desired: dict, absent: list[dict], enis: list[Eni], links: list[dict]) -> list[str]:
+    """Extend ``desired`` so that the plan removes what ENIs that are gone (detached, deleted) left behind.
+
+    The kernel drops an ENI's addresses and routes with its NIC, not the rules ``from <address> lookup <table>``:
+    each absent ENI's whole table slot (its table, or the one derived from its MAC, plus the multi-EIP group
+    tables after it) becomes "ours", so ``plan_changes`` deletes every rule and route left in it.  A NIC with that
+    MAC that is still present gets its IPv4 addresses removed.  Tables a configured ENI uses are never touched.
+    Returns the devices found still present.
+    """
+    configured_macs = {eni.mac for eni in enis}
+    in_use = {table for eni in enis for table in eni_tables(eni)}
+    devices = links_by_mac(links)
+    tables = set(desired["tables"])
+    present = []
+    for item in absent:
+        mac = normalize_mac(item.get("mac"))
+        if mac in configured_macs:
+            raise HostNetworkError(f"ENI {mac} is listed as absent and as an interface to configure")
+        first = item.get("table") or table_for_mac(mac)
+        tables.update(table for table in range(first, first + TABLE_SLOT) if table not in in_use)
+        for device in devices.get(mac, []):
+            desired["addresses"][device] = []
+            desired["purge"].append(device)
+            present.append(device)
+    desired["tables"] = sorted(tables)
+    return present
+
+
 # ---- observed runtime state ------------------------------------------------------------------------------
 
 

@@ -101,6 +101,25 @@ options:
         C(network-interface-id). Every MAC becomes a NAT-mode ENI unless O(interfaces) says otherwise."
       - A missing item fails; it is never read as "no addresses".
     type: dict
+  absent_interfaces:
+    description:
+      - ENIs that are gone (detached or deleted) or are to be unconfigured, by MAC. Every rule and route left in
+        their table slot (O(absent_interfaces[].table), else the table derived from the MAC, and the 15 numbers after
+        it that multi-EIP groups use) is removed; a NIC with that MAC that is still present loses its IPv4 addresses.
+        Their files are removed as every managed file no longer wanted is.
+      - The kernel removes an ENI's addresses and routes with its NIC, but not the rules that look up its table; this
+        is how a scale-down leaves the host clean.
+    type: list
+    elements: dict
+    default: []
+    suboptions:
+      mac:
+        description: MAC address of the ENI.
+        type: str
+        required: true
+      table:
+        description: The table the ENI had, when it was set explicitly.
+        type: int
   primary_mac:
     description: MAC of the primary ENI. Required without O(metadata); with it, metadata's C(mac) is used unless this is set.
     type: str
@@ -215,6 +234,12 @@ EXAMPLES = r"""
       - mac: "00:16:3e:00:00:02"
         mode: multi_eip
         eips: "{{ gateway_info.eips }}"
+
+- name: After a scale-down deleted an ENI, remove the rules and routes it left behind
+  alicloud.eip.eni_routing:
+    metadata: "{{ eni_metadata }}"
+    absent_interfaces:
+      - mac: "00:16:3e:00:00:03"
 """
 
 RETURN = r"""
@@ -281,6 +306,7 @@ from ansible_collections.alicloud.eip.plugins.module_utils._host_network import 
     BACKEND_DIRS,
     BACKEND_PATTERNS,
     HostNetworkError,
+    add_absent_interfaces,
     connection_problems,
     desired_state,
     detect_backend,
@@ -320,6 +346,12 @@ def argument_spec() -> dict:
     return {
         "interfaces": {"type": "list", "elements": "dict", "options": interface, "default": []},
         "metadata": {"type": "dict"},
+        "absent_interfaces": {
+            "type": "list",
+            "elements": "dict",
+            "default": [],
+            "options": {"mac": {"type": "str", "required": True}, "table": {"type": "int"}},
+        },
         "primary_mac": {"type": "str"},
         "backend": {
             "type": "str",
@@ -610,6 +642,7 @@ def ensure_configured(module: AnsibleModule, host: Host) -> dict:
     links, observed = host.observe()
     enis = gather_enis(params, links)
     desired = desired_state(enis, params["rp_filter"], params["arp_tuning"], params["allow_primary_changes"])
+    add_absent_interfaces(desired, params["absent_interfaces"], enis, links)
     check_preconditions(params, enis, desired, observed)
     primary = [eni for eni in enis if eni.primary]
     shares_subnet = primary and any(eni.network == primary[0].network for eni in enis if not eni.primary)

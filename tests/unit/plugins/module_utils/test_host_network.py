@@ -658,3 +658,70 @@ def test_detect_backend(daemons, netplan_texts, has_netplan, has_ifcfg, backend)
 def test_detect_backend_refuses_to_guess():
     with pytest.raises(hn.HostNetworkError, match="could not tell which network stack"):
         hn.detect_backend(set(), [], False, False)
+
+
+# ---- absent interfaces (scale-down) ---------------------------------------------------------------------------
+
+
+def observed_after_detach(gone_table: int) -> dict:
+    """The primary only, plus what a deleted multi-EIP ENI left: rules (the kernel keeps them) and a group route."""
+    observed = empty_observed()
+    observed["rules"] = [
+        hn.Rule(gone_table, gone_table, src="10.0.2.20/32"),
+        hn.Rule(gone_table + 1, gone_table + 1, src="203.0.113.34/32"),
+        hn.Rule(32766, 254),
+    ]
+    observed["routes"].append(hn.Route(gone_table + 1, "default", "lo", gateway="203.0.113.33"))
+    return observed
+
+
+def test_absent_interface_rules_and_routes_are_removed_and_nothing_else():
+    gone = hn.table_for_mac("00:16:3e:00:00:09")
+    enis = hn.resolve_enis([PRIMARY_SPEC], PRIMARY, LINKS)
+    desired = hn.desired_state(enis)
+    present = hn.add_absent_interfaces(desired, [{"mac": "00:16:3E:00:00:09"}], enis, LINKS)
+    assert present == []
+    changes = hn.plan_changes(desired, observed_after_detach(gone), {})
+    argvs = [" ".join(change["argv"]) for change in changes]
+    assert argvs == [
+        "ip -4 addr add 10.0.1.11/32 dev eth0",
+        f"ip -4 rule del from 10.0.2.20/32 lookup {gone} priority {gone}",
+        f"ip -4 rule del from 203.0.113.34/32 lookup {gone + 1} priority {gone + 1}",
+        f"ip -4 route del default via 203.0.113.33 dev lo table {gone + 1}",
+    ]
+
+
+def test_absent_interface_without_leftovers_plans_nothing():
+    enis = hn.resolve_enis([PRIMARY_SPEC], PRIMARY, LINKS)
+    desired = hn.desired_state(enis)
+    hn.add_absent_interfaces(desired, [{"mac": "00:16:3e:00:00:09", "table": 3000}], enis, LINKS)
+    observed = empty_observed()
+    observed["addresses"]["eth0"].append("10.0.1.11/32")
+    assert 3000 in desired["tables"] and 3015 in desired["tables"] and 3016 not in desired["tables"]
+    assert hn.plan_changes(desired, observed, {}) == []
+
+
+def test_absent_interface_still_present_loses_its_addresses():
+    enis = hn.resolve_enis([PRIMARY_SPEC], PRIMARY, LINKS)
+    desired = hn.desired_state(enis)
+    assert hn.add_absent_interfaces(desired, [{"mac": SECOND}], enis, LINKS) == ["eth1"]
+    observed = empty_observed()
+    observed["addresses"]["eth0"].append("10.0.1.11/32")
+    observed["addresses"]["eth1"] = ["10.0.2.20/24", "10.0.2.21/32"]
+    argvs = [" ".join(change["argv"]) for change in hn.plan_changes(desired, observed, {})]
+    assert argvs == ["ip -4 addr del 10.0.2.20/24 dev eth1", "ip -4 addr del 10.0.2.21/32 dev eth1"]
+
+
+def test_absent_interface_never_takes_a_configured_enis_tables():
+    enis = enis_for("nat")
+    desired = hn.desired_state(enis)
+    with pytest.raises(hn.HostNetworkError, match="listed as absent and as an interface"):
+        hn.add_absent_interfaces(desired, [{"mac": SECOND}], enis, LINKS)
+    table = hn.table_for_mac(SECOND)
+    # An absent ENI whose explicit table overlaps a configured ENI's slot leaves those tables alone.
+    desired = hn.desired_state(enis)
+    hn.add_absent_interfaces(desired, [{"mac": "00:16:3e:00:00:09", "table": table - 8}], enis, LINKS)
+    observed = empty_observed()
+    observed["rules"] = [hn.Rule(table, table, src="10.0.2.20/32")]
+    changes = hn.plan_changes(desired, observed, {key: "2" for key in desired["sysctls"]})
+    assert not any("rule del" in " ".join(change["argv"]) for change in changes if "argv" in change)
