@@ -613,3 +613,96 @@ def unassign_private_ip_addresses(ctx: Context) -> dict:
     _refuse_if_eip_bound(ctx.state, eni, requested)
     eni["PrivateIpSets"] = [entry for entry in eni["PrivateIpSets"] if entry["PrivateIpAddress"] not in requested]
     return {}
+
+
+# ---- ModifyNetworkInterfaceAttribute ----------------------------------------------------------------------
+
+
+@action(ECS, "ModifyNetworkInterfaceAttribute", mutating=True)
+def modify_network_interface_attribute(ctx: Context) -> dict:
+    """Name, description and the full security group list (``SecurityGroupId.N``, 1-10) of an ENI.
+
+    The attribute fields of the real action are synchronous; the queue/traffic options are not emulated.
+    """
+    ctx.region()
+    params = ctx.params
+    eni = find_eni(ctx, params.str("NetworkInterfaceId", required=True))
+    name = params.str("NetworkInterfaceName")
+    if name is not None and name and not 2 <= len(name) <= 128:
+        raise ApiError("InvalidParameter", "NetworkInterfaceName")
+    groups = params.indexed("SecurityGroupId", maximum=10)
+    for group_id in groups:
+        group = ctx.state["security_groups"].get(group_id)
+        if group is None or group["RegionId"] != eni["RegionId"]:
+            raise ApiError("InvalidSecurityGroupId.NotFound")
+        if group["VpcId"] != eni["VpcId"]:
+            raise ApiError("InvalidOperation.VpcMismatch", f"security group {group_id} and ENI")
+    if name is not None:
+        eni["NetworkInterfaceName"] = name
+    description = params.str("Description")
+    if description is not None:
+        eni["Description"] = description
+    if groups:
+        eni["SecurityGroupIds"] = list(dict.fromkeys(groups))
+    return {}
+
+
+# ---- TagResources / UntagResources (ECS tag API; ResourceType eni or instance) -----------------------------
+
+# ECS TagResources: ResourceId.N 1-50, Tag.N 1-20 (ECS API reference); the 20-tags-per-resource quota and the codes
+# below are the ECS tag family's as far as the references show them (UNCONFIRMED: exact texts and statuses).
+register_missing(
+    {
+        "InvalidResourceType.NotFound": (404, "The ResourceType provided does not exist in our records."),
+        "InvalidResourceId.NotFound": (404, "The specified ResourceIds are not found in our records."),
+        "InvalidTagCount": (400, "The specified tags are beyond the permitted range."),
+    }
+)
+ECS_TAGGABLE = {"eni": ("enis", "NetworkInterfaceId"), "instance": ("instances", "InstanceId")}
+ECS_MAX_TAGS = 20
+
+
+def _ecs_tag_targets(ctx: Context) -> list[dict]:
+    """The resources of ``ResourceType`` + ``ResourceId.N`` (1-50) in the request's region."""
+    region = ctx.region()
+    resource_type = ctx.params.str("ResourceType", required=True)
+    if resource_type not in ECS_TAGGABLE:
+        raise ApiError("InvalidResourceType.NotFound")
+    collection = ECS_TAGGABLE[resource_type][0]
+    ids = ctx.params.indexed("ResourceId", maximum=50)
+    if not ids:
+        raise ApiError("MissingParameter", "ResourceId.N")
+    targets = []
+    for resource_id in ids:
+        resource = ctx.state[collection].get(resource_id)
+        if resource is None or resource["RegionId"] != region:
+            raise ApiError("InvalidResourceId.NotFound")
+        targets.append(resource)
+    return targets
+
+
+@action(ECS, "TagResources", mutating=True)
+def ecs_tag_resources(ctx: Context) -> dict:
+    targets = _ecs_tag_targets(ctx)
+    tags = tags_from_request(ctx.params)
+    if not tags:
+        raise ApiError("MissingParameter", "Tag.N")
+    if any(len({**resource.get("Tags", {}), **tags}) > ECS_MAX_TAGS for resource in targets):
+        raise ApiError("InvalidTagCount")
+    for resource in targets:
+        resource.setdefault("Tags", {}).update(tags)
+    return {}
+
+
+@action(ECS, "UntagResources", mutating=True)
+def ecs_untag_resources(ctx: Context) -> dict:
+    targets = _ecs_tag_targets(ctx)
+    keys = ctx.params.indexed("TagKey", maximum=20)
+    remove_all = bool(ctx.params.bool("All", default=False))
+    if not keys and not remove_all:
+        raise ApiError("MissingParameter", "TagKey.N")
+    for resource in targets:
+        tags = resource.setdefault("Tags", {})
+        for key in list(tags) if remove_all else keys:
+            tags.pop(key, None)
+    return {}

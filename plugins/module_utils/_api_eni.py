@@ -1,0 +1,397 @@
+# Copyright (c) alicloud.eip contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+# Note: this module util is PRIVATE to the collection. It can change at any time; do not use it from
+# other collections or standalone plugins/modules.
+
+"""ECS elastic network interface (ENI) API wrappers, one per call, and the ENI status waiter.
+
+Same conventions as ``_api.py``: every single call goes through :func:`api_call` (retries, error
+translation, ClientToken for mutating calls); the describe function reads every page; records are
+normalized into the ``interface`` dict that the ``eni`` and ``eni_info`` modules return.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any
+
+from ansible_collections.alicloud.eip.plugins.module_utils._api import (
+    ENI_BATCH,
+    _body,
+    _inner_list,
+    _text,
+    _token_pages,
+    chunks,
+)
+from ansible_collections.alicloud.eip.plugins.module_utils._retries import api_call
+from ansible_collections.alicloud.eip.plugins.module_utils._waiter import WaitError, WaitPolicy
+
+# DescribeNetworkInterfaces: MaxResults 10-500 (alibaba-api.md §8.1).
+ENI_PAGE_SIZE = 500
+# TagResources / UntagResources on ECS take ResourceType "eni" (ECS API reference, TagResources).
+ENI_RESOURCE_TYPE = "eni"
+# Attaching/Detaching/Deleting are the asynchronous states (alibaba-api.md §8.5, §8.6; DeleteNetworkInterface
+# is documented as asynchronous since 2024: Deleting, then gone).
+TRANSIENT_STATUSES = ("Attaching", "Detaching", "Deleting")
+GONE = "Deleted"  # pseudo status of a waiter expectation: the ENI no longer exists
+
+
+def ecs_tags_to_dict(container: Any) -> dict[str, str]:
+    """ECS tag list ``{"Tag": [{"TagKey", "TagValue"}]}`` -> ``{key: value}`` (Key/Value tolerated too)."""
+    tags: dict[str, str] = {}
+    for tag in _inner_list(container, "Tag"):
+        if not isinstance(tag, dict):
+            continue
+        key = tag.get("TagKey", tag.get("Key"))
+        if key is not None:
+            tags[_text(key)] = _text(tag.get("TagValue", tag.get("Value")))
+    return tags
+
+
+def normalize_interface(record: dict[str, Any]) -> dict[str, Any]:
+    """One DescribeNetworkInterfaces record as the ``eni`` modules return it (every key always present)."""
+    attachment = record.get("Attachment") or {}
+    primary = _text(record.get("PrivateIpAddress"))
+    entries = [entry for entry in _inner_list(record.get("PrivateIpSets"), "PrivateIpSet") if isinstance(entry, dict)]
+    if not primary:
+        primary = next((_text(entry.get("PrivateIpAddress")) for entry in entries if entry.get("Primary")), "")
+    secondary = [
+        _text(entry.get("PrivateIpAddress"))
+        for entry in entries
+        if not entry.get("Primary") and _text(entry.get("PrivateIpAddress")) != primary
+    ]
+    public_ips = []
+    for entry in entries:
+        public = entry.get("AssociatedPublicIp") or {}
+        if public.get("PublicIpAddress") or public.get("AllocationId"):
+            public_ips.append(
+                {
+                    "private_ip_address": _text(entry.get("PrivateIpAddress")),
+                    "ip_address": _text(public.get("PublicIpAddress")),
+                    "allocation_id": _text(public.get("AllocationId")),
+                }
+            )
+    device_index = attachment.get("DeviceIndex")
+    return {
+        "id": _text(record.get("NetworkInterfaceId")),
+        "name": _text(record.get("NetworkInterfaceName")),
+        "description": _text(record.get("Description")),
+        "mac_address": _text(record.get("MacAddress")),
+        "primary_ip_address": primary,
+        "private_ip_addresses": ([primary] if primary else []) + secondary,
+        "secondary_private_ip_addresses": secondary,
+        "vswitch_id": _text(record.get("VSwitchId")),
+        "vpc_id": _text(record.get("VpcId")),
+        "zone_id": _text(record.get("ZoneId")),
+        "instance_id": _text(record.get("InstanceId") or attachment.get("InstanceId")),
+        "device_index": int(device_index) if device_index not in (None, "") else None,
+        "status": _text(record.get("Status")),
+        "type": _text(record.get("Type")),
+        "security_group_ids": [
+            _text(group) for group in _inner_list(record.get("SecurityGroupIds"), "SecurityGroupId")
+        ],
+        "associated_public_ips": public_ips,
+        "creation_time": _text(record.get("CreationTime")),
+        "tags": ecs_tags_to_dict(record.get("Tags")),
+    }
+
+
+# ---- DescribeNetworkInterfaces ------------------------------------------------------------------------
+
+
+@api_call("DescribeNetworkInterfaces")
+def describe_network_interfaces_page(connection, next_token: str | None, **filters: Any) -> dict[str, Any]:
+    """One page of DescribeNetworkInterfaces (filters are request-model field names; ``tags`` a dict)."""
+    from alibabacloud_ecs20140526 import models
+
+    tags = filters.pop("tags", None)
+    request = models.DescribeNetworkInterfacesRequest(
+        region_id=connection.region, max_results=ENI_PAGE_SIZE, next_token=next_token, **filters
+    )
+    if tags:
+        request.tag = [models.DescribeNetworkInterfacesRequestTag(key=key, value=value) for key, value in tags.items()]
+    return _body(connection.ecs.describe_network_interfaces_with_options(request, connection.runtime()))
+
+
+def describe_interfaces(
+    connection,
+    eni_ids: Sequence[str] | None = None,
+    instance_id: str | None = None,
+    vswitch_id: str | None = None,
+    vpc_id: str | None = None,
+    name: str | None = None,
+    eni_type: str | None = None,
+    status: str | None = None,
+    primary_ip_address: str | None = None,
+    tags: Mapping[str, str] | None = None,
+) -> list[dict[str, Any]]:
+    """Every ENI matching all the filters, normalized, reading every page.
+
+    ``eni_ids`` is split into batches of 100 (the API's limit); an unknown ID simply does not appear.
+    An empty (not ``None``) ``eni_ids`` asks for nothing and gets nothing.
+    """
+    filters: dict[str, Any] = {
+        "instance_id": instance_id,
+        "v_switch_id": vswitch_id,
+        "vpc_id": vpc_id,
+        "network_interface_name": name,
+        "type": eni_type,
+        "status": status,
+        "primary_ip_address": primary_ip_address,
+        "tags": dict(tags) if tags else None,
+    }
+    filters = {key: value for key, value in filters.items() if value}
+    if eni_ids is not None and not eni_ids:
+        return []
+    batches: list[dict[str, Any]] = (
+        [{"network_interface_id": batch} for batch in chunks(list(dict.fromkeys(eni_ids)), ENI_BATCH)]
+        if eni_ids
+        else [{}]
+    )
+    interfaces: list[dict[str, Any]] = []
+    for batch in batches:
+        records = _token_pages(
+            lambda token, batch=batch: describe_network_interfaces_page(connection, token, **batch, **dict(filters)),
+            lambda body: _inner_list(body.get("NetworkInterfaceSets"), "NetworkInterfaceSet"),
+        )
+        interfaces.extend(normalize_interface(record) for record in records)
+    return interfaces
+
+
+# ---- mutating calls ---------------------------------------------------------------------------------------
+
+
+@api_call("CreateNetworkInterface", mutating=True)
+def create_network_interface(
+    connection,
+    vswitch_id: str,
+    security_group_ids: Sequence[str],
+    name: str | None = None,
+    description: str | None = None,
+    primary_ip_address: str | None = None,
+    private_ip_addresses: Sequence[str] | None = None,
+    secondary_private_ip_address_count: int | None = None,
+    tags: Mapping[str, str] | None = None,
+    client_token: str | None = None,
+) -> str:
+    """CreateNetworkInterface (synchronous: the ENI is Available at once); returns the new ENI's ID."""
+    from alibabacloud_ecs20140526 import models
+
+    request = models.CreateNetworkInterfaceRequest(
+        region_id=connection.region,
+        v_switch_id=vswitch_id,
+        security_group_ids=list(security_group_ids),
+        network_interface_name=name or None,
+        description=description or None,
+        primary_ip_address=primary_ip_address or None,
+        private_ip_address=list(private_ip_addresses) if private_ip_addresses else None,
+        secondary_private_ip_address_count=secondary_private_ip_address_count or None,
+        tag=[models.CreateNetworkInterfaceRequestTag(key=key, value=value) for key, value in (tags or {}).items()]
+        or None,
+        client_token=client_token,
+    )
+    body = _body(connection.ecs.create_network_interface_with_options(request, connection.runtime()))
+    return _text(body.get("NetworkInterfaceId"))
+
+
+@api_call("DeleteNetworkInterface", mutating=True)
+def delete_network_interface(connection, eni_id: str, client_token: str | None = None) -> str:
+    """DeleteNetworkInterface (the ENI must be Available); returns the request ID.
+
+    The request model has no ClientToken; the decorator's token is simply not sent.
+    """
+    from alibabacloud_ecs20140526 import models
+
+    del client_token
+    request = models.DeleteNetworkInterfaceRequest(region_id=connection.region, network_interface_id=eni_id)
+    return _text(
+        _body(connection.ecs.delete_network_interface_with_options(request, connection.runtime())).get("RequestId")
+    )
+
+
+@api_call("AttachNetworkInterface", mutating=True)
+def attach_network_interface(connection, eni_id: str, instance_id: str, client_token: str | None = None) -> str:
+    """AttachNetworkInterface; asynchronous (Attaching -> InUse).  Returns the request ID."""
+    from alibabacloud_ecs20140526 import models
+
+    del client_token  # not a parameter of this action
+    request = models.AttachNetworkInterfaceRequest(
+        region_id=connection.region, network_interface_id=eni_id, instance_id=instance_id
+    )
+    return _text(
+        _body(connection.ecs.attach_network_interface_with_options(request, connection.runtime())).get("RequestId")
+    )
+
+
+@api_call("DetachNetworkInterface", mutating=True)
+def detach_network_interface(connection, eni_id: str, instance_id: str, client_token: str | None = None) -> str:
+    """DetachNetworkInterface; asynchronous (Detaching -> Available).  Returns the request ID."""
+    from alibabacloud_ecs20140526 import models
+
+    del client_token  # not a parameter of this action
+    request = models.DetachNetworkInterfaceRequest(
+        region_id=connection.region, network_interface_id=eni_id, instance_id=instance_id
+    )
+    return _text(
+        _body(connection.ecs.detach_network_interface_with_options(request, connection.runtime())).get("RequestId")
+    )
+
+
+@api_call("AssignPrivateIpAddresses", mutating=True)
+def assign_private_ip_addresses(
+    connection,
+    eni_id: str,
+    private_ip_addresses: Sequence[str] | None = None,
+    count: int | None = None,
+    client_token: str | None = None,
+) -> list[str]:
+    """AssignPrivateIpAddresses by list or by count (exactly one); returns the addresses assigned."""
+    from alibabacloud_ecs20140526 import models
+
+    request = models.AssignPrivateIpAddressesRequest(
+        region_id=connection.region,
+        network_interface_id=eni_id,
+        private_ip_address=list(private_ip_addresses) if private_ip_addresses else None,
+        secondary_private_ip_address_count=count if not private_ip_addresses else None,
+        client_token=client_token,
+    )
+    body = _body(connection.ecs.assign_private_ip_addresses_with_options(request, connection.runtime()))
+    assigned = (body.get("AssignedPrivateIpAddressesSet") or {}).get("PrivateIpSet") or {}
+    return [_text(address) for address in _inner_list(assigned, "PrivateIpAddress")]
+
+
+@api_call("UnassignPrivateIpAddresses", mutating=True)
+def unassign_private_ip_addresses(
+    connection, eni_id: str, private_ip_addresses: Sequence[str], client_token: str | None = None
+) -> str:
+    """UnassignPrivateIpAddresses (secondary addresses only); returns the request ID."""
+    from alibabacloud_ecs20140526 import models
+
+    del client_token  # not a parameter of this action
+    request = models.UnassignPrivateIpAddressesRequest(
+        region_id=connection.region, network_interface_id=eni_id, private_ip_address=list(private_ip_addresses)
+    )
+    body = _body(connection.ecs.unassign_private_ip_addresses_with_options(request, connection.runtime()))
+    return _text(body.get("RequestId"))
+
+
+@api_call("ModifyNetworkInterfaceAttribute", mutating=True)
+def modify_network_interface_attribute(
+    connection,
+    eni_id: str,
+    name: str | None = None,
+    description: str | None = None,
+    security_group_ids: Sequence[str] | None = None,
+    client_token: str | None = None,
+) -> str:
+    """ModifyNetworkInterfaceAttribute: name, description and/or the full security group list."""
+    from alibabacloud_ecs20140526 import models
+
+    del client_token  # not a parameter of this action
+    request = models.ModifyNetworkInterfaceAttributeRequest(
+        region_id=connection.region,
+        network_interface_id=eni_id,
+        network_interface_name=name,
+        description=description,
+        security_group_id=list(security_group_ids) if security_group_ids is not None else None,
+    )
+    body = _body(connection.ecs.modify_network_interface_attribute_with_options(request, connection.runtime()))
+    return _text(body.get("RequestId"))
+
+
+@api_call("TagResources", mutating=True)
+def tag_interfaces(connection, eni_ids: Sequence[str], tags: Mapping[str, str], client_token: str | None = None) -> str:
+    """ECS TagResources with ResourceType ``eni``: add or overwrite ``tags``."""
+    from alibabacloud_ecs20140526 import models
+
+    del client_token  # not a parameter of this action
+    request = models.TagResourcesRequest(
+        region_id=connection.region,
+        resource_type=ENI_RESOURCE_TYPE,
+        resource_id=list(eni_ids),
+        tag=[models.TagResourcesRequestTag(key=key, value=value) for key, value in tags.items()],
+    )
+    return _text(_body(connection.ecs.tag_resources_with_options(request, connection.runtime())).get("RequestId"))
+
+
+@api_call("UntagResources", mutating=True)
+def untag_interfaces(connection, eni_ids: Sequence[str], keys: Iterable[str], client_token: str | None = None) -> str:
+    """ECS UntagResources with ResourceType ``eni``: remove the tags with these keys."""
+    from alibabacloud_ecs20140526 import models
+
+    del client_token  # not a parameter of this action
+    request = models.UntagResourcesRequest(
+        region_id=connection.region, resource_type=ENI_RESOURCE_TYPE, resource_id=list(eni_ids), tag_key=list(keys)
+    )
+    return _text(_body(connection.ecs.untag_resources_with_options(request, connection.runtime())).get("RequestId"))
+
+
+# ---- waiting ---------------------------------------------------------------------------------------------
+
+
+def wait_for_interfaces(
+    connection,
+    expectations: Mapping[str, str | None],
+    timeout: float,
+    policy: WaitPolicy | None = None,
+    describe: Callable[..., list[dict[str, Any]]] = describe_interfaces,
+    poll_first: bool = False,
+) -> dict[str, dict[str, Any] | None]:
+    """Poll until every ENI has its expected status; returns the last record of each (``None``: gone).
+
+    ``expectations`` maps ENI ID -> status (``Available``, ``InUse``), :data:`GONE`, or ``None`` for "any
+    status that is not transient".  One batched DescribeNetworkInterfaces per round, with the growing
+    interval of :class:`WaitPolicy`; never a fixed sleep.  An attach that ends Available again (the API's
+    sign of a failed attach, alibaba-api.md §8.5) fails at once.  Raises :class:`WaitError`.
+    """
+    policy = policy or WaitPolicy()
+    deadline = policy.clock() + timeout
+    interval = policy.first_interval
+    pending = dict(expectations)
+    latest: dict[str, dict[str, Any] | None] = {}
+    seen_transient: set[str] = set()
+    first = True
+    while pending:
+        if not (first and poll_first):
+            remaining = deadline - policy.clock()
+            if remaining <= 0:
+                break
+            policy.sleep(min(interval, remaining))
+            interval = min(interval * policy.factor, policy.max_interval)
+        first = False
+        found = {eni["id"]: eni for eni in describe(connection, eni_ids=sorted(pending))}
+        failed = []
+        for eni_id, wanted in list(pending.items()):
+            eni = found.get(eni_id)
+            latest[eni_id] = eni
+            status = eni["status"] if eni is not None else GONE
+            if status in TRANSIENT_STATUSES:
+                seen_transient.add(eni_id)
+            if wanted is None:
+                done = status not in TRANSIENT_STATUSES
+            else:
+                done = status == wanted
+                if not done and wanted == "InUse" and status == "Available" and eni_id in seen_transient:
+                    failed.append(eni_id)
+            if done:
+                del pending[eni_id]
+        if failed:
+            raise WaitError(
+                f"the attachment of {', '.join(sorted(failed))} did not take: the ENI went back to Available",
+                {eni_id: "InUse" for eni_id in failed},
+                latest,
+            )
+    if pending:
+        details = "; ".join(
+            f"{eni_id} to be {wanted or 'stable'} (last seen: "
+            f"{latest[eni_id]['status'] if latest.get(eni_id) else 'not found'})"
+            for eni_id, wanted in sorted(pending.items())
+        )
+        raise WaitError(
+            f"timed out after {timeout}s waiting for {details}",
+            {eni_id: wanted or "stable" for eni_id, wanted in pending.items()},
+            latest,
+        )
+    return latest

@@ -1,0 +1,483 @@
+#!/usr/bin/python
+# Copyright (c) alicloud.eip contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+---
+module: eni
+short_description: Create, change, attach, detach and delete Alibaba Cloud elastic network interfaces
+version_added: 0.1.0
+description:
+  - Manages an ECS elastic network interface (ENI), modelled on M(amazon.aws.ec2_eni) - creates it in a vSwitch, sets
+    its name, description, security groups and tags, assigns and unassigns secondary private IP addresses, attaches
+    it to an ECS instance or detaches it, and deletes it.
+  - The ENI is named by O(network_interface_id), or by O(name) (plus O(vswitch_id) to narrow the match). With
+    O(state=present) and no match, a new ENI is created, which needs O(vswitch_id) and O(security_group_ids).
+  - Secondary ENIs carry the extra private addresses and EIPs of M(alicloud.eip.eip_association) (NAT, cut-through
+    and multi-EIP modes). For cut-through mode the ENI must be detached while its EIP is associated; run this module
+    with O(attached=false), associate the EIP, then run it again with O(instance_id).
+  - Before any mutating call the module refuses what cannot work - unassigning a private address or deleting an ENI
+    an EIP is associated with, detaching the primary ENI, moving an attached ENI without O(force_detach), attaching
+    to an instance that does not exist, is not Running or Stopped, or sits in another VPC - with the same message in
+    check mode and in a real run.
+author:
+  - alicloud.eip developers (@alicloud-eip)
+options:
+  state:
+    description:
+      - V(present) creates or updates the ENI; V(absent) deletes it.
+    type: str
+    choices: [present, absent]
+    default: present
+  network_interface_id:
+    description:
+      - The ID of the ENI, for example C(eni-bp1xxxxxxxxxxxxxxxxx). Takes precedence over O(name) as the key.
+    type: str
+    aliases: [eni_id]
+  name:
+    description:
+      - The name of the ENI (2 to 128 characters). Used as the key when O(network_interface_id) is not given; several
+        ENIs with that name (in O(vswitch_id), when given) are an error naming their IDs.
+      - With O(network_interface_id), a different name renames the ENI.
+    type: str
+  vswitch_id:
+    description:
+      - The vSwitch of the ENI. Required to create one; an existing ENI cannot change vSwitch.
+    type: str
+  security_group_ids:
+    description:
+      - The security groups of the ENI (of the vSwitch's VPC). Required to create one; on an existing ENI a different
+        set replaces the groups (order does not matter).
+    type: list
+    elements: str
+  description:
+    description:
+      - The description of the ENI.
+    type: str
+  primary_ip_address:
+    description:
+      - The primary private address of a new ENI (a free address of the vSwitch); by default the cloud picks one.
+      - It cannot change later; on an existing ENI a different value is an error.
+    type: str
+  secondary_private_ip_addresses:
+    description:
+      - Secondary private addresses the ENI must have; missing ones are assigned.
+      - With O(purge_secondary_private_ip_addresses=true), secondary addresses not listed are unassigned.
+      - Mutually exclusive with O(secondary_private_ip_address_count).
+    type: list
+    elements: str
+  secondary_private_ip_address_count:
+    description:
+      - How many secondary private addresses the ENI must have; the cloud picks new ones, and surplus ones are
+        unassigned newest first, skipping addresses an EIP is associated with.
+    type: int
+  purge_secondary_private_ip_addresses:
+    description:
+      - Unassign secondary addresses not listed in O(secondary_private_ip_addresses).
+    type: bool
+    default: false
+  instance_id:
+    description:
+      - The ECS instance the ENI is to be attached to (with O(attached=true), the default when this is given), or
+        detached from (with O(attached=false)).
+    type: str
+  attached:
+    description:
+      - V(true) attaches the ENI to O(instance_id); V(false) detaches it (from O(instance_id) when given, else from
+        any instance). Not given - the attachment is left alone, unless O(instance_id) is given, which means V(true).
+      - An ENI attached to another instance is only moved with O(force_detach=true).
+    type: bool
+  force_detach:
+    description:
+      - Allow detaching an attached ENI to delete it (O(state=absent)) or to move it to O(instance_id).
+    type: bool
+    default: false
+  tags:
+    description:
+      - Tags of the ENI. Not given - the tags are left alone.
+    type: dict
+  purge_tags:
+    description:
+      - Remove tags that are not in O(tags) (only when O(tags) is given).
+    type: bool
+    default: true
+  wait:
+    description:
+      - Wait until an attach (C(InUse)), a detach (C(Available)) or a delete has completed before returning.
+      - A detach that an attach or a delete depends on is always waited for.
+    type: bool
+    default: true
+  wait_timeout:
+    description:
+      - How long to wait, in seconds, for each asynchronous step; also bounds the wait for an ENI found C(Attaching),
+        C(Detaching) or C(Deleting) before deciding.
+    type: int
+    default: 300
+extends_documentation_fragment:
+  - alicloud.eip._alicloud
+  - alicloud.eip._attributes
+  - alicloud.eip._attributes.ACTIONGROUP_ALICLOUD
+attributes:
+  check_mode:
+    support: full
+    details:
+      - Check mode reads the ENI and the instance and predicts the change and the refusals; addresses the cloud would
+        pick (by count, or the primary address of a new ENI) are not known in check mode.
+  diff_mode:
+    support: full
+    details:
+      - The diff shows the O(state=present) interface before and after (empty before a create, empty after a delete).
+  idempotent:
+    support: full
+notes:
+  - AttachNetworkInterface and DetachNetworkInterface are asynchronous (C(Attaching) then C(InUse), C(Detaching) then
+    C(Available)); DeleteNetworkInterface is documented as asynchronous too (C(Deleting), then gone). The module polls
+    with one C(DescribeNetworkInterfaces) per round, from a 0.2 s interval growing 1.5x up to 5 s, never longer than
+    O(wait_timeout).
+  - The cloud limits the ENIs per instance and the private addresses per ENI by instance type; a request over the
+    limit fails with the API's error (C(EniPerInstanceLimitExceeded), C(InvalidOperation.Ipv4CountExceeded)).
+  - An attach also needs the ENI and the instance in the same zone; the API answers
+    C(InvalidOperation.AvailabilityZoneMismatch) otherwise (not checked before the call).
+  - Refusing to unassign an address, or delete an ENI, that an EIP is associated with is this module's rule; whether
+    the real API refuses or frees the EIP is UNCONFIRMED. Disassociate with M(alicloud.eip.eip_association) first.
+seealso:
+  - module: alicloud.eip.eni_info
+  - module: alicloud.eip.eip_association
+  - module: amazon.aws.ec2_eni
+"""
+
+EXAMPLES = r"""
+- name: A secondary ENI with two extra private addresses, attached to an instance
+  alicloud.eip.eni:
+    name: web-1-eni1
+    vswitch_id: vsw-bp1xxxxxxxxxxxxxxxxxx
+    security_group_ids: [sg-bp1xxxxxxxxxxxxxxxxxx]
+    secondary_private_ip_address_count: 2
+    instance_id: i-bp1xxxxxxxxxxxxxxxxxx
+    tags:
+      role: web
+  register: eni
+
+- name: Exactly these secondary addresses
+  alicloud.eip.eni:
+    network_interface_id: "{{ eni.interface.id }}"
+    secondary_private_ip_addresses: [10.1.0.61, 10.1.0.62]
+    purge_secondary_private_ip_addresses: true
+
+- name: Cut-through mode - detach, associate the EIP, attach again
+  alicloud.eip.eni:
+    network_interface_id: "{{ eni.interface.id }}"
+    attached: false
+
+- name: Associate the EIP in cut-through mode
+  alicloud.eip.eip_association:
+    allocation_id: eip-bp1xxxxxxxxxxxxxxxxxx
+    instance_id: "{{ eni.interface.id }}"
+    mode: BINDED
+
+- name: Attach again
+  alicloud.eip.eni:
+    network_interface_id: "{{ eni.interface.id }}"
+    instance_id: i-bp1xxxxxxxxxxxxxxxxxx
+
+- name: Delete it, detaching it first
+  alicloud.eip.eni:
+    network_interface_id: "{{ eni.interface.id }}"
+    state: absent
+    force_detach: true
+"""
+
+RETURN = r"""
+interface:
+  description:
+    - The ENI after the changes (with O(state=absent), as it was before the delete; empty when there was none).
+    - In check mode, the predicted ENI; values the cloud would pick (ID, MAC, addresses by count) are empty.
+  returned: always
+  type: dict
+  contains:
+    id:
+      description: The ID of the ENI.
+      type: str
+      sample: eni-bp1a2b3c4d5e6f7g8h9i0
+    name:
+      description: The name of the ENI.
+      type: str
+      sample: web-1-eni1
+    description:
+      description: The description of the ENI.
+      type: str
+      sample: ""
+    mac_address:
+      description: The MAC address.
+      type: str
+      sample: "00:16:3e:12:34:56"
+    primary_ip_address:
+      description: The primary private address.
+      type: str
+      sample: 10.1.0.60
+    private_ip_addresses:
+      description: Every private address of the ENI, the primary first.
+      type: list
+      elements: str
+      sample: [10.1.0.60, 10.1.0.61]
+    secondary_private_ip_addresses:
+      description: The secondary private addresses, in the API's order.
+      type: list
+      elements: str
+      sample: [10.1.0.61]
+    vswitch_id:
+      description: The vSwitch of the ENI.
+      type: str
+      sample: vsw-bp1xxxxxxxxxxxxxxxxxx
+    vpc_id:
+      description: The VPC of the ENI.
+      type: str
+      sample: vpc-bp1xxxxxxxxxxxxxxxxxx
+    zone_id:
+      description: The zone of the ENI.
+      type: str
+      sample: cn-hangzhou-h
+    instance_id:
+      description: The instance the ENI is attached to; empty when detached.
+      type: str
+      sample: i-bp1xxxxxxxxxxxxxxxxxx
+    device_index:
+      description: The device index on the instance (0 for the primary ENI); null when detached.
+      type: int
+      sample: 1
+    status:
+      description: C(Available), C(Attaching), C(InUse), C(Detaching) or C(Deleting).
+      type: str
+      sample: InUse
+    type:
+      description: C(Primary) (created with the instance) or C(Secondary).
+      type: str
+      sample: Secondary
+    security_group_ids:
+      description: The security groups of the ENI.
+      type: list
+      elements: str
+      sample: [sg-bp1xxxxxxxxxxxxxxxxxx]
+    associated_public_ips:
+      description: The public addresses (EIPs) mapped to private addresses of the ENI.
+      type: list
+      elements: dict
+      contains:
+        private_ip_address:
+          description: The private address.
+          type: str
+          sample: 10.1.0.61
+        ip_address:
+          description: The public address.
+          type: str
+          sample: 47.96.10.20
+        allocation_id:
+          description: The EIP's allocation ID (empty for an instance's fixed public IP).
+          type: str
+          sample: eip-bp1a2b3c4d5e6f7g8h9i0
+    creation_time:
+      description: When the ENI was created (UTC).
+      type: str
+      sample: "2026-11-20T08:00:00Z"
+    tags:
+      description: The tags of the ENI.
+      type: dict
+      sample: {role: web}
+actions:
+  description: The API calls made (or, in check mode, that would be made), in order.
+  returned: always
+  type: list
+  elements: str
+  sample: [create, attach]
+"""
+
+from ansible_collections.alicloud.eip.plugins.module_utils._api import describe_instances
+from ansible_collections.alicloud.eip.plugins.module_utils._api_eni import (
+    GONE,
+    TRANSIENT_STATUSES,
+    assign_private_ip_addresses,
+    attach_network_interface,
+    create_network_interface,
+    delete_network_interface,
+    describe_interfaces,
+    detach_network_interface,
+    modify_network_interface_attribute,
+    tag_interfaces,
+    unassign_private_ip_addresses,
+    untag_interfaces,
+    wait_for_interfaces,
+)
+from ansible_collections.alicloud.eip.plugins.module_utils._client import AlicloudModule
+from ansible_collections.alicloud.eip.plugins.module_utils._eni import (
+    InputError,
+    Plan,
+    check_attach_target,
+    normalize_params,
+    plan_absent,
+    plan_present,
+    select_interface,
+)
+from ansible_collections.alicloud.eip.plugins.module_utils._retries import AlicloudApiError
+from ansible_collections.alicloud.eip.plugins.module_utils._waiter import WaitError
+
+
+def argument_spec() -> dict:
+    return {
+        "state": {"type": "str", "choices": ["present", "absent"], "default": "present"},
+        "network_interface_id": {"type": "str", "aliases": ["eni_id"]},
+        "name": {"type": "str"},
+        "vswitch_id": {"type": "str"},
+        "security_group_ids": {"type": "list", "elements": "str"},
+        "description": {"type": "str"},
+        "primary_ip_address": {"type": "str"},
+        "secondary_private_ip_addresses": {"type": "list", "elements": "str"},
+        "secondary_private_ip_address_count": {"type": "int"},
+        "purge_secondary_private_ip_addresses": {"type": "bool", "default": False},
+        "instance_id": {"type": "str"},
+        "attached": {"type": "bool"},
+        "force_detach": {"type": "bool", "default": False},
+        "tags": {"type": "dict"},
+        "purge_tags": {"type": "bool", "default": True},
+        "wait": {"type": "bool", "default": True},
+        "wait_timeout": {"type": "int", "default": 300},
+    }
+
+
+def find_interface(connection, params: dict, timeout: float, wait: bool) -> dict | None:
+    """The ENI the key options name (waiting out a transient status when ``wait``), or ``None``."""
+    if params.get("network_interface_id"):
+        candidates = describe_interfaces(connection, eni_ids=[params["network_interface_id"]])
+    else:
+        candidates = describe_interfaces(connection, name=params["name"], vswitch_id=params.get("vswitch_id"))
+    current = select_interface(candidates, params)
+    if current is not None and wait and current["status"] in TRANSIENT_STATUSES:
+        latest = wait_for_interfaces(connection, {current["id"]: None}, timeout, poll_first=True)
+        current = latest[current["id"]]
+    return current
+
+
+def check_attachments(connection, plan: Plan, current: dict | None) -> None:
+    """Refuse an attach to a missing, busy or foreign-VPC instance before any call is made."""
+    for step in plan.steps:
+        if step.action == "attach":
+            instance_id = step.args["instance_id"]
+            found = describe_instances(connection, [instance_id])
+            check_attach_target(found[0] if found else None, instance_id, current["vpc_id"] if current else "")
+
+
+def run_plan(connection, plan: Plan, eni_id: str, wait: bool, timeout: float) -> str:
+    """Make the planned calls in order; returns the ENI's ID (new after a create)."""
+    steps = plan.steps
+    for index, step in enumerate(steps):
+        args = dict(step.args)
+        later = [other.action for other in steps[index + 1 :]]
+        if step.action == "create":
+            eni_id = create_network_interface(connection, **args)
+            if not eni_id:
+                raise AlicloudApiError(
+                    "EmptyResponse",
+                    "CreateNetworkInterface answered without an ENI ID",
+                    action="CreateNetworkInterface",
+                )
+        elif step.action == "modify":
+            modify_network_interface_attribute(connection, eni_id, **args)
+        elif step.action == "unassign":
+            unassign_private_ip_addresses(connection, eni_id, args["private_ip_addresses"])
+        elif step.action == "assign":
+            assign_private_ip_addresses(
+                connection, eni_id, private_ip_addresses=args.get("private_ip_addresses"), count=args.get("count")
+            )
+        elif step.action == "untag":
+            untag_interfaces(connection, [eni_id], args["keys"])
+        elif step.action == "tag":
+            tag_interfaces(connection, [eni_id], args["tags"])
+        elif step.action == "detach":
+            detach_network_interface(connection, eni_id, args["instance_id"])
+            if wait or later:  # an attach or a delete needs the ENI Available
+                wait_for_interfaces(connection, {eni_id: "Available"}, timeout)
+        elif step.action == "attach":
+            attach_network_interface(connection, eni_id, args["instance_id"])
+            if wait:
+                wait_for_interfaces(connection, {eni_id: "InUse"}, timeout)
+        elif step.action == "delete":
+            delete_network_interface(connection, eni_id)
+            if wait:
+                wait_for_interfaces(connection, {eni_id: GONE}, timeout)
+    return eni_id
+
+
+def build_diff(before: dict, after: dict, params: dict) -> dict:
+    """Before/after of the interface, plus the secondary address count (addresses picked by count are unknown in
+    check mode, their number is not)."""
+    diff = {"before": dict(before), "after": dict(after)}
+    for side in ("before", "after"):
+        if diff[side]:
+            diff[side]["secondary_private_ip_address_count"] = len(diff[side]["secondary_private_ip_addresses"])
+    count = params.get("secondary_private_ip_address_count")
+    if diff["after"] and count is not None and params.get("secondary_private_ip_addresses") is None:
+        diff["after"]["secondary_private_ip_address_count"] = count
+    return diff
+
+
+def main():
+    module = AlicloudModule(
+        argument_spec=argument_spec(),
+        supports_check_mode=True,
+        mutually_exclusive=[["secondary_private_ip_addresses", "secondary_private_ip_address_count"]],
+        required_one_of=[["network_interface_id", "name"]],
+    )
+    if module.params["wait_timeout"] <= 0:
+        module.fail_json(msg=f"wait_timeout must be a positive number of seconds, got {module.params['wait_timeout']}")
+    try:
+        params = normalize_params(module.params)
+    except InputError as error:
+        module.fail_json(msg=str(error))
+    connection = module.connection
+    timeout = params["wait_timeout"]
+    present = params["state"] == "present"
+
+    try:
+        current = find_interface(connection, params, timeout, params["wait"])
+        if present and current is None and params.get("network_interface_id"):
+            raise InputError(
+                f"network_interface_id={params['network_interface_id']!r}: no such ENI in this region (to create one, "
+                "give name, vswitch_id and security_group_ids instead)"
+            )
+        plan = plan_present(current, params) if present else plan_absent(current, params["force_detach"])
+        if present:
+            check_attachments(connection, plan, current)
+    except InputError as error:
+        module.fail_json(msg=str(error), changed=False)
+    except WaitError as error:
+        module.fail_json(msg=f"the ENI did not settle: {error}", changed=False)
+    except AlicloudApiError as error:
+        module.fail_json_aliyun(error, "could not read the ENI", changed=False)
+
+    before = current or {}
+    interface = plan.after if present else before
+    result = {"changed": plan.changed, "actions": plan.actions()}
+    if plan.changed and not module.check_mode:
+        eni_id = current["id"] if current else ""
+        try:
+            eni_id = run_plan(connection, plan, eni_id, params["wait"], timeout)
+            if present:
+                found = describe_interfaces(connection, eni_ids=[eni_id])
+                interface = found[0] if found else plan.after
+        except WaitError as error:
+            module.fail_json(msg=f"ENI {eni_id or '(new)'}: {error}", interface=interface, **result)
+        except AlicloudApiError as error:
+            action = f" ({error.action})" if error.action else ""
+            module.fail_json_aliyun(
+                error, f"ENI {eni_id or '(new)'}: a call failed{action}", interface=interface, **result
+            )
+    result["interface"] = interface
+    if module._diff:
+        result["diff"] = build_diff(before, interface if present else {}, params)
+    module.exit_json(**result)
+
+
+if __name__ == "__main__":
+    main()
