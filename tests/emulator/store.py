@@ -43,6 +43,7 @@ DEFAULT_DELAYS = {
     "eni_attach": 0.0,
     "eni_detach": 0.0,
     "snat_create": 0.0,
+    "snat_modify": 0.0,
     "snat_delete": 0.0,
     "havip_create": 0.0,
     "havip_associate": 0.0,

@@ -77,6 +77,8 @@ register_missing(
         "INVALID_PARAMETER": (400, "The parameter %s is invalid."),
         "IncorretSnatEntryStatus": (400, "Some Snat entry status blocked this operation.."),
         "DryRunOperation": (400, "Request validation has been passed with DryRun flag set."),
+        # UNCONFIRMED message: CreateSnatEntry lists the code without its text.
+        "Forbidden.SnatEntryCountLimited": (400, "The number of SNAT entries in the SNAT table exceeds the limit."),
     }
 )
 
@@ -88,6 +90,9 @@ HAVIP_FILTER_KEYS = {
     "HaVipAddress": "IpAddress",
 }
 MAX_HAVIP_INSTANCES = 2
+# SNAT entries per SNAT table (UNCONFIRMED: the NAT Gateway quota page gives 40 as the default; a quota
+# increase is not modelled).
+MAX_SNAT_ENTRIES_PER_TABLE = 40
 
 
 def _vpc_view(state: dict, vpc: dict) -> dict:
@@ -539,15 +544,13 @@ def _snat_source(ctx: Context, gateway: dict, table_id: str) -> tuple[str, str, 
     return "", str(network), ""
 
 
-@action(VPC, "CreateSnatEntry", mutating=True)
-def create_snat_entry(ctx: Context) -> dict:
-    region = ctx.region()
-    params = ctx.params
-    table = _find_snat_table(ctx, params.str("SnatTableId", required=True))
-    gateway = ctx.state["nat_gateways"][table["NatGatewayId"]]
-    raw_ips = params.comma_list("SnatIp")
-    if not raw_ips:
-        raise ApiError("MissingParameter", "SnatIp")
+def _table_entries(state: dict, table_id: str) -> list[dict]:
+    """Every entry of a SNAT table, Deleting ones included (they still count until gone)."""
+    return [entry for entry in state["snat_entries"].values() if entry["SnatTableId"] == table_id]
+
+
+def _snat_ips(ctx: Context, gateway: dict, raw_ips: list[str]) -> list[str]:
+    """The ``SnatIp`` addresses, each an EIP bound to ``gateway`` and not in its forward table (§7.2)."""
     bound = {eip["IpAddress"] for eip in eips_held_by(ctx.state, "Nat", gateway["NatGatewayId"])}
     addresses = []
     for raw in raw_ips:
@@ -560,7 +563,22 @@ def create_snat_entry(ctx: Context) -> dict:
         if address in gateway.get("DnatIps", []):
             raise ApiError("Forbidden.IpUsedInForwardTable")
         addresses.append(address)
+    return addresses
+
+
+@action(VPC, "CreateSnatEntry", mutating=True)
+def create_snat_entry(ctx: Context) -> dict:
+    region = ctx.region()
+    params = ctx.params
+    table = _find_snat_table(ctx, params.str("SnatTableId", required=True))
+    gateway = ctx.state["nat_gateways"][table["NatGatewayId"]]
+    raw_ips = params.comma_list("SnatIp")
+    if not raw_ips:
+        raise ApiError("MissingParameter", "SnatIp")
+    addresses = _snat_ips(ctx, gateway, raw_ips)
     vswitch_id, cidr, eni_id = _snat_source(ctx, gateway, table["SnatTableId"])
+    if len(_table_entries(ctx.state, table["SnatTableId"])) >= MAX_SNAT_ENTRIES_PER_TABLE:
+        raise ApiError("Forbidden.SnatEntryCountLimited")
     name = params.str("SnatEntryName", default="")
     if name and not 2 <= len(name) <= 128:
         raise ApiError("InvalidParameter.Name.Malformed")
@@ -585,11 +603,61 @@ def create_snat_entry(ctx: Context) -> dict:
     return {"SnatEntryId": entry_id}
 
 
+# Also completes a ModifySnatEntry (scheduled under the "snat_modify" delay).
 @transition("snat_created")
 def _snat_created(store: Store, payload: dict) -> None:
     entry = store.get("snat_entries", payload["SnatEntryId"])
     if entry is not None and entry["Status"] == "Pending":
         entry["Status"] = "Available"
+
+
+@action(VPC, "ModifySnatEntry", mutating=True)
+def modify_snat_entry(ctx: Context) -> dict:
+    """SnatIp, SnatEntryName, EipAffinity or NetworkInterfaceId of an entry; Pending -> Available after ``snat_modify``.
+
+    The documented codes are those of the table below (NATDOCS ModifySnatEntry): InvalidSnatTableId.NotFound,
+    InvalidSnatEntryId.NotFound, InvalidSnatIp.Malformed, Forbidden.IpUsedInForwardTable.  UNCONFIRMED: the
+    docs say a Pending entry (or any Pending entry of the table) cannot be modified but give no code, so the
+    emulator answers DeleteSnatEntry's IncorretSnatEntryStatus; an address that is not an EIP of the gateway
+    gets CreateSnatEntry's InvalidSnatIp.NotFound.
+    """
+    ctx.region()
+    params = ctx.params
+    table = _find_snat_table(ctx, params.str("SnatTableId", required=True))
+    entry = ctx.state["snat_entries"].get(params.str("SnatEntryId", required=True))
+    if entry is None or entry["SnatTableId"] != table["SnatTableId"]:
+        raise ApiError("InvalidSnatEntryId.NotFound")
+    gateway = ctx.state["nat_gateways"][table["NatGatewayId"]]
+    raw_ips = params.comma_list("SnatIp")
+    eni_id = params.str("NetworkInterfaceId")
+    if raw_ips and eni_id:
+        # "SnatIp and NetworkInterfaceId cannot both be given" (the ModifySnatEntry parameter table).
+        raise ApiError("INVALID_PARAMETER", "SnatIp and NetworkInterfaceId")
+    addresses = _snat_ips(ctx, gateway, raw_ips) if raw_ips else None
+    if eni_id:
+        eni = ctx.state["enis"].get(eni_id)
+        if eni is None or eni["VpcId"] != gateway["VpcId"]:
+            raise ApiError("INVALID_PARAMETER", "NetworkInterfaceId")
+    name = params.str("SnatEntryName")
+    if name is not None and not 2 <= len(name) <= 128:
+        raise ApiError("InvalidParameter.Name.Malformed")
+    affinity = params.int("EipAffinity", minimum=0, maximum=1)
+    busy = [other for other in _table_entries(ctx.state, table["SnatTableId"]) if other["Status"] == "Pending"]
+    if entry["Status"] != "Available" or busy:
+        raise ApiError("IncorretSnatEntryStatus")
+    if params.bool("DryRun", default=False):
+        raise ApiError("DryRunOperation")
+    if addresses is not None:
+        entry["SnatIp"] = ",".join(addresses)
+    if eni_id:
+        entry["NetworkInterfaceId"] = eni_id
+    if name is not None:
+        entry["SnatEntryName"] = name
+    if affinity is not None:
+        entry["EipAffinity"] = affinity
+    entry["Status"] = "Pending"
+    ctx.store.schedule("snat_created", "snat_modify", {"SnatEntryId": entry["SnatEntryId"]})
+    return {}
 
 
 @action(VPC, "DescribeSnatTableEntries")
