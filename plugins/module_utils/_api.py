@@ -498,3 +498,151 @@ def describe_load_balancers(connection, load_balancer_ids: Iterable[str]) -> lis
         )
         balancers.extend(normalize_load_balancer(record) for record in records if record.get("LoadBalancerId") in batch)
     return balancers
+
+
+# ---- VPC: EIP lifecycle (allocate, modify, tag, release, gateway info) ------------------------------------
+
+# TagResources / UnTagResources take at most 20 tags and 50 resources per request (documented limits).
+TAG_BATCH = 20
+
+
+@api_call("AllocateEipAddress", mutating=True)
+def allocate_eip_address(
+    connection,
+    bandwidth: int | None = None,
+    internet_charge_type: str | None = None,
+    isp: str | None = None,
+    name: str | None = None,
+    description: str | None = None,
+    tags: dict[str, str] | None = None,
+    ip_address: str | None = None,
+    instance_id: str | None = None,
+    client_token: str | None = None,
+) -> dict[str, str]:
+    """AllocateEipAddress (pay-as-you-go); returns ``{"allocation_id", "ip_address"}``.
+
+    With ``ip_address`` (the released address) or ``instance_id`` (the released EIP's allocation ID) it
+    recovers an EIP the account released within 7 days instead of taking a random address.
+    """
+    from alibabacloud_vpc20160428 import models
+
+    request = models.AllocateEipAddressRequest(
+        region_id=connection.region,
+        bandwidth=str(bandwidth) if bandwidth is not None else None,
+        internet_charge_type=internet_charge_type or None,
+        isp=isp or None,
+        name=name or None,
+        description=description or None,
+        ip_address=ip_address or None,
+        instance_id=instance_id or None,
+        client_token=client_token,
+    )
+    if tags:
+        request.tag = [models.AllocateEipAddressRequestTag(key=key, value=value) for key, value in tags.items()]
+    body = _body(connection.vpc.allocate_eip_address_with_options(request, connection.runtime()))
+    return {"allocation_id": _text(body.get("AllocationId")), "ip_address": _text(body.get("EipAddress"))}
+
+
+# ClientToken is not part of these three requests (SDK models); the wrappers accept and drop the one
+# api_call hands to every mutating call.  Release and modify are safe to repeat on a lost answer: a second
+# release answers InvalidAllocationId.NotFound or IncorrectEipStatus, which the modules re-read before acting.
+@api_call("ReleaseEipAddress", mutating=True)
+def release_eip_address(connection, allocation_id: str, client_token: str | None = None) -> str:
+    """ReleaseEipAddress; returns the request ID.  Asynchronous: Available -> Releasing -> gone."""
+    from alibabacloud_vpc20160428 import models
+
+    del client_token
+    request = models.ReleaseEipAddressRequest(region_id=connection.region, allocation_id=allocation_id)
+    return _text(_body(connection.vpc.release_eip_address_with_options(request, connection.runtime())).get("RequestId"))
+
+
+@api_call("ModifyEipAddressAttribute", mutating=True)
+def modify_eip_address_attribute(
+    connection,
+    allocation_id: str,
+    bandwidth: int | None = None,
+    name: str | None = None,
+    description: str | None = None,
+    client_token: str | None = None,
+) -> str:
+    """ModifyEipAddressAttribute of the given fields only (``None`` leaves a field alone); returns the request ID."""
+    from alibabacloud_vpc20160428 import models
+
+    del client_token
+    request = models.ModifyEipAddressAttributeRequest(
+        region_id=connection.region,
+        allocation_id=allocation_id,
+        bandwidth=str(bandwidth) if bandwidth is not None else None,
+        name=name,
+        description=description,
+    )
+    return _text(
+        _body(connection.vpc.modify_eip_address_attribute_with_options(request, connection.runtime())).get("RequestId")
+    )
+
+
+@api_call("TagResources", mutating=True)
+def tag_resources_batch(
+    connection,
+    resource_ids: list[str],
+    tags: dict[str, str],
+    resource_type: str = "EIP",
+    client_token: str | None = None,
+) -> str:
+    """One TagResources call (at most 20 tags); returns the request ID."""
+    from alibabacloud_vpc20160428 import models
+
+    del client_token
+    request = models.TagResourcesRequest(
+        region_id=connection.region,
+        resource_id=list(resource_ids),
+        resource_type=resource_type,
+        tag=[models.TagResourcesRequestTag(key=key, value=value) for key, value in tags.items()],
+    )
+    return _text(_body(connection.vpc.tag_resources_with_options(request, connection.runtime())).get("RequestId"))
+
+
+def tag_resources(connection, resource_ids: list[str], tags: dict[str, str], resource_type: str = "EIP") -> None:
+    """Add or overwrite ``tags`` on the resources, 20 tags per call."""
+    items = list(tags.items())
+    for batch in chunks(items, TAG_BATCH):
+        tag_resources_batch(connection, resource_ids, dict(batch), resource_type=resource_type)
+
+
+@api_call("UnTagResources", mutating=True)
+def untag_resources_batch(
+    connection, resource_ids: list[str], keys: list[str], resource_type: str = "EIP", client_token: str | None = None
+) -> str:
+    """One UnTagResources call (at most 20 keys); returns the request ID."""
+    from alibabacloud_vpc20160428 import models
+
+    del client_token
+    request = models.UnTagResourcesRequest(
+        region_id=connection.region, resource_id=list(resource_ids), resource_type=resource_type, tag_key=list(keys)
+    )
+    return _text(_body(connection.vpc.un_tag_resources_with_options(request, connection.runtime())).get("RequestId"))
+
+
+def untag_resources(connection, resource_ids: list[str], keys: Iterable[str], resource_type: str = "EIP") -> None:
+    """Remove the tag ``keys`` from the resources, 20 keys per call."""
+    for batch in chunks(list(keys), TAG_BATCH):
+        untag_resources_batch(connection, resource_ids, batch, resource_type=resource_type)
+
+
+@api_call("DescribeEipGatewayInfo")
+def describe_eip_gateway_info(connection, network_interface_id: str) -> list[dict[str, str]]:
+    """The MULTI_BINDED EIPs of a secondary ENI with gateway and mask: ``[{"ip", "gateway", "mask"}]``."""
+    from alibabacloud_vpc20160428 import models
+
+    request = models.DescribeEipGatewayInfoRequest(region_id=connection.region, instance_id=network_interface_id)
+    body = _body(connection.vpc.describe_eip_gateway_info_with_options(request, connection.runtime()))
+    return [
+        {
+            # The 2021 doc's sample spells "IP", but the SDK model reads only "Ip" (alibaba-api.md §3.9).
+            "ip": _text(entry.get("Ip")),
+            "gateway": _text(entry.get("IpGw")),
+            "mask": _text(entry.get("IpMask")),
+        }
+        for entry in _inner_list(body.get("EipInfos"), "EipInfo")
+        if isinstance(entry, dict)
+    ]

@@ -94,6 +94,9 @@ options:
             type: str
             required: true
             aliases: [ip_mask, IpMask]
+          allocation_id:
+            description: The EIP's ID, as M(alicloud.eip.eip_gateway_info) returns it; for the result only.
+            type: str
   metadata:
     description:
       - "What the instance metadata service reports, as the role collects it: C(mac) (the primary ENI's MAC) and C(macs), a
@@ -332,6 +335,8 @@ def argument_spec() -> dict:
         "ip": {"type": "str", "required": True, "aliases": ["Ip"]},
         "gateway": {"type": "str", "required": True, "aliases": ["ip_gw", "IpGw"]},
         "mask": {"type": "str", "required": True, "aliases": ["ip_mask", "IpMask"]},
+        # Accepted so that the eips of alicloud.eip.eip_gateway_info pass unchanged; routing does not use it.
+        "allocation_id": {"type": "str"},
     }
     interface = {
         "mac": {"type": "str", "required": True},

@@ -1,0 +1,453 @@
+#!/usr/bin/python
+# Copyright (c) alicloud.eip contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+---
+module: eip_address
+short_description: Allocate, modify and release Alibaba Cloud Elastic IP Addresses
+version_added: 0.1.0
+description:
+  - Allocates a pay-as-you-go Elastic IP Address (EIP), changes its name, description, bandwidth and tags, or releases it.
+  - The EIP is found by a key, so that a second run never allocates again. The key is O(allocation_id); else
+    O(ip_address); else O(name) together with every tag in O(tags). More than one EIP matching the key is an error
+    that names them.
+  - A given O(allocation_id) or O(ip_address) that the account does not hold is an error; a released address is
+    brought back with M(alicloud.eip.eip_recover). Only a key of O(name) allocates a new EIP.
+  - The bandwidth is changed only when O(bandwidth) is given and differs; it is never reset to a default.
+author:
+  - alicloud.eip developers (@alicloud-eip)
+options:
+  state:
+    description:
+      - V(present) allocates the EIP if the key finds none, and brings its attributes to the given values.
+      - V(absent) releases it. Only an C(Available) EIP can be released; an associated one only with
+        O(release_associated=true).
+    type: str
+    choices: [present, absent]
+    default: present
+  allocation_id:
+    description:
+      - The ID of the EIP, for example C(eip-bp1xxxxxxxxxxxxxxxx). The strongest key.
+    type: str
+  ip_address:
+    description:
+      - The public address of the EIP. The key when O(allocation_id) is not given; with it, it must be the same EIP's.
+    type: str
+  name:
+    description:
+      - The name of the EIP (1 to 128 characters).
+      - The key (together with O(tags)) when neither O(allocation_id) nor O(ip_address) is given; otherwise the name to set.
+    type: str
+  description:
+    description:
+      - The description of the EIP (2 to 256 characters, starting with a letter).
+    type: str
+  bandwidth:
+    description:
+      - The peak bandwidth in Mbit/s. Applied when the EIP is allocated (the API's default is 5), and later changed only
+        when given and different.
+    type: int
+  internet_charge_type:
+    description:
+      - The metering method of a new EIP. Fixed at allocation; a different value on an existing EIP is a warning.
+    type: str
+    choices: [PayByBandwidth, PayByTraffic]
+  isp:
+    description:
+      - The line type of a new EIP, for example C(BGP) (the API's default) or C(BGP_PRO). Fixed at allocation.
+    type: str
+  tags:
+    description:
+      - The tags of the EIP. Not given (null) leaves the tags alone.
+      - With a key of O(name), every tag given here must match too.
+    type: dict
+  purge_tags:
+    description:
+      - Remove the tags not in O(tags) (as in amazon.aws; tags of the cloud, C(acs:) and C(aliyun) prefixes, stay).
+      - No effect when O(tags) is not given.
+    type: bool
+    default: true
+  release_associated:
+    description:
+      - With O(state=absent), disassociate an associated EIP first (with the engine of M(alicloud.eip.eip_association),
+        waiting until it is C(Available)), then release it.
+      - Without it, releasing an associated EIP fails before any change.
+    type: bool
+    default: false
+  wait:
+    description:
+      - Wait until a new EIP is C(Available), or a released one is gone.
+    type: bool
+    default: true
+  wait_timeout:
+    description:
+      - How long to wait, in seconds; also bounds the wait for an EIP found in a transient state before deciding.
+    type: int
+    default: 300
+extends_documentation_fragment:
+  - alicloud.eip._alicloud
+  - alicloud.eip._attributes
+  - alicloud.eip._attributes.ACTIONGROUP_ALICLOUD
+attributes:
+  check_mode:
+    support: full
+    details:
+      - A new EIP has no ID and no address until it is allocated, so in check mode RV(eip.allocation_id) and
+        RV(eip.ip_address) of a new EIP are empty.
+  diff_mode:
+    support: full
+    details:
+      - The diff shows the ID, address, status, name, description, bandwidth, tags and holder before and after.
+  idempotent:
+    support: full
+notes:
+  - Only pay-as-you-go EIPs are allocated. A subscription EIP cannot be released through the API
+    (C(Forbidden.ChargeTypeIsPrepaid)), nor one with deletion protection; both fail before any call.
+  - ReleaseEipAddress is asynchronous (C(Releasing), then gone); with O(wait=true) the module polls until the EIP is gone.
+  - Allocation can fail with C(QuotaExceeded.Eip) (the region's EIP quota, 20 by default) or C(FrequentPurchase.EIP)
+    (too many purchases in a short time); the message says so.
+  - "The allocation call carries a C(ClientToken), kept across retries: a retry after a lost answer cannot allocate twice."
+seealso:
+  - module: alicloud.eip.eip_recover
+  - module: alicloud.eip.eip_association
+  - module: alicloud.eip.eip_info
+"""
+
+EXAMPLES = r"""
+- name: An EIP for the web tier, allocated once (found again by name and tags on later runs)
+  alicloud.eip.eip_address:
+    name: web-frontend
+    tags:
+      team: web
+    bandwidth: 10
+    internet_charge_type: PayByTraffic
+    region: cn-hangzhou
+  register: web_eip
+
+- name: Raise the bandwidth of a known EIP, leaving its tags alone
+  alicloud.eip.eip_address:
+    allocation_id: eip-bp1a2b3c4d5e6f7g8h9i0
+    bandwidth: 50
+
+- name: Add a tag, keep the others
+  alicloud.eip.eip_address:
+    ip_address: 47.96.10.20
+    tags:
+      owner: ops
+    purge_tags: false
+
+- name: Release an EIP, disassociating it first
+  alicloud.eip.eip_address:
+    allocation_id: "{{ web_eip.eip.allocation_id }}"
+    state: absent
+    release_associated: true
+"""
+
+RETURN = r"""
+eip:
+  description:
+    - The EIP, in the shape of one item of RV(alicloud.eip.eip_info#module:eips).
+    - With O(state=absent), the EIP as it was before its release (empty when there was none).
+    - In check mode, the EIP as it would be; a new EIP has an empty ID and address.
+  returned: always
+  type: dict
+  contains:
+    allocation_id:
+      description: The ID of the EIP.
+      type: str
+      sample: eip-bp1a2b3c4d5e6f7g8h9i0
+    ip_address:
+      description: The public IP address.
+      type: str
+      sample: 47.96.10.20
+    status:
+      description: C(Associating), C(InUse), C(Unassociating), C(Available) or C(Releasing).
+      type: str
+      sample: Available
+    region_id:
+      description: The region of the EIP.
+      type: str
+      sample: cn-hangzhou
+    instance_id:
+      description: The resource holding the EIP; empty when unassociated.
+      type: str
+      sample: ""
+    instance_type:
+      description: The holder's type; empty when unassociated.
+      type: str
+      sample: ""
+    instance_region_id:
+      description: The holder's region.
+      type: str
+      sample: ""
+    mode:
+      description: The association mode (C(NAT), C(BINDED), C(MULTI_BINDED)); empty when unassociated.
+      type: str
+      sample: ""
+    private_ip_address:
+      description: The private IP the EIP maps to; empty when unassociated.
+      type: str
+      sample: ""
+    vpc_id:
+      description: The VPC of the holder.
+      type: str
+      sample: ""
+    bandwidth:
+      description: The peak bandwidth in Mbit/s.
+      type: int
+      sample: 10
+    internet_charge_type:
+      description: C(PayByBandwidth) or C(PayByTraffic).
+      type: str
+      sample: PayByTraffic
+    charge_type:
+      description: C(PostPaid) (pay-as-you-go) or C(PrePaid) (subscription).
+      type: str
+      sample: PostPaid
+    isp:
+      description: The line type.
+      type: str
+      sample: BGP
+    netmode:
+      description: The network type, C(public).
+      type: str
+      sample: public
+    name:
+      description: The name of the EIP.
+      type: str
+      sample: web-frontend
+    description:
+      description: The description of the EIP.
+      type: str
+      sample: ""
+    allocation_time:
+      description: When the EIP was allocated (UTC).
+      type: str
+      sample: "2026-11-20T08:00:00Z"
+    expired_time:
+      description: When a subscription EIP expires; empty for pay-as-you-go.
+      type: str
+      sample: ""
+    business_status:
+      description: C(Normal), or a lock state.
+      type: str
+      sample: Normal
+    resource_group_id:
+      description: The resource group.
+      type: str
+      sample: rg-acfmxazb4ph6aiy
+    bandwidth_package_id:
+      description: The EIP bandwidth plan the EIP belongs to, if any.
+      type: str
+      sample: ""
+    deletion_protection:
+      description: Whether deletion protection is on.
+      type: bool
+      sample: false
+    operation_locks:
+      description: Lock reasons (C(financial), C(security)); empty when unlocked.
+      type: list
+      elements: str
+      sample: []
+    tags:
+      description: The tags of the EIP.
+      type: dict
+      sample: {team: web}
+actions:
+  description: The mutating API calls made (in check mode, that would be made), in order.
+  returned: always
+  type: list
+  elements: str
+  sample: [ModifyEipAddressAttribute, TagResources]
+error:
+  description: The API's answer to the call that failed, or the failure predicted from the current state.
+  returned: on failure, when the API answered or the failure was predicted
+  type: dict
+  contains:
+    code:
+      description: The API error code, for example C(QuotaExceeded.Eip).
+      type: str
+      sample: QuotaExceeded.Eip
+    message:
+      description: The API's message (or the module's, for a predicted failure).
+      type: str
+      sample: Elastic IP address quota exceeded
+    request_id:
+      description: The request ID to quote to Alibaba Cloud support; null for a predicted failure.
+      type: str
+      sample: 4FA6A9B1-6F3D-4B1A-9C2E-6F1B2A3C4D5E
+    status_code:
+      description: The HTTP status.
+      type: int
+      sample: 400
+    action:
+      description: The API action.
+      type: str
+      sample: AllocateEipAddress
+    predicted:
+      description: True when the failure was predicted before any call.
+      type: bool
+      sample: true
+"""
+
+from ansible_collections.alicloud.eip.plugins.module_utils import _api
+from ansible_collections.alicloud.eip.plugins.module_utils._client import AlicloudModule
+from ansible_collections.alicloud.eip.plugins.module_utils._eip_lifecycle import (
+    InputError,
+    LifecycleError,
+    apply_changes,
+    diff_view,
+    disassociate,
+    explain_allocation_error,
+    find_eip,
+    key_label,
+    make_changes,
+    new_eip_view,
+    plan_attributes,
+    plan_release,
+    settle,
+    validate_key_options,
+    wait_for_status,
+)
+from ansible_collections.alicloud.eip.plugins.module_utils._retries import AlicloudApiError
+from ansible_collections.alicloud.eip.plugins.module_utils._waiter import WaitError
+
+
+def argument_spec() -> dict:
+    return {
+        "state": {"type": "str", "choices": ["present", "absent"], "default": "present"},
+        "allocation_id": {"type": "str"},
+        "ip_address": {"type": "str"},
+        "name": {"type": "str"},
+        "description": {"type": "str"},
+        "bandwidth": {"type": "int"},
+        "internet_charge_type": {"type": "str", "choices": ["PayByBandwidth", "PayByTraffic"]},
+        "isp": {"type": "str"},
+        "tags": {"type": "dict"},
+        "purge_tags": {"type": "bool", "default": True},
+        "release_associated": {"type": "bool", "default": False},
+        "wait": {"type": "bool", "default": True},
+        "wait_timeout": {"type": "int", "default": 300},
+    }
+
+
+def ensure_present(module, connection, eip: dict | None) -> tuple[bool, dict, list]:
+    """Allocate (key: name) or update the EIP; returns (changed, final record, actions)."""
+    params = module.params
+    if eip is None:
+        if params["allocation_id"] or params["ip_address"]:
+            raise LifecycleError(
+                f"this account holds no EIP with {key_label(params)} in region {connection.region}; to bring back "
+                "an EIP released within the last 7 days use alicloud.eip.eip_recover, or key a new EIP by name"
+            )
+        if module.check_mode:
+            return True, new_eip_view(params, connection.region), ["AllocateEipAddress"]
+        try:
+            allocated = _api.allocate_eip_address(
+                connection,
+                bandwidth=params["bandwidth"],
+                internet_charge_type=params["internet_charge_type"],
+                isp=params["isp"],
+                name=params["name"],
+                description=params["description"],
+                tags={str(key): str(value) for key, value in (params["tags"] or {}).items()} or None,
+            )
+        except AlicloudApiError as error:
+            raise explain_allocation_error(error, f"allocating an EIP named {params['name']!r}") from None
+        record = None
+        if params["wait"]:
+            record = wait_for_status(connection, allocated["allocation_id"], "Available", params["wait_timeout"])
+        else:
+            found = _api.describe_eip_addresses(connection, allocation_ids=[allocated["allocation_id"]])
+            record = found[0] if found else None
+        if record is None:
+            record = new_eip_view(params, connection.region, allocated["allocation_id"], allocated["ip_address"])
+        return True, record, ["AllocateEipAddress"]
+
+    name_is_key = not (params["allocation_id"] or params["ip_address"])
+    changes = plan_attributes(eip, params, name_is_key=name_is_key)
+    for warning in changes.warnings:
+        module.warn(warning)
+    actions = (
+        (["ModifyEipAddressAttribute"] if changes.modify else [])
+        + (["UnTagResources"] if changes.remove_tags else [])
+        + (["TagResources"] if changes.add_tags else [])
+    )
+    if not changes.changed:
+        return False, eip, actions
+    if module.check_mode:
+        return True, apply_changes(eip, changes), actions
+    make_changes(connection, eip["allocation_id"], changes)
+    found = _api.describe_eip_addresses(connection, allocation_ids=[eip["allocation_id"]])
+    return True, (found[0] if found else apply_changes(eip, changes)), actions
+
+
+def ensure_absent(module, connection, eip: dict | None) -> tuple[bool, dict, list]:
+    """Release the EIP (disassociating it first if allowed); returns (changed, record before, actions)."""
+    params = module.params
+    if eip is None:
+        return False, {}, []
+    needs_disassociation = plan_release(eip, params["release_associated"])
+    actions = []
+    if needs_disassociation:
+        # The engine of eip_association predicts what stands in the way (SNAT entries, an ENI in cut-through
+        # mode that is attached, ...) with the same message in check mode and in a real run.
+        disassociate(connection, eip, module.check_mode, params["wait_timeout"])
+        actions.append("UnassociateEipAddress")
+    actions.append("ReleaseEipAddress")
+    if module.check_mode:
+        return True, eip, actions
+    _api.release_eip_address(connection, eip["allocation_id"])
+    if params["wait"]:
+        wait_for_status(connection, eip["allocation_id"], "Released", params["wait_timeout"])
+    return True, eip, actions
+
+
+def main():
+    module = AlicloudModule(
+        argument_spec=argument_spec(),
+        supports_check_mode=True,
+        required_one_of=[["allocation_id", "ip_address", "name"]],
+    )
+    params = module.params
+    try:
+        validate_key_options(params)
+    except InputError as error:
+        module.fail_json(msg=str(error))
+    connection = module.connection
+    try:
+        eip = settle(connection, find_eip(connection, params), params["wait_timeout"])
+    except LifecycleError as error:
+        module.fail_json(msg=str(error), error=error.as_dict(), changed=False)
+    except WaitError as error:
+        module.fail_json(msg=f"the EIP stayed in a transient state: {error}", changed=False)
+    except AlicloudApiError as error:
+        module.fail_json_aliyun(error, f"could not read the EIP with {key_label(params)}", changed=False)
+    before = eip or {}
+    try:
+        if params["state"] == "present":
+            changed, after, actions = ensure_present(module, connection, eip)
+        else:
+            changed, after, actions = ensure_absent(module, connection, eip)
+    except LifecycleError as error:
+        module.fail_json(msg=str(error), error=error.as_dict(), changed=False)
+    except WaitError as error:
+        # The mutating call was accepted; only the wait for its outcome ran out.
+        module.fail_json(msg=f"the EIP did not reach its status: {error}", changed=True)
+    except AlicloudApiError as error:
+        module.fail_json_aliyun(error, f"could not manage the EIP with {key_label(params)}", changed=False)
+    result = {"changed": changed, "eip": after, "actions": actions}
+    if module._diff:
+        result["diff"] = {
+            "before": diff_view(before),
+            "after": {} if params["state"] == "absent" and changed else diff_view(after),
+        }
+    module.exit_json(**result)
+
+
+if __name__ == "__main__":
+    main()
