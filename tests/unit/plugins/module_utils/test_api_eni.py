@@ -1,0 +1,243 @@
+"""ENI API wrappers and waiter (plugins/module_utils/_api_eni.py): records, pages, batches, requests, waiting."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import pytest
+from ansible_collections.alicloud.eip.plugins.module_utils import _api_eni
+from ansible_collections.alicloud.eip.plugins.module_utils._retries import CallContext, RetryPolicy
+from ansible_collections.alicloud.eip.plugins.module_utils._waiter import WaitError, WaitPolicy
+
+
+class Body:
+    def __init__(self, data):
+        self.data = data
+
+    def to_map(self):
+        return self.data
+
+
+class RecordingClient:
+    """Answers ``*_with_options`` calls from a function of the request, and records every request."""
+
+    def __init__(self, answer):
+        self.answer = answer
+        self.requests = []
+
+    def __getattr__(self, name):
+        def call(request, runtime):
+            self.requests.append((name, request))
+            return SimpleNamespace(body=Body(self.answer(name, request)))
+
+        return call
+
+
+def connection(answer):
+    client = RecordingClient(answer)
+    return SimpleNamespace(
+        region="cn-hangzhou",
+        ecs=client,
+        runtime=lambda: None,
+        calls=CallContext(retry_policy=RetryPolicy(sleep=lambda s: None)),
+        client=client,
+    )
+
+
+def record(eni_id, **fields):
+    return {
+        "NetworkInterfaceId": eni_id,
+        "Status": "Available",
+        "Type": "Secondary",
+        "PrivateIpAddress": "10.0.0.5",
+        "PrivateIpSets": {"PrivateIpSet": [{"PrivateIpAddress": "10.0.0.5", "Primary": True}]},
+        **fields,
+    }
+
+
+def test_normalize_interface_orders_addresses_and_maps_eips_and_tags():
+    interface = _api_eni.normalize_interface(
+        record(
+            "eni-1",
+            NetworkInterfaceName="web",
+            InstanceId="i-1",
+            Status="InUse",
+            Attachment={"InstanceId": "i-1", "DeviceIndex": 2},
+            SecurityGroupIds={"SecurityGroupId": ["sg-1", "sg-2"]},
+            PrivateIpSets={
+                "PrivateIpSet": [
+                    {"PrivateIpAddress": "10.0.0.7", "Primary": False},
+                    {
+                        "PrivateIpAddress": "10.0.0.6",
+                        "Primary": False,
+                        "AssociatedPublicIp": {"PublicIpAddress": "47.0.0.6", "AllocationId": "eip-6"},
+                    },
+                    {"PrivateIpAddress": "10.0.0.5", "Primary": True},
+                ]
+            },
+            Tags={"Tag": [{"TagKey": "team", "TagValue": "web"}]},
+        )
+    )
+    assert interface["primary_ip_address"] == "10.0.0.5"
+    assert interface["private_ip_addresses"] == ["10.0.0.5", "10.0.0.7", "10.0.0.6"]
+    assert interface["secondary_private_ip_addresses"] == ["10.0.0.7", "10.0.0.6"]
+    assert interface["associated_public_ips"] == [
+        {"private_ip_address": "10.0.0.6", "ip_address": "47.0.0.6", "allocation_id": "eip-6"}
+    ]
+    assert interface["tags"] == {"team": "web"}
+    assert interface["security_group_ids"] == ["sg-1", "sg-2"]
+    assert interface["device_index"] == 2
+    assert interface["instance_id"] == "i-1"
+
+
+def test_normalize_interface_without_optional_parts():
+    interface = _api_eni.normalize_interface({"NetworkInterfaceId": "eni-1", "Status": "Available"})
+    assert interface["private_ip_addresses"] == []
+    assert interface["device_index"] is None
+    assert interface["tags"] == {}
+    assert interface["instance_id"] == ""
+
+
+def test_describe_reads_every_page_with_the_filters():
+    pages = {None: ([record("eni-1"), record("eni-2")], "t2"), "t2": ([record("eni-3")], "")}
+
+    def answer(name, request):
+        records, token = pages[request.next_token]
+        return {"NetworkInterfaceSets": {"NetworkInterfaceSet": records}, "NextToken": token}
+
+    conn = connection(answer)
+    found = _api_eni.describe_interfaces(conn, vpc_id="vpc-1", eni_type="Secondary", tags={"team": "web"})
+    assert [interface["id"] for interface in found] == ["eni-1", "eni-2", "eni-3"]
+    requests = [request for _name, request in conn.client.requests]
+    assert len(requests) == 2
+    assert requests[0].vpc_id == "vpc-1"
+    assert requests[0].type == "Secondary"
+    assert requests[0].max_results == 500
+    assert [(tag.key, tag.value) for tag in requests[0].tag] == [("team", "web")]
+    assert requests[1].next_token == "t2"
+
+
+def test_describe_splits_ids_in_batches_of_100_and_empty_list_asks_nothing():
+    conn = connection(lambda name, request: {"NetworkInterfaceSets": {"NetworkInterfaceSet": []}, "NextToken": ""})
+    _api_eni.describe_interfaces(conn, eni_ids=[f"eni-{number}" for number in range(150)])
+    assert [len(request.network_interface_id) for _name, request in conn.client.requests] == [100, 50]
+    assert _api_eni.describe_interfaces(conn, eni_ids=[]) == []
+    assert len(conn.client.requests) == 2
+
+
+def test_create_request_and_returned_id():
+    conn = connection(lambda name, request: {"NetworkInterfaceId": "eni-new"})
+    eni_id = _api_eni.create_network_interface(
+        conn,
+        vswitch_id="vsw-1",
+        security_group_ids=["sg-1"],
+        name="web",
+        private_ip_addresses=["10.0.0.6"],
+        tags={"team": "web"},
+    )
+    name, request = conn.client.requests[0]
+    assert eni_id == "eni-new"
+    assert name == "create_network_interface_with_options"
+    assert request.v_switch_id == "vsw-1"
+    assert request.security_group_ids == ["sg-1"]
+    assert request.private_ip_address == ["10.0.0.6"]
+    assert request.secondary_private_ip_address_count is None
+    assert [(tag.key, tag.value) for tag in request.tag] == [("team", "web")]
+    assert request.client_token  # a mutating call carries a ClientToken
+
+
+def test_assign_by_count_returns_the_addresses():
+    def answer(name, request):
+        return {"AssignedPrivateIpAddressesSet": {"PrivateIpSet": {"PrivateIpAddress": ["10.0.0.8", "10.0.0.9"]}}}
+
+    conn = connection(answer)
+    assert _api_eni.assign_private_ip_addresses(conn, "eni-1", count=2) == ["10.0.0.8", "10.0.0.9"]
+    request = conn.client.requests[0][1]
+    assert request.secondary_private_ip_address_count == 2
+    assert request.private_ip_address is None
+
+
+def test_tag_requests_use_resource_type_eni():
+    conn = connection(lambda name, request: {"RequestId": "r"})
+    _api_eni.tag_interfaces(conn, ["eni-1"], {"a": "1"})
+    _api_eni.untag_interfaces(conn, ["eni-1"], ["b"])
+    (tag_name, tag_request), (untag_name, untag_request) = conn.client.requests
+    assert (tag_name, tag_request.resource_type, tag_request.resource_id) == (
+        "tag_resources_with_options",
+        "eni",
+        ["eni-1"],
+    )
+    assert untag_name == "untag_resources_with_options"
+    assert untag_request.tag_key == ["b"]
+
+
+def test_modify_sends_only_what_changes():
+    conn = connection(lambda name, request: {"RequestId": "r"})
+    _api_eni.modify_network_interface_attribute(conn, "eni-1", security_group_ids=["sg-2"])
+    request = conn.client.requests[0][1]
+    assert request.security_group_id == ["sg-2"]
+    assert request.network_interface_name is None
+    assert request.description is None
+
+
+# ---- waiter -----------------------------------------------------------------------------------------------
+
+
+class Cloud:
+    """ENIs whose status follows a timeline on a fake clock (None: gone); counts describe calls."""
+
+    def __init__(self, timelines):
+        self.now = 0.0
+        self.sleeps = []
+        self.timelines = timelines
+        self.describes = []
+
+    def sleep(self, seconds):
+        self.sleeps.append(round(seconds, 4))
+        self.now += seconds
+
+    def describe(self, connection, eni_ids):
+        self.describes.append(list(eni_ids))
+        found = []
+        for eni_id in eni_ids:
+            status = next(status for start, status in reversed(self.timelines[eni_id]) if self.now >= start)
+            if status is not None:
+                found.append({"id": eni_id, "status": status})
+        return found
+
+    def policy(self):
+        return WaitPolicy(sleep=self.sleep, clock=lambda: self.now)
+
+
+def test_waits_with_one_batched_describe_and_growing_intervals():
+    cloud = Cloud({"eni-1": [(0, "Attaching"), (0.6, "InUse")], "eni-2": [(0, "Detaching"), (0.3, "Available")]})
+    latest = _api_eni.wait_for_interfaces(
+        None, {"eni-1": "InUse", "eni-2": "Available"}, 30, policy=cloud.policy(), describe=cloud.describe
+    )
+    assert latest["eni-1"]["status"] == "InUse"
+    assert cloud.describes[0] == ["eni-1", "eni-2"]
+    assert cloud.describes[-1] == ["eni-1"]
+    assert cloud.sleeps == [0.2, 0.3, 0.45]
+
+
+def test_waits_until_gone_and_for_any_stable_status():
+    cloud = Cloud({"eni-1": [(0, "Deleting"), (0.4, None)], "eni-2": [(0, "Attaching"), (0.2, "Available")]})
+    latest = _api_eni.wait_for_interfaces(
+        None, {"eni-1": _api_eni.GONE, "eni-2": None}, 30, policy=cloud.policy(), describe=cloud.describe
+    )
+    assert latest["eni-1"] is None
+    assert latest["eni-2"]["status"] == "Available"
+
+
+def test_an_attach_that_falls_back_to_available_fails_at_once():
+    cloud = Cloud({"eni-1": [(0, "Attaching"), (0.3, "Available")]})
+    with pytest.raises(WaitError, match="attachment of eni-1 did not take"):
+        _api_eni.wait_for_interfaces(None, {"eni-1": "InUse"}, 30, policy=cloud.policy(), describe=cloud.describe)
+    assert cloud.now < 1
+
+
+def test_times_out_naming_the_last_status():
+    cloud = Cloud({"eni-1": [(0, "Detaching")]})
+    with pytest.raises(WaitError, match=r"eni-1 to be Available \(last seen: Detaching\)"):
+        _api_eni.wait_for_interfaces(None, {"eni-1": "Available"}, 2, policy=cloud.policy(), describe=cloud.describe)
+    assert cloud.now == pytest.approx(2)
