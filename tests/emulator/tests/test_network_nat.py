@@ -288,3 +288,122 @@ def test_world_seeds_snat_entries(vpc, control):
 def test_world_snat_entry_errors_name_the_culprit(spec, message):
     with pytest.raises(WorldError, match=message):
         build_state(world_with(snat_entries=[spec]))
+
+
+# ---- ModifySnatEntry ------------------------------------------------------------------------------------
+
+
+def modify(vpc, entry_id, table_id="stb-new", **kwargs):
+    return vpc.modify_snat_entry(
+        m.ModifySnatEntryRequest(region_id=REGION, snat_table_id=table_id, snat_entry_id=entry_id, **kwargs)
+    )
+
+
+def test_modify_is_pending_then_available(vpc, control, nat_eips):
+    created = create(vpc, snat_ip="47.96.1.10", source_vswitch_id="vsw-b", snat_entry_name="old-name").snat_entry_id
+    control.delays(snat_modify=20)
+    modify(vpc, created, snat_ip="47.96.1.11,47.96.1.10", snat_entry_name="new-name", eip_affinity=1)
+    view = entry(vpc, created)
+    assert (view.status, view.snat_ip, view.snat_entry_name, view.eip_affinity, view.source_vswitch_id) == (
+        "Pending",
+        "47.96.1.11,47.96.1.10",
+        "new-name",
+        1,
+        "vsw-b",
+    )
+    # The gateway's IpLists follows at once: both addresses are now used by the table.
+    using = {ip.allocation_id: ip.using_status for ip in gateway(vpc).ip_lists.ip_list}
+    assert using == {"eip-a": "UsedBySnatTable", "eip-b": "UsedBySnatTable"}
+    control.advance(21)
+    assert entry(vpc, created).status == "Available"
+
+
+def test_modify_name_only_keeps_the_addresses(vpc, nat_eips):
+    created = create(vpc, snat_ip="47.96.1.10", source_cidr="10.1.0.5/32").snat_entry_id
+    modify(vpc, created, snat_entry_name="renamed")
+    view = entry(vpc, created)
+    assert (view.snat_ip, view.snat_entry_name, view.source_cidr, view.status) == (
+        "47.96.1.10",
+        "renamed",
+        "10.1.0.5/32",
+        "Available",
+    )
+
+
+def test_modify_refuses_while_the_table_has_a_pending_entry(vpc, control, nat_eips):
+    settled = create(vpc, snat_ip="47.96.1.10", source_vswitch_id="vsw-b").snat_entry_id
+    control.delays(snat_create=30)
+    pending = create(vpc, snat_ip="47.96.1.10", source_cidr="10.1.0.5/32").snat_entry_id
+    assert failure(lambda: modify(vpc, pending, snat_ip="47.96.1.11")) == ("IncorretSnatEntryStatus", 400)
+    assert failure(lambda: modify(vpc, settled, snat_ip="47.96.1.11")) == ("IncorretSnatEntryStatus", 400)
+    control.advance(31)
+    modify(vpc, settled, snat_ip="47.96.1.11")
+    assert entry(vpc, settled).snat_ip == "47.96.1.11"
+
+
+@pytest.mark.parametrize(
+    "kwargs,expected",
+    [
+        ({"snat_ip": "47.96.1"}, ("InvalidSnatIp.Malformed", 400)),
+        ({"snat_ip": "47.96.1.12"}, ("InvalidSnatIp.NotFound", 404)),
+        ({"snat_ip": "47.96.1.10", "network_interface_id": "eni-free"}, ("INVALID_PARAMETER", 400)),
+        ({"network_interface_id": "eni-gwvpc"}, ("INVALID_PARAMETER", 400)),
+        ({"snat_entry_name": "x"}, ("InvalidParameter.Name.Malformed", 400)),
+        ({"eip_affinity": 3}, ("InvalidParameter", 400)),
+        ({"snat_ip": "47.96.1.11", "dry_run": True}, ("DryRunOperation", 400)),
+    ],
+)
+def test_modify_rules(vpc, nat_eips, kwargs, expected):
+    created = create(vpc, snat_ip="47.96.1.10", source_vswitch_id="vsw-b").snat_entry_id
+    assert failure(lambda: modify(vpc, created, **kwargs)) == expected
+    assert entry(vpc, created).snat_ip == "47.96.1.10"  # a refused request changes nothing
+
+
+def test_modify_unknown_entry_or_table(vpc, nat_eips):
+    created = create(vpc, snat_ip="47.96.1.10", source_vswitch_id="vsw-b").snat_entry_id
+    assert failure(lambda: modify(vpc, "snat-nothere", snat_ip="47.96.1.10")) == ("InvalidSnatEntryId.NotFound", 404)
+    assert failure(lambda: modify(vpc, created, table_id="stb-old", snat_ip="47.96.1.10")) == (
+        "InvalidSnatEntryId.NotFound",
+        404,
+    )
+    assert failure(lambda: modify(vpc, created, table_id="stb-nothere")) == ("InvalidSnatTableId.NotFound", 404)
+
+
+def test_modify_an_ip_of_the_forward_table_is_refused(vpc, server, control):
+    control.load(world_with(nat_gateways=[{"id": "ngw-dnat", "vswitch": "vsw-b", "dnat_ips": ["47.96.1.11"]}]))
+    bind_eip(server, "eip-a", "Nat", "ngw-dnat")
+    bind_eip(server, "eip-b", "Nat", "ngw-dnat")
+    created = create(vpc, snat_table_id="stb-dnat", snat_ip="47.96.1.10", source_vswitch_id="vsw-b").snat_entry_id
+    assert failure(lambda: modify(vpc, created, table_id="stb-dnat", snat_ip="47.96.1.11")) == (
+        "Forbidden.IpUsedInForwardTable",
+        400,
+    )
+
+
+def test_modify_replays_a_client_token(vpc, nat_eips):
+    created = create(vpc, snat_ip="47.96.1.10", source_vswitch_id="vsw-b").snat_entry_id
+    first = modify(vpc, created, snat_ip="47.96.1.11", client_token="token-modify-1").body.request_id
+    again = modify(vpc, created, snat_ip="47.96.1.11", client_token="token-modify-1").body.request_id
+    assert first == again
+
+
+# ---- entry count ------------------------------------------------------------------------------------------
+
+
+def test_a_table_holds_at_most_40_entries(vpc, control, nat_eips):
+    control.delays(snat_delete=5)
+    ids = [create(vpc, snat_ip="47.96.1.10", source_cidr=f"10.8.{n}.0/24").snat_entry_id for n in range(40)]
+    assert failure(lambda: create(vpc, snat_ip="47.96.1.10", source_cidr="10.8.200.0/24")) == (
+        "Forbidden.SnatEntryCountLimited",
+        400,
+    )
+    # A Deleting entry still counts until it is gone.
+    delete(vpc, ids[0])
+    assert failure(lambda: create(vpc, snat_ip="47.96.1.10", source_cidr="10.8.200.0/24")) == (
+        "Forbidden.SnatEntryCountLimited",
+        400,
+    )
+    control.advance(6)
+    assert (
+        entry(vpc, create(vpc, snat_ip="47.96.1.10", source_cidr="10.8.200.0/24").snat_entry_id).status == "Available"
+    )
