@@ -454,13 +454,15 @@ def associate(
     """Put ``eip`` on the target in ``association`` with the eip_association engine; raises LifecycleError.
 
     With ``pending`` (check mode of a recovery) the EIP does not exist yet: it is planned as an Available EIP
-    identified by its address.
+    identified by its allocation ID, or by its address when the ID is not known yet.
     """
-    if pending:
-        reference = {"ip_address": eip["ip_address"]}
-        api = _WithPendingEip(api, dict(eip))
-    else:
+    # A pending EIP recovered by address has no ID yet (only the cloud gives it one).
+    if eip.get("allocation_id"):
         reference = {"allocation_id": eip["allocation_id"]}
+    else:
+        reference = {"ip_address": eip["ip_address"]}
+    if pending:
+        api = _WithPendingEip(api, dict(eip))
     params = _engine_params(reference, association, "present")
     return _run_engine(connection, params, association, check_mode, wait, wait_timeout, api, wait_policy)
 
