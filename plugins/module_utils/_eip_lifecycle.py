@@ -15,6 +15,7 @@ the functions that call the cloud take the ``_api`` module as a parameter for th
 
 from __future__ import annotations
 
+import copy
 import ipaddress
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -298,7 +299,8 @@ def diff_view(eip: Mapping[str, Any] | None) -> dict[str, Any]:
     """The managed fields of an EIP for ``diff`` (empty for no EIP)."""
     if not eip:
         return {}
-    return {name: eip.get(name) for name in DIFF_FIELDS}
+    # A copy: the record may be updated in place later, and the diff's "before" must not follow it.
+    return copy.deepcopy({name: eip.get(name) for name in DIFF_FIELDS})
 
 
 def new_eip_view(params: Mapping[str, Any], region: str, allocation_id: str = "", ip_address: str = "") -> dict:

@@ -427,7 +427,7 @@ def main():
         module.fail_json(msg=f"the EIP stayed in a transient state: {error}", changed=False)
     except AlicloudApiError as error:
         module.fail_json_aliyun(error, f"could not read the EIP with {key_label(params)}", changed=False)
-    before = eip or {}
+    before = diff_view(eip)
     try:
         if params["state"] == "present":
             changed, after, actions = ensure_present(module, connection, eip)
@@ -443,7 +443,7 @@ def main():
     result = {"changed": changed, "eip": after, "actions": actions}
     if module._diff:
         result["diff"] = {
-            "before": diff_view(before),
+            "before": before,
             "after": {} if params["state"] == "absent" and changed else diff_view(after),
         }
     module.exit_json(**result)

@@ -442,7 +442,7 @@ def main():
         for warning in warnings:
             module.warn(warning)
         eip = settle(connection, eip, params["wait_timeout"])
-        before = eip or {}
+        before = diff_view(eip)
         recovered = eip is None
         if recovered:
             changed = True
@@ -498,7 +498,7 @@ def main():
         "association_actions": association_actions,
     }
     if module._diff:
-        result["diff"] = {"before": diff_view(before), "after": diff_view(eip)}
+        result["diff"] = {"before": before, "after": diff_view(eip)}
     module.exit_json(**result)
 
 

@@ -1,0 +1,202 @@
+"""eip_address, eip_recover and eip_gateway_info end to end, on an in-memory cloud behind the _api functions."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from ansible.module_utils import basic
+from ansible.module_utils.common.text.converters import to_bytes
+from ansible_collections.alicloud.eip.plugins.module_utils import _api
+from ansible_collections.alicloud.eip.plugins.module_utils._retries import AlicloudApiError
+from ansible_collections.alicloud.eip.plugins.modules import eip_address, eip_gateway_info, eip_recover
+from ansible_collections.alicloud.eip.tests.unit.plugins.module_utils.test_eip_association import (
+    ECS1,
+    instance,
+)
+from ansible_collections.alicloud.eip.tests.unit.plugins.module_utils.test_eip_lifecycle import (
+    LifecycleCloud,
+    record,
+)
+
+CREDENTIALS = {"access_key_id": "ak", "access_key_secret": "secret-value", "region": "cn-hangzhou"}
+API_FUNCTIONS = (
+    "describe_eip_addresses",
+    "describe_instances",
+    "describe_network_interfaces",
+    "describe_nat_gateways",
+    "describe_ha_vips",
+    "describe_load_balancers",
+    "associate_eip_address",
+    "unassociate_eip_address",
+    "allocate_eip_address",
+    "release_eip_address",
+    "modify_eip_address_attribute",
+    "tag_resources",
+    "untag_resources",
+)
+
+
+@pytest.fixture
+def cloud(monkeypatch):
+    """An account with a tagged EIP, an EIP on an instance, and a released address it may recover."""
+    fake = LifecycleCloud(
+        [
+            record("eip-web", ip="47.0.0.1", name="web", tags={"team": "web", "old": "x"}),
+            record("eip-held", ip="47.0.0.2", on=ECS1, name="held"),
+        ],
+        [(ECS1, instance("i-1")), (("EcsInstance", "i-2"), instance("i-2"))],
+        released={"47.0.0.9": "eip-gone"},
+    )
+    for name in API_FUNCTIONS:
+        monkeypatch.setattr(_api, name, getattr(fake, name))
+    return fake
+
+
+def run(monkeypatch, capsys, module, args, check_mode=False, diff=False):
+    """Run a module's main() with ``args``; returns its JSON result."""
+    arguments = {**CREDENTIALS, **args, "_ansible_check_mode": check_mode, "_ansible_diff": diff}
+    monkeypatch.setattr(basic, "_ANSIBLE_ARGS", to_bytes(json.dumps({"ANSIBLE_MODULE_ARGS": arguments})))
+    monkeypatch.setattr(basic, "_ANSIBLE_PROFILE", "legacy", raising=False)
+    with pytest.raises(SystemExit):
+        module.main()
+    return json.loads(capsys.readouterr().out)
+
+
+# ---- eip_address ---------------------------------------------------------------------------------------------
+
+
+def test_allocate_once_keyed_by_name_and_tags(monkeypatch, capsys, cloud):
+    args = {"name": "api", "tags": {"team": "api"}, "bandwidth": 10}
+    check = run(monkeypatch, capsys, eip_address, args, check_mode=True, diff=True)
+    assert cloud.mutating() == []
+    first = run(monkeypatch, capsys, eip_address, args)
+    second = run(monkeypatch, capsys, eip_address, args)
+    assert (check["changed"], first["changed"], second["changed"]) == (True, True, False)
+    assert check["eip"]["allocation_id"] == "" and check["diff"]["before"] == {}
+    assert cloud.mutating() == ["AllocateEipAddress"]
+    assert second["eip"]["allocation_id"] == first["eip"]["allocation_id"]
+    assert (first["eip"]["bandwidth"], first["eip"]["tags"]) == (10, {"team": "api"})
+
+
+def test_update_by_id_changes_only_what_differs(monkeypatch, capsys, cloud):
+    args = {"allocation_id": "eip-web", "bandwidth": 20, "tags": {"team": "web"}}
+    check = run(monkeypatch, capsys, eip_address, args, check_mode=True, diff=True)
+    real = run(monkeypatch, capsys, eip_address, args, diff=True)
+    again = run(monkeypatch, capsys, eip_address, args)
+    assert check["actions"] == real["actions"] == ["ModifyEipAddressAttribute", "UnTagResources"]
+    assert check["diff"]["after"] == real["diff"]["after"]
+    assert real["diff"]["before"]["tags"] == {"team": "web", "old": "x"}
+    assert again["changed"] is False
+    assert cloud.eips["eip-web"]["bandwidth"] == 20 and cloud.eips["eip-web"]["tags"] == {"team": "web"}
+    assert cloud.mutating() == ["ModifyEipAddressAttribute", "UnTagResources"]
+
+
+def test_an_address_not_held_points_to_eip_recover(monkeypatch, capsys, cloud):
+    result = run(monkeypatch, capsys, eip_address, {"ip_address": "47.0.0.9"})
+    assert result["failed"] and "alicloud.eip.eip_recover" in result["msg"]
+    assert cloud.mutating() == []
+
+
+def test_release_of_an_associated_eip_needs_consent(monkeypatch, capsys, cloud):
+    refused = run(monkeypatch, capsys, eip_address, {"allocation_id": "eip-held", "state": "absent"})
+    assert refused["failed"] and "release_associated=true" in refused["msg"]
+    assert cloud.mutating() == []
+    done = run(
+        monkeypatch,
+        capsys,
+        eip_address,
+        {"allocation_id": "eip-held", "state": "absent", "release_associated": True},
+        diff=True,
+    )
+    assert done["changed"] and done["actions"] == ["UnassociateEipAddress", "ReleaseEipAddress"]
+    assert done["diff"]["after"] == {}
+    assert cloud.mutating() == ["UnassociateEipAddress", "ReleaseEipAddress"]
+    assert "eip-held" not in cloud.eips
+    gone = run(monkeypatch, capsys, eip_address, {"allocation_id": "eip-held", "state": "absent"})
+    assert gone["changed"] is False and gone["eip"] == {}
+
+
+def test_allocation_quota_is_explained(monkeypatch, capsys, cloud):
+    cloud.fail["allocate"] = AlicloudApiError("QuotaExceeded.Eip", "quota", "R-1", 400, action="AllocateEipAddress")
+    result = run(monkeypatch, capsys, eip_address, {"name": "more"})
+    assert result["error"]["code"] == "QuotaExceeded.Eip"
+    assert "quota is used up" in result["msg"]
+
+
+# ---- eip_recover -----------------------------------------------------------------------------------------------
+
+
+def test_recover_with_attributes_and_association(monkeypatch, capsys, cloud):
+    args = {"ip_address": "47.0.0.9", "name": "back", "tags": {"team": "web"}, "association": {"instance_id": "i-2"}}
+    check = run(monkeypatch, capsys, eip_recover, args, check_mode=True, diff=True)
+    assert cloud.mutating() == []
+    # wait=false: the engine would pause before its first poll; the fake associates at once anyway.
+    real = run(monkeypatch, capsys, eip_recover, {**args, "wait": False})
+    again = run(monkeypatch, capsys, eip_recover, args)
+    assert check["recovered"] and check["actions"] == ["AllocateEipAddress", "AssociateEipAddress"]
+    assert check["diff"]["after"]["name"] == "back"
+    assert real["recovered"] and real["actions"] == check["actions"]
+    assert not again["recovered"] and again["changed"] is False
+    assert cloud.mutating() == ["AllocateEipAddress", "AssociateEipAddress"]
+    assert ("AllocateEipAddress", "47.0.0.9", None) in cloud.calls
+    recovered = cloud.eips[real["eip"]["allocation_id"]]
+    assert (recovered["name"], recovered["tags"], recovered["instance_id"]) == ("back", {"team": "web"}, "i-2")
+
+
+def test_recover_by_allocation_id_keeps_it(monkeypatch, capsys, cloud):
+    result = run(monkeypatch, capsys, eip_recover, {"allocation_id": "eip-gone"})
+    assert result["recovered"] and result["eip"]["allocation_id"] == "eip-gone"
+    assert result["eip"]["ip_address"] == "47.0.0.9"
+    assert ("AllocateEipAddress", None, "eip-gone") in cloud.calls
+
+
+def test_an_address_already_held_is_not_recovered_but_its_attributes_are_restored(monkeypatch, capsys, cloud):
+    result = run(monkeypatch, capsys, eip_recover, {"ip_address": "47.0.0.1", "bandwidth": 7})
+    assert result["recovered"] is False and result["changed"] is True
+    assert cloud.mutating() == ["ModifyEipAddressAttribute"]
+
+
+def test_an_unfamiliar_address_explains_the_7_day_window(monkeypatch, capsys, cloud):
+    result = run(monkeypatch, capsys, eip_recover, {"ip_address": "47.0.0.77"})
+    assert result["failed"] and result["error"]["code"] == "OperationFailed.AllocateUnfamiliarIp"
+    assert "within the last 7 days" in result["msg"] and "support ticket" in result["msg"]
+
+
+def test_check_mode_of_a_recovery_predicts_the_association_refusal(monkeypatch, capsys, cloud):
+    result = run(
+        monkeypatch,
+        capsys,
+        eip_recover,
+        {"ip_address": "47.0.0.9", "association": {"instance_id": "i-1"}},
+        check_mode=True,
+    )
+    assert result["failed"] and result["error"]["code"] == "InvalidAssociation.Duplicated"
+    assert result["error"]["predicted"] is True
+    assert cloud.mutating() == []
+
+
+# ---- eip_gateway_info ----------------------------------------------------------------------------------------
+
+
+def test_gateway_entries_get_their_allocation_ids_in_address_order(cloud):
+    def gateway_info(connection, eni_id):
+        cloud.calls.append(("DescribeEipGatewayInfo", eni_id))
+        return [
+            {"ip": "47.0.0.20", "gateway": "47.0.0.1", "mask": "255.255.255.0"},
+            {"ip": "47.0.0.3", "gateway": "47.0.0.1", "mask": "255.255.255.0"},
+        ]
+
+    cloud.describe_eip_gateway_info = gateway_info
+    cloud.eips["eip-m"] = record("eip-m", ip="47.0.0.3", on=("NetworkInterface", "eni-9"), mode="MULTI_BINDED")
+    entries = eip_gateway_info.gateway_entries(None, "eni-9", api=cloud)
+    assert entries == [
+        {"ip": "47.0.0.3", "gateway": "47.0.0.1", "mask": "255.255.255.0", "allocation_id": "eip-m"},
+        {"ip": "47.0.0.20", "gateway": "47.0.0.1", "mask": "255.255.255.0", "allocation_id": ""},
+    ]
+
+
+def test_no_gateway_entries_cost_one_call(cloud):
+    cloud.describe_eip_gateway_info = lambda connection, eni_id: []
+    assert eip_gateway_info.gateway_entries(None, "eni-9", api=cloud) == []
+    assert cloud.calls == []
