@@ -51,7 +51,17 @@ class LifecycleCloud(FakeApi):
         self.released = dict(released or {})  # address -> allocation ID released within 7 days
         self.allocated = 0
 
-    def describe_eip_addresses(self, connection, allocation_ids=None, ip_addresses=None, name=None, tags=None, **rest):
+    def describe_eip_addresses(
+        self,
+        connection,
+        allocation_ids=None,
+        ip_addresses=None,
+        associated_instance_type=None,
+        associated_instance_id=None,
+        name=None,
+        tags=None,
+        **rest,
+    ):
         if name is not None:
             self.calls.append(("DescribeEipAddresses", ("name", name)))
             return [
@@ -59,7 +69,9 @@ class LifecycleCloud(FakeApi):
                 for e in self.eips.values()
                 if e["name"] == name and all(e["tags"].get(k) == v for k, v in (tags or {}).items())
             ]
-        return super().describe_eip_addresses(connection, allocation_ids, ip_addresses, **rest)
+        return super().describe_eip_addresses(
+            connection, allocation_ids, ip_addresses, associated_instance_type, associated_instance_id, **rest
+        )
 
     def allocate_eip_address(self, connection, ip_address=None, instance_id=None, **fields):
         self.calls.append(("AllocateEipAddress", ip_address, instance_id))
