@@ -46,6 +46,7 @@ class Plan:
 
     steps: list[Step]
     after: dict[str, Any]
+    created_id: str = ""  # set by the module once a create step has run
 
     @property
     def changed(self) -> bool:

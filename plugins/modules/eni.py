@@ -382,6 +382,7 @@ def run_plan(connection, plan: Plan, eni_id: str, wait: bool, timeout: float) ->
                     "CreateNetworkInterface answered without an ENI ID",
                     action="CreateNetworkInterface",
                 )
+            plan.created_id = eni_id  # a later failure still reports the ENI that now exists
         elif step.action == "modify":
             modify_network_interface_attribute(connection, eni_id, **args)
         elif step.action == "unassign":
@@ -407,6 +408,17 @@ def run_plan(connection, plan: Plan, eni_id: str, wait: bool, timeout: float) ->
             if wait:
                 wait_for_interfaces(connection, {eni_id: GONE}, timeout)
     return eni_id
+
+
+def read_back(connection, eni_id: str, fallback: dict) -> dict:
+    """The ENI as it is after a failed step (so that the failure names what exists), else ``fallback``."""
+    if not eni_id:
+        return fallback
+    try:
+        found = describe_interfaces(connection, eni_ids=[eni_id])
+    except AlicloudApiError:
+        return fallback
+    return found[0] if found else fallback
 
 
 def build_diff(before: dict, after: dict, params: dict) -> dict:
@@ -467,11 +479,13 @@ def main():
                 found = describe_interfaces(connection, eni_ids=[eni_id])
                 interface = found[0] if found else plan.after
         except WaitError as error:
-            module.fail_json(msg=f"ENI {eni_id or '(new)'}: {error}", interface=interface, **result)
+            interface = read_back(connection, plan.created_id or eni_id, interface)
+            module.fail_json(msg=f"ENI {interface.get('id') or '(new)'}: {error}", interface=interface, **result)
         except AlicloudApiError as error:
+            interface = read_back(connection, plan.created_id or eni_id, interface)
             action = f" ({error.action})" if error.action else ""
             module.fail_json_aliyun(
-                error, f"ENI {eni_id or '(new)'}: a call failed{action}", interface=interface, **result
+                error, f"ENI {interface.get('id') or '(new)'}: a call failed{action}", interface=interface, **result
             )
     result["interface"] = interface
     if module._diff:
