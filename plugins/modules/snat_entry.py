@@ -241,7 +241,9 @@ def observe(module, desired):
     gateway = gateways[0] if gateways else None
     table_id = choose_table(desired, gateway, connection.region)
     entries = describe_snat_entries(connection, table_id)
-    entries = settle_entries(connection, table_id, entries, desired, module.params["wait_timeout"])
+    entries = settle_entries(
+        connection, table_id, entries, desired, module.params["wait_timeout"], describe=describe_snat_entries
+    )
     return gateway, table_id, entries
 
 
@@ -275,7 +277,9 @@ def main():
 
     entry = plan.after if plan.action != "delete" else {}
     if plan.changed and not module.check_mode:
-        functions = ApplyFunctions(create=create_snat_entry, modify=modify_snat_entry, delete=delete_snat_entry)
+        functions = ApplyFunctions(
+            create=create_snat_entry, modify=modify_snat_entry, delete=delete_snat_entry, describe=describe_snat_entries
+        )
         try:
             entry = apply_plan(module.connection, plan, desired, params["wait"], params["wait_timeout"], functions)
         except AlicloudApiError as error:
