@@ -55,6 +55,16 @@ options:
     description:
       - The name of the entry, 2 to 128 characters, starting with a letter. Left alone when not given.
     type: str
+  check_mode_associated_ips:
+    description:
+      - In check mode only, EIP addresses to count as associated with O(nat_gateway_id) although the gateway does not
+        list them yet, because an earlier task of the same check-mode run (M(alicloud.eip.eip_association)) only
+        predicted their association. Without it such a check-mode run fails as the real run would without that
+        association.
+      - Ignored outside check mode, where the gateway's own list decides.
+    type: list
+    elements: str
+    default: []
   state:
     description:
       - V(present) creates or updates the entry; V(absent) deletes it (O(snat_ips) and O(name) are then ignored).
@@ -231,6 +241,7 @@ def argument_spec() -> dict:
         "state": {"type": "str", "choices": ["present", "absent"], "default": "present"},
         "wait": {"type": "bool", "default": True},
         "wait_timeout": {"type": "int", "default": 300},
+        "check_mode_associated_ips": {"type": "list", "elements": "str", "default": []},
     }
 
 
@@ -265,7 +276,8 @@ def main():
 
     try:
         gateway, table_id, entries = observe(module, desired)
-        plan = plan_entry(desired, gateway, table_id, entries)
+        assumed = tuple(params["check_mode_associated_ips"]) if module.check_mode else ()
+        plan = plan_entry(desired, gateway, table_id, entries, assumed_bound=assumed)
     except PlanError as error:
         module.fail_json(msg=str(error), error=error.as_dict(), changed=False)
     except WaitError as error:

@@ -253,6 +253,14 @@ def test_plan_refuses_snat_ips_that_are_not_on_the_gateway(snat_ips, missing):
     assert excinfo.value.as_dict()["code"] == "InvalidSnatIp.NotFound"
 
 
+def test_assumed_addresses_count_as_bound():
+    want = desired(source_vswitch_id="vsw-1", snat_ips=["47.0.0.1", "47.0.0.9"])
+    plan = plan_entry(want, GATEWAY, "stb-1", [], assumed_bound=("47.0.0.9",))
+    assert (plan.action, plan.snat_ips) == ("create", ["47.0.0.1", "47.0.0.9"])
+    with pytest.raises(PlanError, match="SNAT IP 47.0.0.9 is not"):
+        plan_entry(want, GATEWAY, "stb-1", [], assumed_bound=("47.0.0.8",))
+
+
 def test_absent_does_not_check_snat_ips():
     plan = plan_entry(desired(source_vswitch_id="vsw-1", state="absent", snat_ips=["47.0.0.9"]), GATEWAY, "stb-1", [])
     assert plan.action == "none"

@@ -234,6 +234,16 @@ def test_a_snat_ip_off_the_gateway_is_refused_before_any_call(monkeypatch, capsy
     assert cloud.mutations() == []
 
 
+def test_check_mode_can_assume_addresses_an_earlier_task_only_predicted(monkeypatch, capsys, cloud):
+    args = {**VSWITCH, "snat_ips": ["47.0.0.9"], "check_mode_associated_ips": ["47.0.0.9"]}
+    check = run(monkeypatch, capsys, snat_entry, args, check_mode=True)
+    assert check["changed"] and not check.get("failed") and check["snat_entry"]["snat_ips"] == ["47.0.0.9"]
+    # Outside check mode the gateway's own list decides.
+    real = run(monkeypatch, capsys, snat_entry, args)
+    assert real["failed"] and real["msg"].startswith("SNAT IP 47.0.0.9 is not an EIP associated with NAT gateway ngw-1")
+    assert cloud.mutations() == []
+
+
 def test_a_refused_create_reports_the_cloud_answer_and_no_change(monkeypatch, capsys, cloud):
     cloud.refuse = AlicloudApiError(
         "Forbidden.SourceVSwitchId.IncludeHaVip",
