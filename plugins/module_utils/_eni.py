@@ -158,6 +158,40 @@ def _eips_on(interface: Mapping[str, Any], addresses: Sequence[str]) -> list[str
     ]
 
 
+def merge_eips(current: dict[str, Any], eips: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    """Add the EIPs DescribeEipAddresses shows on the ENI to ``associated_public_ips`` (deduplicated).
+
+    The ENI record's ``AssociatedPublicIp`` may not show every binding (an EIP still ``Associating``; UNCONFIRMED
+    whether cut-through bindings appear there at all), so the refusals also consult the EIP API.  An EIP without
+    a private address (cut-through mode) sits on the primary address.
+    """
+    known = {entry["allocation_id"] for entry in current.get("associated_public_ips") or [] if entry["allocation_id"]}
+    merged = list(current.get("associated_public_ips") or [])
+    for eip in eips:
+        if eip.get("instance_id") != current["id"] or eip.get("allocation_id") in known:
+            continue
+        merged.append(
+            {
+                "private_ip_address": eip.get("private_ip_address") or current["primary_ip_address"],
+                "ip_address": eip.get("ip_address", ""),
+                "allocation_id": eip.get("allocation_id", ""),
+            }
+        )
+        known.add(eip.get("allocation_id"))
+    result = dict(current)
+    result["associated_public_ips"] = merged
+    return result
+
+
+def may_unassign(params: Mapping[str, Any]) -> bool:
+    """Whether the options can lead to unassigning addresses or deleting the ENI (then EIPs must be known)."""
+    if params.get("state") == "absent":
+        return True
+    if params.get("secondary_private_ip_address_count") is not None:
+        return True
+    return bool(params.get("purge_secondary_private_ip_addresses"))
+
+
 # ---- planning -------------------------------------------------------------------------------------------
 
 

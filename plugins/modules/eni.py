@@ -294,7 +294,7 @@ actions:
   sample: [create, attach]
 """
 
-from ansible_collections.alicloud.eip.plugins.module_utils._api import describe_instances
+from ansible_collections.alicloud.eip.plugins.module_utils._api import describe_eip_addresses, describe_instances
 from ansible_collections.alicloud.eip.plugins.module_utils._api_eni import (
     GONE,
     TRANSIENT_STATUSES,
@@ -315,6 +315,8 @@ from ansible_collections.alicloud.eip.plugins.module_utils._eni import (
     InputError,
     Plan,
     check_attach_target,
+    may_unassign,
+    merge_eips,
     normalize_params,
     plan_absent,
     plan_present,
@@ -458,6 +460,11 @@ def main():
                 f"network_interface_id={params['network_interface_id']!r}: no such ENI in this region (to create one, "
                 "give name, vswitch_id and security_group_ids instead)"
             )
+        if current is not None and may_unassign(params):
+            held = describe_eip_addresses(
+                connection, associated_instance_id=current["id"], associated_instance_type="NetworkInterface"
+            )
+            current = merge_eips(current, held)
         plan = plan_present(current, params) if present else plan_absent(current, params["force_detach"])
         if present:
             check_attachments(connection, plan, current)

@@ -6,6 +6,8 @@ import pytest
 from ansible_collections.alicloud.eip.plugins.module_utils._eni import (
     InputError,
     check_attach_target,
+    may_unassign,
+    merge_eips,
     normalize_params,
     plan_absent,
     plan_present,
@@ -345,3 +347,37 @@ def test_attach_target_refusals(instance, vpc_id, message):
 def test_attach_target_accepted(status):
     check_attach_target({"status": status, "vpc_id": "vpc-1"}, "i-1", "vpc-1")
     check_attach_target({"status": status, "vpc_id": "vpc-1"}, "i-1", "")  # new ENI: VPC not known yet
+
+
+# ---- merge_eips / may_unassign --------------------------------------------------------------------------
+
+
+def test_merge_eips_adds_what_only_the_eip_api_shows():
+    current = eni(associated_public_ips=EIP_ON_7)
+    eips = [
+        {"allocation_id": "eip-7", "ip_address": "47.0.0.7", "private_ip_address": "10.0.0.7", "instance_id": "eni-1"},
+        {"allocation_id": "eip-8", "ip_address": "47.0.0.8", "private_ip_address": "10.0.0.6", "instance_id": "eni-1"},
+        # Cut-through: no private address recorded -> the primary address.
+        {"allocation_id": "eip-9", "ip_address": "47.0.0.9", "private_ip_address": "", "instance_id": "eni-1"},
+        {"allocation_id": "eip-x", "ip_address": "47.0.0.10", "private_ip_address": "10.0.0.6", "instance_id": "eni-2"},
+    ]
+    merged = merge_eips(current, eips)
+    assert [entry["allocation_id"] for entry in merged["associated_public_ips"]] == ["eip-7", "eip-8", "eip-9"]
+    assert merged["associated_public_ips"][2]["private_ip_address"] == "10.0.0.5"
+    assert current["associated_public_ips"] == EIP_ON_7  # the observation itself is left alone
+    with pytest.raises(InputError, match=r"EIPs are associated with 10\.0\.0\.6 \(eip-8\), 10\.0\.0\.5 \(eip-9\)"):
+        plan_absent(merge_eips(eni(), eips[1:3]), True)
+
+
+@pytest.mark.parametrize(
+    ("options", "expected"),
+    [
+        ({"state": "absent"}, True),
+        ({"secondary_private_ip_address_count": 2}, True),
+        ({"secondary_private_ip_addresses": ["10.0.0.6"], "purge_secondary_private_ip_addresses": True}, True),
+        ({"secondary_private_ip_addresses": ["10.0.0.6"]}, False),
+        ({"tags": {"a": "b"}}, False),
+    ],
+)
+def test_may_unassign(options, expected):
+    assert may_unassign({**DEFAULTS, **options}) is expected
