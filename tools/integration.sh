@@ -5,9 +5,11 @@
 # control API (vars emulator_control_url / alicloud_* in integration_config.yml, written here).
 set -euo pipefail
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-run_dir="${repo}/.cache/integration-emulator"
+# A directory of its own per run: two runs at once must not stop each other's emulator.
+mkdir -p "${repo}/.cache"
+run_dir="$(mktemp -d "${repo}/.cache/integration-emulator.XXXXXX")"
 endpoint="$("${repo}/tools/emulator.sh" start "${run_dir}")"
-trap '"${repo}/tools/emulator.sh" stop "${run_dir}"' EXIT
+trap '"${repo}/tools/emulator.sh" stop "${run_dir}"; rm -rf "${run_dir}"' EXIT
 view="$("${repo}/tools/collection-tree.sh")"
 cat >"${view}/tests/integration/integration_config.yml" <<CONFIG
 ---
