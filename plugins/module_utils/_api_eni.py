@@ -18,12 +18,14 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from ansible_collections.alicloud.eip.plugins.module_utils._api import (
+    ECS_BATCH,
     ENI_BATCH,
     _body,
     _inner_list,
     _text,
     _token_pages,
     chunks,
+    describe_instances_page,
 )
 from ansible_collections.alicloud.eip.plugins.module_utils._retries import api_call
 from ansible_collections.alicloud.eip.plugins.module_utils._waiter import WaitError, WaitPolicy
@@ -158,6 +160,27 @@ def describe_interfaces(
         )
         interfaces.extend(normalize_interface(record) for record in records)
     return interfaces
+
+
+def describe_attach_targets(connection, instance_ids: Iterable[str]) -> list[dict[str, Any]]:
+    """``{id, status, vpc_id, zone_id}`` of the ECS instances with these IDs that exist (what an attach depends on)."""
+    targets = []
+    for batch in chunks(list(dict.fromkeys(instance_ids)), ECS_BATCH):
+        records = _token_pages(
+            lambda token, batch=batch: describe_instances_page(connection, batch, token),
+            lambda body: _inner_list(body.get("Instances"), "Instance"),
+        )
+        for record in records:
+            if record.get("InstanceId") in batch:
+                targets.append(
+                    {
+                        "id": _text(record.get("InstanceId")),
+                        "status": _text(record.get("Status")),
+                        "vpc_id": _text((record.get("VpcAttributes") or {}).get("VpcId")),
+                        "zone_id": _text(record.get("ZoneId")),
+                    }
+                )
+    return targets
 
 
 # ---- mutating calls ---------------------------------------------------------------------------------------

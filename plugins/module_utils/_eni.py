@@ -130,11 +130,12 @@ def select_interface(candidates: Sequence[Mapping[str, Any]], params: Mapping[st
 # ---- observation checks -------------------------------------------------------------------------------
 
 
-def check_attach_target(instance: Mapping[str, Any] | None, instance_id: str, vpc_id: str) -> None:
+def check_attach_target(instance: Mapping[str, Any] | None, instance_id: str, vpc_id: str, zone_id: str = "") -> None:
     """Refuse an attach that cannot work before any call is made (also in check mode).
 
-    ``instance`` is the normalized DescribeInstances record (``None``: not found); ``vpc_id`` the ENI's
-    VPC (or the vSwitch's, for an ENI still to be created; empty when unknown).
+    ``instance`` is ``{id, status, vpc_id, zone_id}`` (``None``: not found); ``vpc_id`` and ``zone_id`` are the
+    ENI's (empty when unknown, as for an ENI still to be created).  Same VPC and zone, instance Running or
+    Stopped: alibaba-api.md §8.5.
     """
     if instance is None:
         raise InputError(f"instance_id={instance_id!r}: no such ECS instance in this region")
@@ -146,6 +147,11 @@ def check_attach_target(instance: Mapping[str, Any] | None, instance_id: str, vp
     if vpc_id and instance.get("vpc_id") and instance["vpc_id"] != vpc_id:
         raise InputError(
             f"instance {instance_id} is in {instance['vpc_id']}, the ENI in {vpc_id}: they must share a VPC"
+        )
+    if zone_id and instance.get("zone_id") and instance["zone_id"] != zone_id:
+        raise InputError(
+            f"instance {instance_id} is in zone {instance['zone_id']}, the ENI in {zone_id}: an ENI can only be "
+            "attached to an instance of its own zone"
         )
 
 

@@ -21,8 +21,8 @@ description:
     with O(attached=false), associate the EIP, then run it again with O(instance_id).
   - Before any mutating call the module refuses what cannot work - unassigning a private address or deleting an ENI
     an EIP is associated with, detaching the primary ENI, moving an attached ENI without O(force_detach), attaching
-    to an instance that does not exist, is not Running or Stopped, or sits in another VPC - with the same message in
-    check mode and in a real run.
+    to an instance that does not exist, is not Running or Stopped, or sits in another VPC or zone - with the same
+    message in check mode and in a real run.
 author:
   - alicloud.eip developers (@alicloud-eip)
 options:
@@ -139,8 +139,8 @@ notes:
     O(wait_timeout).
   - The cloud limits the ENIs per instance and the private addresses per ENI by instance type; a request over the
     limit fails with the API's error (C(EniPerInstanceLimitExceeded), C(InvalidOperation.Ipv4CountExceeded)).
-  - An attach also needs the ENI and the instance in the same zone; the API answers
-    C(InvalidOperation.AvailabilityZoneMismatch) otherwise (not checked before the call).
+  - An attach needs the ENI and the instance in the same VPC and zone; the module checks both before the call, except
+    the zone of an ENI created in the same run (the API answers C(InvalidOperation.AvailabilityZoneMismatch)).
   - Refusing to unassign an address, or delete an ENI, that an EIP is associated with is this module's rule; whether
     the real API refuses or frees the EIP is UNCONFIRMED. Disassociate with M(alicloud.eip.eip_association) first.
 seealso:
@@ -294,7 +294,7 @@ actions:
   sample: [create, attach]
 """
 
-from ansible_collections.alicloud.eip.plugins.module_utils._api import describe_eip_addresses, describe_instances
+from ansible_collections.alicloud.eip.plugins.module_utils._api import describe_eip_addresses
 from ansible_collections.alicloud.eip.plugins.module_utils._api_eni import (
     GONE,
     TRANSIENT_STATUSES,
@@ -302,6 +302,7 @@ from ansible_collections.alicloud.eip.plugins.module_utils._api_eni import (
     attach_network_interface,
     create_network_interface,
     delete_network_interface,
+    describe_attach_targets,
     describe_interfaces,
     detach_network_interface,
     modify_network_interface_attribute,
@@ -362,12 +363,17 @@ def find_interface(connection, params: dict, timeout: float, wait: bool) -> dict
 
 
 def check_attachments(connection, plan: Plan, current: dict | None) -> None:
-    """Refuse an attach to a missing, busy or foreign-VPC instance before any call is made."""
+    """Refuse an attach to a missing, busy, foreign-VPC or other-zone instance before any call is made."""
     for step in plan.steps:
         if step.action == "attach":
             instance_id = step.args["instance_id"]
-            found = describe_instances(connection, [instance_id])
-            check_attach_target(found[0] if found else None, instance_id, current["vpc_id"] if current else "")
+            found = describe_attach_targets(connection, [instance_id])
+            check_attach_target(
+                found[0] if found else None,
+                instance_id,
+                current["vpc_id"] if current else "",
+                current["zone_id"] if current else "",
+            )
 
 
 def run_plan(connection, plan: Plan, eni_id: str, wait: bool, timeout: float) -> str:

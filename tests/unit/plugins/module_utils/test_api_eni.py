@@ -125,6 +125,23 @@ def test_describe_splits_ids_in_batches_of_100_and_empty_list_asks_nothing():
     assert len(conn.client.requests) == 2
 
 
+def test_attach_targets_read_status_vpc_and_zone():
+    def answer(name, request):
+        instance = {
+            "InstanceId": "i-1",
+            "Status": "Stopped",
+            "ZoneId": "cn-hangzhou-h",
+            "VpcAttributes": {"VpcId": "vpc-1"},
+        }
+        return {"Instances": {"Instance": [instance, {**instance, "InstanceId": "i-other"}]}, "NextToken": ""}
+
+    conn = connection(answer)
+    assert _api_eni.describe_attach_targets(conn, ["i-1", "i-1"]) == [
+        {"id": "i-1", "status": "Stopped", "vpc_id": "vpc-1", "zone_id": "cn-hangzhou-h"}
+    ]
+    assert conn.client.requests[0][1].instance_ids == '["i-1"]'
+
+
 def test_create_request_and_returned_id():
     conn = connection(lambda name, request: {"NetworkInterfaceId": "eni-new"})
     eni_id = _api_eni.create_network_interface(

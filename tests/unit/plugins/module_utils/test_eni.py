@@ -336,17 +336,19 @@ def test_absent_refusals(current, message):
         (None, "vpc-1", "instance_id='i-1': no such ECS instance in this region"),
         ({"status": "Starting", "vpc_id": "vpc-1"}, "vpc-1", "i-1 is Starting; an ENI can be attached only while"),
         ({"status": "Running", "vpc_id": "vpc-2"}, "vpc-1", "i-1 is in vpc-2, the ENI in vpc-1"),
+        ({"status": "Running", "vpc_id": "vpc-1", "zone_id": "z-2"}, "vpc-1", "i-1 is in zone z-2, the ENI in z-1"),
     ],
 )
 def test_attach_target_refusals(instance, vpc_id, message):
     with pytest.raises(InputError, match=message):
-        check_attach_target(instance, "i-1", vpc_id)
+        check_attach_target(instance, "i-1", vpc_id, "z-1")
 
 
 @pytest.mark.parametrize("status", ["Running", "Stopped"])
 def test_attach_target_accepted(status):
     check_attach_target({"status": status, "vpc_id": "vpc-1"}, "i-1", "vpc-1")
-    check_attach_target({"status": status, "vpc_id": "vpc-1"}, "i-1", "")  # new ENI: VPC not known yet
+    check_attach_target({"status": status, "vpc_id": "vpc-1", "zone_id": "z-1"}, "i-1", "vpc-1", "z-1")
+    check_attach_target({"status": status, "vpc_id": "vpc-1", "zone_id": "z-2"}, "i-1", "", "")  # new ENI: unknown
 
 
 # ---- merge_eips / may_unassign --------------------------------------------------------------------------
