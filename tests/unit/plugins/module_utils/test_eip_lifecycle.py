@@ -363,3 +363,34 @@ def test_a_real_association_after_recovery_uses_the_engine_and_returns_the_final
 def test_bad_association_input_is_an_input_error():
     with pytest.raises(InputError, match="association: "):
         lifecycle.associate(CONNECTION, record("eip-1"), {"instance_id": "x-unknown"}, True, True, 30, api=None)
+
+
+# ---- transient states -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "status, then, expected",
+    [
+        ("Unassociating", "Available", "Available"),
+        ("Associating", "InUse", "InUse"),
+        ("Releasing", None, None),  # released meanwhile: there is no EIP any more
+        ("Available", "InUse", "Available"),  # stable already: not even looked at again
+    ],
+)
+def test_settle_waits_for_a_transient_eip(status, then, expected):
+    cloud = LifecycleCloud([record("eip-1", status=status)])
+    polls = []
+
+    def describe(connection, **filters):
+        polls.append(filters)
+        if len(polls) > 1:  # the second poll sees the transition done
+            if then is None:
+                cloud.eips.pop("eip-1", None)
+            else:
+                cloud.eips["eip-1"]["status"] = then
+        return LifecycleCloud.describe_eip_addresses(cloud, connection, **filters)
+
+    cloud.describe_eip_addresses = describe
+    settled = lifecycle.settle(CONNECTION, record("eip-1", status=status), 30, api=cloud, policy=NO_WAIT)
+    assert (settled or {}).get("status") == expected
+    assert len(polls) == (0 if status == "Available" else 2)
