@@ -1,0 +1,249 @@
+# Copyright (c) alicloud.eip contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The plan of the nat_egress role: pre-checks, scale-up, scale-down order inputs, force and release rules."""
+
+from __future__ import annotations
+
+import pytest
+
+from ansible_collections.alicloud.eip.plugins.filter.nat_egress import (
+    FilterModule,
+    nat_egress_plan,
+    nat_egress_resolve,
+)
+
+GW = "ngw-1"
+
+
+def eip(number, name="", tags=None, instance_id=""):
+    """An EIP as eip_info returns it."""
+    return {
+        "allocation_id": f"eip-{number}",
+        "ip_address": f"198.51.100.{number}",
+        "name": name,
+        "tags": tags or {},
+        "instance_id": instance_id,
+    }
+
+
+def ours(number, index, on_gateway=True):
+    """An EIP the role allocated for GW (name nat-egress-ngw-1-<index>, the role's tag)."""
+    return eip(number, f"nat-egress-{GW}-{index}", {"nat-egress-gateway": GW}, GW if on_gateway else "")
+
+
+def gateway(eips=(), entries=(), free=100, consumes=True, using=None):
+    """A nat_gateway_info item holding ``eips``."""
+    return {
+        "id": GW,
+        "vswitch_id": "vsw-nat",
+        "eips": [
+            {
+                "allocation_id": e["allocation_id"],
+                "ip_address": e["ip_address"],
+                "using_status": (using or {}).get(e["allocation_id"], "Idle"),
+            }
+            for e in eips
+        ],
+        "eip_limit": 20,
+        "consumes_vswitch_ip": consumes,
+        "vswitch_free_ips": free,
+        "snat_entries": list(entries),
+    }
+
+
+def entry(source, ips, entry_id="snat-x"):
+    """An SNAT entry as nat_gateway_info returns it (a CIDR or a vSwitch source)."""
+    key = "source_vswitch_id" if source.startswith("vsw-") else "source_cidr"
+    return {"id": entry_id, key: source, "snat_ips": ips}
+
+
+def test_first_run_allocates_and_associates_everything():
+    given = eip(70, "fixed")
+    plan = nat_egress_plan(
+        gateway(),
+        [given],
+        {
+            "eips": [{"allocation_id": "eip-70"}],
+            "eip_count": 2,
+            "snat_entries": [{"source_vswitch_id": "vsw-app"}, {"instance_id": "i-1", "eips": ["198.51.100.70"]}],
+        },
+        [{"item": "i-1", "interfaces": [{"primary_ip_address": "10.0.1.11"}]}],
+    )
+    assert plan["errors"] == []
+    assert plan["allocate"] == [f"nat-egress-{GW}-1", f"nat-egress-{GW}-2"]
+    assert plan["to_allocate"] == plan["allocate"]
+    assert plan["associate"] == ["eip-70"]
+    assert plan["disassociate"] == [] and plan["release"] == [] and plan["force"] is False
+    vswitch_entry, instance_entry = plan["snat_entries"]
+    assert vswitch_entry["refs"] == sorted(["eip-70", f"nat-egress-{GW}-1", f"nat-egress-{GW}-2"])
+    assert instance_entry["source_cidr"] == "10.0.1.11/32" and instance_entry["refs"] == ["eip-70"]
+    assert plan["final_count"] == 3
+
+
+def test_second_run_plans_no_change():
+    held = [ours(81, 1), ours(82, 2)]
+    plan = nat_egress_plan(gateway(held), held, {"eip_count": 2})
+    assert plan["errors"] == []
+    assert (plan["to_allocate"], plan["associate"], plan["disassociate"], plan["release"]) == ([], [], [], [])
+
+
+def test_scale_down_takes_off_and_releases_only_the_surplus_the_role_allocated():
+    held = [ours(81, 1), ours(82, 2), ours(83, 3), eip(70, "fixed", instance_id=GW)]
+    plan = nat_egress_plan(
+        gateway(held, entries=[entry("vsw-app", ["198.51.100.81", "198.51.100.82", "198.51.100.83"])]),
+        held,
+        {
+            "eips": [{"allocation_id": "eip-70"}],
+            "eip_count": 1,
+            "snat_entries": [{"source_vswitch_id": "vsw-app", "eips": [f"nat-egress-{GW}-1"]}],
+        },
+    )
+    assert plan["errors"] == []
+    assert [e["allocation_id"] for e in plan["disassociate"]] == ["eip-82", "eip-83"]
+    assert plan["release"] == ["eip-82", "eip-83"]
+    # The role rewrites the only entry that used them, so no force is needed.
+    assert plan["force"] is False
+    assert plan["snat_entries"][0]["refs"] == ["eip-81"]
+
+
+def test_release_false_keeps_the_surplus():
+    held = [ours(81, 1), ours(82, 2)]
+    plan = nat_egress_plan(gateway(held), held, {"eip_count": 1, "release": False})
+    assert [e["allocation_id"] for e in plan["disassociate"]] == ["eip-82"]
+    assert plan["release"] == []
+
+
+def test_given_absent_is_taken_off_but_never_released():
+    fixed = eip(70, "fixed", instance_id=GW)
+    plan = nat_egress_plan(gateway([fixed]), [fixed], {"eips": [{"allocation_id": "eip-70", "state": "absent"}]})
+    assert [e["allocation_id"] for e in plan["disassociate"]] == ["eip-70"]
+    assert plan["release"] == []
+
+
+def test_eips_of_another_gateway_or_without_the_tag_are_not_ours():
+    other = eip(90, f"nat-egress-{GW}-2", {"nat-egress-gateway": "ngw-other"})
+    untagged = eip(91, f"nat-egress-{GW}-3")
+    plan = nat_egress_plan(gateway(), [other, untagged], {"eip_count": 1})
+    assert plan["release"] == [] and plan["disassociate"] == []
+    assert plan["to_allocate"] == [f"nat-egress-{GW}-1"]
+
+
+def test_purge_takes_every_other_eip_off():
+    stranger = eip(60, "stranger", instance_id=GW)
+    plan = nat_egress_plan(gateway([stranger]), [stranger], {"purge_eips": True})
+    assert [e["allocation_id"] for e in plan["disassociate"]] == ["eip-60"]
+    assert plan["release"] == []
+
+
+@pytest.mark.parametrize(
+    "held, count, free, consumes, expected",
+    [
+        (19, 2, 100, True, ["would hold 21 EIPs, more than its limit of 20", "nat_egress_eip_count"]),
+        (0, 3, 2, True, ["vsw-nat", "3 more EIPs need 3 free addresses and the vSwitch has 2", "nat_egress_eip_count"]),
+        (0, 3, 2, False, []),
+        (18, 2, 2, True, []),
+    ],
+)
+def test_pre_checks(held, count, free, consumes, expected):
+    on_gateway = [eip(100 + number, f"other-{number}", instance_id=GW) for number in range(held)]
+    plan = nat_egress_plan(gateway(on_gateway, free=free, consumes=consumes), on_gateway, {"eip_count": count})
+    message = " | ".join(plan["errors"])
+    assert all(part in message for part in expected), message
+    assert bool(plan["errors"]) == bool(expected)
+
+
+@pytest.mark.parametrize(
+    "allow_force, entries, using, refused",
+    [
+        (False, [entry("10.9.0.0/24", ["198.51.100.70"])], None, True),
+        (True, [entry("10.9.0.0/24", ["198.51.100.70"])], None, False),
+        (False, [], {"eip-70": "UsedByForwardTable"}, True),
+        (False, [entry("vsw-app", ["198.51.100.70"])], None, False),  # the role manages vsw-app and rewrites it
+    ],
+)
+def test_force_only_with_consent(allow_force, entries, using, refused):
+    fixed = eip(70, "fixed", instance_id=GW)
+    keep = ours(81, 1)
+    plan = nat_egress_plan(
+        gateway([fixed, keep], entries=entries, using=using),
+        [fixed, keep],
+        {
+            "eips": [{"allocation_id": "eip-70", "state": "absent"}],
+            "eip_count": 1,
+            "allow_force": allow_force,
+            "snat_entries": [{"source_vswitch_id": "vsw-app", "eips": [f"nat-egress-{GW}-1"]}],
+        },
+    )
+    message = " | ".join(plan["errors"])
+    assert ("nat_egress_allow_force" in message) == refused, message
+    assert plan["force"] == (allow_force and bool(entries or using))
+
+
+@pytest.mark.parametrize(
+    "settings, expected",
+    [
+        ({"eips": [{"allocation_id": "eip-404"}]}, "no EIP eip-404"),
+        (
+            {"eips": [{"allocation_id": "eip-70", "ip_address": "198.51.100.70"}]},
+            "exactly one of allocation_id and ip_address",
+        ),
+        ({"eips": [{"ip_address": "198.51.100.71"}]}, "is associated with i-web"),
+        (
+            {"snat_entries": [{"source_cidr": "10.0.0.0/8", "source_vswitch_id": "vsw-a"}]},
+            "exactly one of source_vswitch_id",
+        ),
+        ({"snat_entries": [{"source_cidr": "10.0.0.300/24"}]}, "is not an IPv4 CIDR block"),
+        ({"snat_entries": [{"instance_id": "i-gone"}], "eip_count": 1}, "ECS instance i-gone was not found"),
+        (
+            {"snat_entries": [{"source_cidr": "10.0.0.0/8", "eips": ["198.51.100.99"]}], "eip_count": 1},
+            "198.51.100.99 is not among",
+        ),
+        (
+            {"snat_entries": [{"source_cidr": "10.0.0.0/8"}, {"source_cidr": "10.0.0.0/8"}], "eip_count": 1},
+            "a second entry",
+        ),
+        ({"snat_entries": [{"source_cidr": "10.0.0.0/8"}]}, "no EIP to translate to"),
+        ({"eip_count": -1}, "must be 0 or more"),
+    ],
+)
+def test_bad_input_is_refused(settings, expected):
+    account = [eip(70, "fixed"), eip(71, "web", instance_id="i-web")]
+    plan = nat_egress_plan(gateway(), account, settings, {})
+    assert any(expected in error for error in plan["errors"]), plan["errors"]
+
+
+def test_resolve_maps_names_to_addresses_and_skips_unallocated_in_check_mode():
+    fixed = eip(70, "fixed", instance_id=GW)
+    plan = nat_egress_plan(
+        gateway([fixed]),
+        [fixed],
+        {
+            "eips": [{"allocation_id": "eip-70"}],
+            "eip_count": 2,
+            "snat_entries": [
+                {"source_vswitch_id": "vsw-app", "eips": [f"nat-egress-{GW}-1", f"nat-egress-{GW}-2"]},
+                {"source_cidr": "10.0.2.0/24", "state": "absent"},
+            ],
+        },
+    )
+    allocated = [
+        {"name": f"nat-egress-{GW}-1", "allocation_id": "eip-85", "ip_address": "198.51.100.85"},
+        {"name": f"nat-egress-{GW}-2", "allocation_id": "eip-9", "ip_address": "198.51.100.9"},
+    ]
+    final = nat_egress_resolve(plan, allocated)
+    assert final["ips"] == ["198.51.100.9", "198.51.100.70", "198.51.100.85"]
+    assert final["associations"] == [
+        {"instance_id": GW, "instance_type": "Nat", "allocation_id": "eip-9"},
+        {"instance_id": GW, "instance_type": "Nat", "allocation_id": "eip-85"},
+    ]
+    assert final["snat_entries"][0]["snat_ips"] == ["198.51.100.9", "198.51.100.85"]
+    assert final["snat_entries"][1] == dict(plan["snat_entries"][1], snat_ips=[])
+    # Check mode: the allocations are only predicted (no ID, no address); their entry is left out.
+    predicted = nat_egress_resolve(plan, [{"name": f"nat-egress-{GW}-1"}, {"name": f"nat-egress-{GW}-2"}])
+    assert predicted["ips"] == ["198.51.100.70"] and predicted["associations"] == []
+    assert [item["state"] for item in predicted["snat_entries"]] == ["absent"]
+
+
+def test_filters_are_registered():
+    assert FilterModule().filters() == {"nat_egress_plan": nat_egress_plan, "nat_egress_resolve": nat_egress_resolve}
