@@ -6,7 +6,6 @@
 from __future__ import annotations
 
 import pytest
-
 from ansible_collections.alicloud.eip.plugins.filter.nat_egress import (
     FilterModule,
     nat_egress_plan,
