@@ -78,6 +78,13 @@ options:
       - Without it, releasing an associated EIP fails before any change.
     type: bool
     default: false
+  force:
+    description:
+      - With O(release_associated=true), disassociate the EIP from a NAT gateway even though SNAT or DNAT entries of
+        the gateway use it (the API's C(Force)); the entries lose the address. Without it such a release fails before
+        any change.
+    type: bool
+    default: false
   wait:
     description:
       - Wait until a new EIP is C(Available), or a released one is gone.
@@ -330,6 +337,7 @@ def argument_spec() -> dict:
         "tags": {"type": "dict"},
         "purge_tags": {"type": "bool", "default": True},
         "release_associated": {"type": "bool", "default": False},
+        "force": {"type": "bool", "default": False},
         "wait": {"type": "bool", "default": True},
         "wait_timeout": {"type": "int", "default": 300},
     }
@@ -396,7 +404,7 @@ def ensure_absent(module, connection, eip: dict | None) -> tuple[bool, dict, lis
     if needs_disassociation:
         # The engine of eip_association predicts what stands in the way (SNAT entries, an ENI in cut-through
         # mode that is attached, ...) with the same message in check mode and in a real run.
-        disassociate(connection, eip, module.check_mode, params["wait_timeout"])
+        disassociate(connection, eip, module.check_mode, params["wait_timeout"], force=params["force"])
         actions.append("UnassociateEipAddress")
     actions.append("ReleaseEipAddress")
     if module.check_mode:

@@ -7,12 +7,13 @@ import json
 import pytest
 from ansible.module_utils import basic
 from ansible.module_utils.common.text.converters import to_bytes
-from ansible_collections.alicloud.eip.plugins.module_utils import _api
+from ansible_collections.alicloud.eip.plugins.module_utils import _api, _waiter
 from ansible_collections.alicloud.eip.plugins.module_utils._retries import AlicloudApiError
 from ansible_collections.alicloud.eip.plugins.modules import eip_address, eip_gateway_info, eip_recover
 from ansible_collections.alicloud.eip.tests.unit.plugins.module_utils.test_eip_association import (
     ECS1,
     instance,
+    nat,
 )
 from ansible_collections.alicloud.eip.tests.unit.plugins.module_utils.test_eip_lifecycle import (
     LifecycleCloud,
@@ -50,6 +51,10 @@ def cloud(monkeypatch):
     )
     for name in API_FUNCTIONS:
         monkeypatch.setattr(_api, name, getattr(fake, name))
+    # The waiter pauses before polling an asynchronous call; here the pause is recorded, not slept.
+    fake.pauses = []
+    policy = _waiter.WaitPolicy
+    monkeypatch.setattr(_waiter, "WaitPolicy", lambda: policy(sleep=fake.pauses.append))
     return fake
 
 
@@ -117,6 +122,19 @@ def test_release_of_an_associated_eip_needs_consent(monkeypatch, capsys, cloud):
     assert gone["changed"] is False and gone["eip"] == {}
 
 
+def test_release_from_a_nat_gateway_whose_snat_uses_it_needs_force(monkeypatch, capsys, cloud):
+    gateway = ("Nat", "ngw-1")
+    cloud.eips["eip-snat"] = record("eip-snat", ip="47.0.0.5", on=gateway)
+    cloud.resources[gateway] = nat("ngw-1", uses={"eip-snat": "UsedBySnatTable"})
+    args = {"allocation_id": "eip-snat", "state": "absent", "release_associated": True}
+    refused = run(monkeypatch, capsys, eip_address, args, check_mode=True)
+    assert refused["error"]["code"] == "InvalidIpStatus.HasBeenUsedBySnatTable"
+    assert "set force: true" in refused["msg"]
+    forced = run(monkeypatch, capsys, eip_address, {**args, "force": True})
+    assert forced["changed"] and cloud.mutating() == ["UnassociateEipAddress", "ReleaseEipAddress"]
+    assert cloud.pauses  # the disassociation was waited for (on the recorded clock) before the release
+
+
 def test_allocation_quota_is_explained(monkeypatch, capsys, cloud):
     cloud.fail["allocate"] = AlicloudApiError("QuotaExceeded.Eip", "quota", "R-1", 400, action="AllocateEipAddress")
     result = run(monkeypatch, capsys, eip_address, {"name": "more"})
@@ -131,12 +149,12 @@ def test_recover_with_attributes_and_association(monkeypatch, capsys, cloud):
     args = {"ip_address": "47.0.0.9", "name": "back", "tags": {"team": "web"}, "association": {"instance_id": "i-2"}}
     check = run(monkeypatch, capsys, eip_recover, args, check_mode=True, diff=True)
     assert cloud.mutating() == []
-    # wait=false: the engine would pause before its first poll; the fake associates at once anyway.
-    real = run(monkeypatch, capsys, eip_recover, {**args, "wait": False})
+    real = run(monkeypatch, capsys, eip_recover, args)
     again = run(monkeypatch, capsys, eip_recover, args)
     assert check["recovered"] and check["actions"] == ["AllocateEipAddress", "AssociateEipAddress"]
     assert check["diff"]["after"]["name"] == "back"
     assert real["recovered"] and real["actions"] == check["actions"]
+    assert (real["eip"]["status"], real["eip"]["instance_id"]) == ("InUse", "i-2")
     assert not again["recovered"] and again["changed"] is False
     assert cloud.mutating() == ["AllocateEipAddress", "AssociateEipAddress"]
     assert ("AllocateEipAddress", "47.0.0.9", None) in cloud.calls
