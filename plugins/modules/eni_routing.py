@@ -195,9 +195,9 @@ notes:
     C(rule-*) files."
   - Addresses are static in every backend. On ECS the vSwitch never changes an ENI's private IP, so this matches what
     DHCP would give; a cut-through EIP's mask and gateway must be given (UNCONFIRMED what metadata reports for it).
-  - This module configures the host, not the cloud, so it is not in the action group C(alicloud.eip.all): the
+  - This module configures the host, not the cloud, so it is not in the action group C(alicloud.eip.all). The
     group's C(module_defaults) (region, endpoint, keys) would otherwise reach it and fail as unsupported parameters in
-    every play that also calls the cloud modules (as the role M(alicloud.eip.multi_eip) does).
+    every play that also calls the cloud modules (as the role C(alicloud.eip.multi_eip) does).
   - Whether the vSwitch gateway answers ICMP is UNCONFIRMED; the gateway check also accepts a neighbour entry (an ARP reply).
   - "Owned state, removed when no longer wanted: every route in a table of a configured ENI, every rule that looks one
     up, the 100.64.0.0/10 rule, other IPv4 addresses on a configured secondary ENI."
