@@ -121,7 +121,8 @@ def render(rules: list[dict[str, Any]]) -> str:
             target = rule["eips"][0]
         else:
             mapping = ", ".join(f"{index} : {address}" for index, address in enumerate(rule["eips"]))
-            target = f"jhash ip saddr mod {len(rule['eips'])} map {{ {mapping} }}"
+            # A fixed seed: nft picks a random one otherwise, and an instance would change EIP on every apply.
+            target = f"jhash ip saddr mod {len(rule['eips'])} seed 0x0 map {{ {mapping} }}"
         comment = f"{rule['snat_entry_id']} {rule['nat_gateway_id']}"
         lines.append(
             f"    ip saddr {rule['source']} ip daddr != {rule['vpc_cidr']} snat to {target} comment \"{comment}\""
@@ -204,25 +205,38 @@ def egress_rows(
 ) -> list[dict[str, Any]]:
     """One row per (SNAT entry, EIP): EIP, NAT gateway, source, and whether real traffic left by that EIP.
 
-    ``probes`` maps host namespaces to their private address; each probe pings the client once and marks
-    ``traffic_verified`` on the EIP the client saw (None: no probe host falls under that entry).  Call
-    ``program`` first so that the router matches ``state``.
+    ``probes`` maps host namespaces to their private address; each probe pings the client once.  A probe succeeds
+    when the ping answers and the client saw it arrive from one of its entry's EIPs only.  ``traffic_verified`` is
+    True for an EIP a successful probe arrived from, False for the EIPs of an entry whose probe failed, and None
+    for EIPs no probe host used (no probe host in that source, or the hash sent them to another EIP of the entry).
+    Call ``program`` first so that the router matches ``state``.
     """
     rules = snat_rules(state)
     verified: dict[tuple[str, str], list[str]] = {}
-    probed: set[str] = set()
+    failed: dict[str, list[str]] = {}
     for host_ns, address in (probes or {}).items():
         rule = matching_rule(rules, address)
         if rule is None or client_ns is None:
             continue
-        probed.add(rule["snat_entry_id"])
         result = probe(host_ns, client_ns, address)
-        for seen_address in result["seen"] if result["ping_ok"] else {}:
-            verified.setdefault((rule["snat_entry_id"], seen_address), []).append(f"{host_ns} ({address})")
+        label = f"{host_ns} ({address})"
+        arrived = set(result["seen"])
+        if result["ping_ok"] and arrived and arrived <= set(rule["eips"]):
+            for seen_address in arrived:
+                verified.setdefault((rule["snat_entry_id"], seen_address), []).append(label)
+        else:
+            seen_text = ", ".join(sorted(arrived)) or "nothing"
+            failed.setdefault(rule["snat_entry_id"], []).append(f"{label}: client saw {seen_text}")
     rows = []
     for rule in rules:
         for address, allocation_id in zip(rule["eips"], rule["allocation_ids"]):
             hosts = verified.get((rule["snat_entry_id"], address), [])
+            if hosts:
+                outcome: bool | None = True
+            elif rule["snat_entry_id"] in failed:
+                outcome = False
+            else:
+                outcome = None
             rows.append(
                 {
                     "eip": address,
@@ -230,8 +244,9 @@ def egress_rows(
                     "nat_gateway_id": rule["nat_gateway_id"],
                     "snat_entry_id": rule["snat_entry_id"],
                     "source": rule["source"],
-                    "traffic_verified": bool(hosts) if rule["snat_entry_id"] in probed else None,
+                    "traffic_verified": outcome,
                     "verified_from": hosts,
+                    "failures": failed.get(rule["snat_entry_id"], []) if outcome is False else [],
                 }
             )
     return rows
@@ -246,9 +261,11 @@ def format_rows(rows: list[dict[str, Any]]) -> str:
             row["nat_gateway_id"],
             row["snat_entry_id"],
             row["source"],
-            {True: "yes, from " + ", ".join(row["verified_from"]), False: "NO", None: "not probed"}[
-                row["traffic_verified"]
-            ],
+            {
+                True: "yes, from " + ", ".join(row["verified_from"]),
+                False: "NO: " + "; ".join(row["failures"]),
+                None: "no probe host uses it",
+            }[row["traffic_verified"]],
         )
         for row in rows
     ]

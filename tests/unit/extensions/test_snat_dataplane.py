@@ -113,7 +113,7 @@ def test_render_replaces_the_table_atomically_with_hash_maps_for_several_eips():
     assert lines[:3] == ["table ip alicloud_snat {}", "delete table ip alicloud_snat", "table ip alicloud_snat {"]
     assert "type nat hook postrouting priority 110; policy accept;" in text
     assert 'ip saddr 10.71.1.11/32 ip daddr != 10.71.0.0/16 snat to 198.51.100.70 comment "snat-h1 ngw-1"' in text
-    assert "snat to jhash ip saddr mod 2 map { 0 : 198.51.100.9, 1 : 198.51.100.70 }" in text
+    assert "snat to jhash ip saddr mod 2 seed 0x0 map { 0 : 198.51.100.9, 1 : 198.51.100.70 }" in text
     assert text.index("10.71.1.11/32") < text.index("10.71.1.0/24")
 
 
@@ -130,4 +130,28 @@ def test_matching_rule_and_rows_without_probes():
         ("198.51.100.9", "10.71.1.11/32", None),
         ("198.51.100.70", "10.71.1.0/24", None),
     ]
-    assert "not probed" in snat_dataplane.format_rows(rows)
+    assert "no probe host uses it" in snat_dataplane.format_rows(rows)
+
+
+@pytest.mark.parametrize(
+    "seen, ping_ok, expected",
+    [
+        ({"198.51.100.70": 3}, True, {"198.51.100.9": None, "198.51.100.70": True}),
+        ({"10.71.1.12": 3}, True, {"198.51.100.9": False, "198.51.100.70": False}),  # left without SNAT
+        ({}, False, {"198.51.100.9": False, "198.51.100.70": False}),
+    ],
+)
+def test_rows_mark_what_the_client_saw(monkeypatch, seen, ping_ok, expected):
+    calls = []
+
+    def fake_probe(host_ns, client_ns, source=None, count=3):
+        calls.append((host_ns, client_ns, source))
+        return {"host": host_ns, "source": source, "ping_ok": ping_ok, "seen": seen}
+
+    monkeypatch.setattr(snat_dataplane, "probe", fake_probe)
+    current = state([snat("snat-vsw", "198.51.100.70,198.51.100.9", vswitch="vsw-app")])
+    rows = snat_dataplane.egress_rows(current, "ne-inet", {"ne-h2": "10.71.1.12", "ne-far": "10.99.0.1"})
+    assert calls == [("ne-h2", "ne-inet", "10.71.1.12")]  # a host outside every source is not probed
+    assert {row["eip"]: row["traffic_verified"] for row in rows} == expected
+    text = snat_dataplane.format_rows(rows)
+    assert ("NO: ne-h2 (10.71.1.12)" in text) == (False in expected.values())
