@@ -210,6 +210,22 @@ def nat_egress_plan(gateway, eips, settings, instance_results=None):
             }
         )
 
+    if settings.get("purge_snat_entries"):
+        # Entries of the table that no item names are deleted (before any disassociation), so they block nothing.
+        for found in gateway.get("snat_entries", []):
+            key = _source_key(found)
+            if key and key not in managed:
+                managed.add(key)
+                entries.append(
+                    {
+                        "name": found.get("name"),
+                        "source_vswitch_id": found.get("source_vswitch_id") or None,
+                        "source_cidr": None if found.get("source_vswitch_id") else found.get("source_cidr"),
+                        "refs": [],
+                        "state": "absent",
+                    }
+                )
+
     blocked = []
     for eip in removing.values():
         users = [

@@ -246,3 +246,31 @@ def test_resolve_maps_names_to_addresses_and_skips_unallocated_in_check_mode():
 
 def test_filters_are_registered():
     assert FilterModule().filters() == {"nat_egress_plan": nat_egress_plan, "nat_egress_resolve": nat_egress_resolve}
+
+
+def test_purge_snat_entries_deletes_unnamed_sources_and_lifts_the_force_need():
+    fixed = eip(70, "fixed", instance_id=GW)
+    keep = ours(81, 1)
+    found = [
+        entry("10.9.0.0/24", ["198.51.100.70"], "snat-cidr"),
+        entry("vsw-old", ["198.51.100.81"], "snat-vsw"),
+        entry("vsw-app", ["198.51.100.81"], "snat-app"),
+    ]
+    settings = {
+        "eips": [{"allocation_id": "eip-70", "state": "absent"}],
+        "eip_count": 1,
+        "snat_entries": [{"source_vswitch_id": "vsw-app", "eips": [f"nat-egress-{GW}-1"]}],
+    }
+    without = nat_egress_plan(gateway([fixed, keep], entries=found), [fixed, keep], settings)
+    assert any("nat_egress_allow_force" in error for error in without["errors"])
+    assert [item["state"] for item in without["snat_entries"]] == ["present"]
+
+    plan = nat_egress_plan(
+        gateway([fixed, keep], entries=found), [fixed, keep], dict(settings, purge_snat_entries=True)
+    )
+    assert plan["errors"] == [] and plan["force"] is False
+    assert [(item["source_vswitch_id"], item["source_cidr"], item["state"]) for item in plan["snat_entries"]] == [
+        ("vsw-app", None, "present"),
+        (None, "10.9.0.0/24", "absent"),
+        ("vsw-old", None, "absent"),
+    ]
