@@ -18,6 +18,8 @@ cloud's network.  It reads the emulator's state (``GET <endpoint>/_emulator/stat
   the link of its ENI, and the EIP's gateway answers on that link (``<gateway>/32`` on the router's bridge).  The
   gateway and mask are the emulator's ``DescribeEipGatewayInfo`` answer; cut-through uses the same rule (the EIP's
   /24, gateway .1), which the role ``multi_eip`` also assumes (UNCONFIRMED: what DHCP gives a BINDED ENI).
+- **vSwitch gateways** keep their MAC: each topology bridge gets a fixed MAC (a bridge would otherwise take the
+  lowest MAC of its ports, which changes when an ENI is plugged or unplugged).
 - **Internet client**: namespace ``<router>-inet`` (198.51.100.130/25 behind the router's 198.51.100.129 on
   ``inet0``) from which ``verify`` pings every EIP.  A reply only comes back if the host answered through the
   right ENI: the router runs strict ``rp_filter``, so a reply leaving through another NIC is dropped.
@@ -313,10 +315,31 @@ def sync_routed(router_ns: str, routed: list[dict], topology: dict) -> None:
         run("ip", "-n", router_ns, "route", "replace", f"{eip}/32", "dev", link, "proto", ROUTE_PROTO)
 
 
+def bridge_mac(name: str) -> str:
+    """A fixed, locally administered MAC for a router bridge, derived from its name."""
+    digest = hashlib.sha256(name.encode()).hexdigest()
+    return "02:" + ":".join(digest[index : index + 2] for index in range(0, 10, 2))
+
+
+def pin_bridge_macs(router_ns: str, topology: dict) -> None:
+    """Give every vSwitch bridge a fixed MAC.
+
+    A Linux bridge otherwise takes the lowest MAC of its ports, so hot-plugging or unplugging an ENI would change
+    the gateway's MAC under the hosts' neighbour caches and silently blackhole their traffic (a real vSwitch
+    gateway keeps its MAC).
+    """
+    links = {link["ifname"]: link for link in ip_json(router_ns, "link", "show")}
+    for bridge in topology.get("bridges", []):
+        mac = bridge_mac(bridge["name"])
+        if bridge["name"] in links and links[bridge["name"]].get("address") != mac:
+            run("ip", "-n", router_ns, "link", "set", "dev", bridge["name"], "address", mac)
+
+
 def program(router_ns: str, state: dict, topology: dict | None = None) -> dict:
     """Make the lab match the state (idempotent); returns the plan that was applied."""
     wanted = plan(state, topology or {"hosts": {}, "bridges": []})
     ensure_client(router_ns)
+    pin_bridge_macs(router_ns, topology or {})
     sync_nics(router_ns, wanted["nics"])
     sync_routed(router_ns, wanted["routed"], topology or {})
     in_ns(router_ns, "nft", "-f", "-", stdin=render_nft(wanted["nat"]))
@@ -404,8 +427,16 @@ def watch(control: str, router_ns: str, topology: dict, interval: float, ready=N
             continue
         key = json.dumps(plan(state, topology), sort_keys=True)
         if key != applied_key:
-            program(router_ns, state, topology)
+            try:
+                applied = program(router_ns, state, topology)
+            except subprocess.CalledProcessError as error:
+                # A namespace being torn down or a transient failure: report it and try again next round.
+                print(f"dataplane: {' '.join(error.cmd)} failed: {error.stderr.strip()}", file=sys.stderr, flush=True)
+                time.sleep(interval)
+                continue
             applied_key = key
+            summary = {name: len(applied[name]) for name in ("nics", "nat", "routed")}
+            print(f"dataplane: {time.strftime('%H:%M:%S')} programmed {summary}", file=sys.stderr, flush=True)
         if ready:
             ready()
             ready = None

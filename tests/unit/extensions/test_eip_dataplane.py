@@ -128,3 +128,10 @@ def test_format_rows(verified, shown):
     lines = dataplane.format_rows([row]).splitlines()
     assert lines[0].split() == ["EIP", "resource", "private", "IP", "mode", "NIC", "traffic", "verified"]
     assert lines[1].split() == ["203.0.113.10", "eni-a", "-", "NAT", "-", shown]
+
+
+def test_bridge_mac_is_fixed_unicast_and_locally_administered():
+    mac = dataplane.bridge_mac("tt-vsw2")
+    assert mac == dataplane.bridge_mac("tt-vsw2") != dataplane.bridge_mac("tt-vsw1")
+    first = int(mac.split(":")[0], 16)
+    assert len(mac.split(":")) == 6 and first & 0x02 and not first & 0x01
