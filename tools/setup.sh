@@ -47,7 +47,7 @@ if ! ls "${wheels}"/pip-24.2-*.whl >/dev/null 2>&1; then
 fi
 shim="${HOME}/.ansible/test/cache/get_pip_24_2.py"
 mkdir -p "$(dirname "${shim}")"
-cat >"${shim}.new" <<SHIM
+cat >"${shim}.$$" <<SHIM
 # Written by alicloud.eip tools/setup.sh: ansible-test downloads get-pip from a host this machine cannot
 # reach; this stand-in installs pip 24.2 from a wheel fetched from PyPI instead.
 import glob, os, sys
@@ -57,7 +57,8 @@ from pip._internal.cli.main import main
 args = [a for a in sys.argv[1:] if a not in ('--no-setuptools', '--no-wheel')]
 sys.exit(main(['install', '--upgrade', '--force-reinstall', '--no-index', '--find-links', os.path.dirname(whl)] + args))
 SHIM
-if ! cmp -s "${shim}.new" "${shim}"; then mv "${shim}.new" "${shim}"; else rm -f "${shim}.new"; fi
+# A name of its own per process: two suites may run setup at the same moment.
+if ! cmp -s "${shim}.$$" "${shim}"; then mv "${shim}.$$" "${shim}"; else rm -f "${shim}.$$"; fi
 
 "${repo}/tools/collection-tree.sh" >/dev/null
 echo "setup: ready"

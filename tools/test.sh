@@ -1,33 +1,76 @@
 #!/usr/bin/env bash
-# `make test`: every suite, one after another, each required to run at least one test. A summary
-# table at the end; the exit status is non-zero if any suite failed or ran nothing.
+# `make test`: every suite, each required to run at least one test; a summary table at the end and a
+# non-zero exit status if any suite failed or ran nothing.
+#
+# The suites run in two lanes at once (this machine has 2 cores and the suites are mostly one process at a
+# time): the molecule scenarios in one, everything else in the other. Each suite writes its own log under
+# .cache/test-logs; a line is printed when a suite ends, and the last lines of every failed suite's log are
+# repeated before the summary. TEST_SERIAL=1 runs the suites one after another with their output on screen.
 set -uo pipefail
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "${repo}" || exit 1
 log_dir="${repo}/.cache/test-logs"
+rm -rf "${log_dir}"
 mkdir -p "${log_dir}"
 unset HTTP_PROXY HTTPS_PROXY http_proxy https_proxy ALL_PROXY all_proxy
 
-suites=(emulator-tests units sanity lint integration molecule)
-declare -A result seconds
-passed=0
-failed=0
+lane_one=(emulator-tests units sanity lint integration)
+lane_two=(molecule)
+suites=("${lane_one[@]}" "${lane_two[@]}")
 
 # A suite "ran nothing" when its runner says so; that is a failure, never a pass.
 ran_nothing() {
     grep -Eq "All targets skipped|no tests ran|collected 0 items|refusing to pass with nothing tested" "$1"
 }
 
-for suite in "${suites[@]}"; do
-    echo "=== ${suite}"
+# Run one suite; record "<exit status> <seconds>" in its .result file.
+run_suite() {
+    local suite=$1 start status log="${log_dir}/$1.log"
     start=$(date +%s)
-    make --no-print-directory -C "${repo}" "${suite}" 2>&1 | tee "${log_dir}/${suite}.log"
-    status=${PIPESTATUS[0]}
-    seconds[${suite}]=$(( $(date +%s) - start ))
-    if [[ ${status} -eq 0 ]] && ran_nothing "${log_dir}/${suite}.log"; then
-        echo "${suite}: ran no test — counted as a failure" >&2
+    if [[ -n "${TEST_SERIAL:-}" ]]; then
+        echo "=== ${suite}"
+        make --no-print-directory -C "${repo}" "${suite}" 2>&1 | tee "${log}"
+        status=${PIPESTATUS[0]}
+    else
+        make --no-print-directory -C "${repo}" "${suite}" >"${log}" 2>&1
+        status=$?
+    fi
+    if [[ ${status} -eq 0 ]] && ran_nothing "${log}"; then
+        echo "${suite}: ran no test — counted as a failure" >>"${log}"
         status=1
     fi
+    echo "${status} $(($(date +%s) - start))" >"${log_dir}/${suite}.result"
+    printf '%s  %-16s %s after %ss\n' "$(date +%H:%M:%S)" "${suite}" \
+        "$([[ ${status} -eq 0 ]] && echo passed || echo "FAILED (exit ${status})")" "$(($(date +%s) - start))"
+}
+
+run_lane() {
+    local suite
+    for suite in "$@"; do run_suite "${suite}"; done
+}
+
+# One refresh of the collection view before the lanes start; inside them it is used as it is, so that two
+# suites never rsync into it at the same moment.
+"${repo}/tools/collection-tree.sh" >/dev/null || exit 1
+export ALICLOUD_EIP_VIEW_READY=1
+start_all=$(date +%s)
+if [[ -n "${TEST_SERIAL:-}" ]]; then
+    run_lane "${suites[@]}"
+else
+    echo "test: lanes [${lane_one[*]}] and [${lane_two[*]}] in parallel; logs in ${log_dir}"
+    run_lane "${lane_one[@]}" &
+    lane_one_pid=$!
+    run_lane "${lane_two[@]}" &
+    lane_two_pid=$!
+    wait "${lane_one_pid}" "${lane_two_pid}"
+fi
+
+declare -A result seconds
+passed=0
+failed=0
+for suite in "${suites[@]}"; do
+    read -r status secs <"${log_dir}/${suite}.result" || { status=1; secs=0; }
+    seconds[${suite}]=${secs}
     if [[ ${status} -eq 0 ]]; then
         result[${suite}]=passed
         passed=$((passed + 1))
@@ -46,7 +89,7 @@ for suite in "${suites[@]}"; do
     fi
 done
 echo
-echo "=== summary"
+echo "=== summary (wall time $(($(date +%s) - start_all))s)"
 for suite in "${suites[@]}"; do
     printf '%-16s %5ss  %s\n' "${suite}" "${seconds[${suite}]}" "${result[${suite}]}"
 done
