@@ -233,7 +233,10 @@ def ensure_client(router_ns: str) -> str:
     """Create the internet client namespace behind the router (idempotent); returns its name."""
     client = f"{router_ns}-inet"
     if client in namespaces():
-        return client
+        if any(link["ifname"] == ROUTER_CLIENT_LINK for link in ip_json(router_ns, "link", "show")):
+            return client
+        # Left over from a router that was torn down and rebuilt: its veth went with the old router.
+        run("ip", "netns", "del", client)
     run("ip", "netns", "add", client)
     run("ip", "-n", client, "link", "set", "lo", "up")
     run(
@@ -316,7 +319,7 @@ def sync_routed(router_ns: str, routed: list[dict], topology: dict) -> None:
 
 
 def bridge_mac(name: str) -> str:
-    """A fixed, locally administered MAC for a router bridge, derived from its name."""
+    """A fixed, locally administered MAC for a router bridge, derived from its name (the one lab.py creates it with)."""
     digest = hashlib.sha256(name.encode()).hexdigest()
     return "02:" + ":".join(digest[index : index + 2] for index in range(0, 10, 2))
 

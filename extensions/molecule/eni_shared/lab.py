@@ -56,6 +56,12 @@ def sysctl(namespace: str, *settings: str) -> None:
     in_ns(namespace, "sysctl", "-q", "-w", *settings)
 
 
+def bridge_mac(name: str) -> str:
+    """A fixed, locally administered MAC for a router bridge, derived from its name."""
+    digest = hashlib.sha256(name.encode()).hexdigest()
+    return "02:" + ":".join(digest[index : index + 2] for index in range(0, 10, 2))
+
+
 def build_router(topology: dict) -> str:
     router = f"{topology['prefix']}-r"
     run("ip", "netns", "add", router)
@@ -63,7 +69,9 @@ def build_router(topology: dict) -> str:
     run("ip", "-n", router, "addr", "add", f"{INTERNET}/32", "dev", "lo")
     sysctl(router, "net.ipv4.ip_forward=1", "net.ipv4.conf.all.rp_filter=1", "net.ipv4.conf.default.rp_filter=1")
     for bridge in topology.get("bridges", []):
-        run("ip", "-n", router, "link", "add", bridge["name"], "type", "bridge")
+        # A fixed MAC from the start: a bridge otherwise takes its lowest port's MAC and changes it when ports come
+        # and go, which leaves the hosts' neighbour caches pointing at a gateway MAC that no longer exists.
+        run("ip", "-n", router, "link", "add", bridge["name"], "address", bridge_mac(bridge["name"]), "type", "bridge")
         run("ip", "-n", router, "link", "set", bridge["name"], "up")
         for address in bridge["addresses"]:
             run("ip", "-n", router, "addr", "add", address, "dev", bridge["name"])
