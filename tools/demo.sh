@@ -25,7 +25,7 @@ fi
 if [[ ${lab} == true ]]; then
     run_dir=/run/demo-emu
 else
-    run_dir="${repo}/.cache/demo"
+    run_dir="$(mktemp -d "${TMPDIR:-/tmp}/alicloud-eip-demo.XXXXXX")"
 fi
 router="demo-r"
 client="demo-inet2"
@@ -42,6 +42,7 @@ cleanup() {
         ip netns del "${router}-inet" 2>/dev/null || true
     fi
     "${repo}/tools/emulator.sh" stop "${run_dir}" >/dev/null 2>&1 || true
+    if [[ ${lab} == false ]]; then rm -rf "${run_dir}"; fi
 }
 trap cleanup EXIT
 
