@@ -28,7 +28,7 @@ from ansible_collections.alicloud.eip.plugins.module_utils._api import (
     describe_instances_page,
 )
 from ansible_collections.alicloud.eip.plugins.module_utils._retries import api_call
-from ansible_collections.alicloud.eip.plugins.module_utils._waiter import WaitError, WaitPolicy
+from ansible_collections.alicloud.eip.plugins.module_utils._waiter import WaitError, WaitPolicy, polling_rounds
 
 # DescribeNetworkInterfaces: MaxResults 10-500 (alibaba-api.md §8.1).
 ENI_PAGE_SIZE = 500
@@ -369,21 +369,10 @@ def wait_for_interfaces(
     interval of :class:`WaitPolicy`; never a fixed sleep.  An attach that ends Available again (the API's
     sign of a failed attach, alibaba-api.md §8.5) fails at once.  Raises :class:`WaitError`.
     """
-    policy = policy or WaitPolicy()
-    deadline = policy.clock() + timeout
-    interval = policy.first_interval
     pending = dict(expectations)
     latest: dict[str, dict[str, Any] | None] = {}
     seen_transient: set[str] = set()
-    first = True
-    while pending:
-        if not (first and poll_first):
-            remaining = deadline - policy.clock()
-            if remaining <= 0:
-                break
-            policy.sleep(min(interval, remaining))
-            interval = min(interval * policy.factor, policy.max_interval)
-        first = False
+    for _round in polling_rounds(timeout, policy or WaitPolicy(), poll_first) if pending else ():
         found = {eni["id"]: eni for eni in describe(connection, eni_ids=sorted(pending))}
         failed = []
         for eni_id, wanted in list(pending.items()):
@@ -406,6 +395,8 @@ def wait_for_interfaces(
                 {eni_id: "InUse" for eni_id in failed},
                 latest,
             )
+        if not pending:
+            break
     if pending:
         details = "; ".join(
             f"{eni_id} to be {wanted or 'stable'} (last seen: "

@@ -31,7 +31,7 @@ from typing import Any
 
 from ansible_collections.alicloud.eip.plugins.module_utils._api_nat import describe_snat_entries
 from ansible_collections.alicloud.eip.plugins.module_utils._util import DifferenceTracker
-from ansible_collections.alicloud.eip.plugins.module_utils._waiter import WaitError, WaitPolicy
+from ansible_collections.alicloud.eip.plugins.module_utils._waiter import WaitError, WaitPolicy, polling_rounds
 
 TRANSIENT_STATUSES = ("Pending", "Deleting")
 GONE = "gone"
@@ -285,20 +285,9 @@ def wait_for_entries(
     One DescribeSnatTableEntries per round answers for every entry; the interval grows x1.5 from
     ``first_interval`` up to ``max_interval``, never past ``timeout``.  Raises :class:`WaitError` on timeout.
     """
-    policy = policy or WaitPolicy()
-    deadline = policy.clock() + timeout
-    interval = policy.first_interval
     pending = dict(expectations)
     latest: dict[str, dict[str, Any] | None] = {}
-    first = True
-    while pending:
-        if not (first and poll_first):
-            remaining = deadline - policy.clock()
-            if remaining <= 0:
-                break
-            policy.sleep(min(interval, remaining))
-            interval = min(interval * policy.factor, policy.max_interval)
-        first = False
+    for _round in polling_rounds(timeout, policy or WaitPolicy(), poll_first) if pending else ():
         found = {entry["id"]: entry for entry in describe(connection, snat_table_id)}
         for entry_id, wanted in list(pending.items()):
             entry = found.get(entry_id)
@@ -307,6 +296,8 @@ def wait_for_entries(
                 del pending[entry_id]
             elif wanted != GONE and entry is None:
                 raise WaitError(f"SNAT entry {entry_id} disappeared while waiting for it to be {wanted}", {}, latest)
+        if not pending:
+            break
     if pending:
         details = "; ".join(
             f"{entry_id} to be {wanted} (last seen: {(latest.get(entry_id) or {}).get('status', 'gone')})"

@@ -16,7 +16,7 @@ caller's ``wait_timeout``.  It never sleeps a fixed guess: it returns as soon as
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -78,6 +78,26 @@ class WaitPolicy:
     clock: Callable[[], float] = time.monotonic
 
 
+def polling_rounds(timeout: float, policy: WaitPolicy, poll_first: bool = False) -> Iterator[None]:
+    """Yield once per polling round, until ``timeout`` seconds have passed; every waiter of the collection uses it.
+
+    The first round comes at once with ``poll_first`` (to see the current state), otherwise after
+    ``first_interval`` (the caller has just made the asynchronous call).  The interval then grows by ``factor``
+    up to ``max_interval`` and a sleep never runs past the deadline.  The caller stops early with ``break``.
+    """
+    deadline = policy.clock() + timeout
+    interval = policy.first_interval
+    if poll_first:
+        yield
+    while True:
+        remaining = deadline - policy.clock()
+        if remaining <= 0:
+            return
+        policy.sleep(min(interval, remaining))
+        interval = min(interval * policy.factor, policy.max_interval)
+        yield
+
+
 def _label(eip: dict[str, Any] | None) -> str:
     if eip is None:
         return "not found"
@@ -100,21 +120,10 @@ def wait_for_eips(
     waiter first sleeps ``first_interval`` (the caller has just issued the asynchronous call).
     Raises :class:`WaitError` on timeout, or when an association visibly fails.
     """
-    policy = policy or WaitPolicy()
-    deadline = policy.clock() + timeout
-    interval = policy.first_interval
     pending = dict(expectations)
     latest: dict[str, dict[str, Any] | None] = {}
     seen_transient: set[str] = set()
-    first = True
-    while pending:
-        if not (first and poll_first):
-            remaining = deadline - policy.clock()
-            if remaining <= 0:
-                break
-            policy.sleep(min(interval, remaining))
-            interval = min(interval * policy.factor, policy.max_interval)
-        first = False
+    for _round in polling_rounds(timeout, policy or WaitPolicy(), poll_first) if pending else ():
         found = {eip["allocation_id"]: eip for eip in describe(connection, allocation_ids=sorted(pending))}
         failed = []
         for allocation_id, expectation in list(pending.items()):
@@ -136,6 +145,8 @@ def wait_for_eips(
                 {allocation_id: pending[allocation_id].describe() for allocation_id in failed},  # type: ignore
                 latest,
             )
+        if not pending:
+            break
     if pending:
         wanted = {
             allocation_id: expectation.describe() if expectation else "stable"
