@@ -31,6 +31,7 @@ ENI_BATCH = 100
 SLB_BATCH = 10
 HAVIP_PAGE_SIZE = 50
 NAT_PAGE_SIZE = 50
+IPV4_GATEWAY_PAGE_SIZE = 100
 
 
 def chunks(items: Sequence[Any], size: int) -> Iterator[list[Any]]:
@@ -406,6 +407,43 @@ def describe_ha_vips(connection, havip_ids: Iterable[str]) -> list[dict[str, Any
         lambda body: _inner_list(body.get("HaVips"), "HaVip"),
     )
     return [normalize_havip(record) for record in records if record.get("HaVipId") in ids]
+
+
+def normalize_ipv4_gateway(record: dict[str, Any]) -> dict[str, Any]:
+    """An IPv4 gateway of a VPC (ListIpv4Gateways item)."""
+    return {
+        "id": _text(record.get("Ipv4GatewayId")),
+        "vpc_id": _text(record.get("VpcId")),
+        "name": _text(record.get("Ipv4GatewayName")),
+        "status": _text(record.get("Status")),
+        "enabled": bool(record.get("Enabled")),
+    }
+
+
+@api_call("ListIpv4Gateways")
+def list_ipv4_gateways_page(connection, vpc_id: str, next_token: str | None) -> dict[str, Any]:
+    """One page of ListIpv4Gateways for one VPC (the API filters by a single VpcId).
+
+    The brief named it DescribeIpv4Gateways; the VPC API (SDK 7.2.2) only has ListIpv4Gateways.
+    """
+    from alibabacloud_vpc20160428 import models
+
+    request = models.ListIpv4GatewaysRequest(
+        region_id=connection.region, vpc_id=vpc_id, max_results=IPV4_GATEWAY_PAGE_SIZE, next_token=next_token
+    )
+    return _body(connection.vpc.list_ipv_4gateways_with_options(request, connection.runtime()))
+
+
+def list_ipv4_gateways(connection, vpc_ids: Iterable[str]) -> list[dict[str, Any]]:
+    """The IPv4 gateways of these VPCs, normalized (one call per VPC; a VPC has at most one gateway)."""
+    gateways = []
+    for vpc_id in dict.fromkeys(vpc_ids):
+        records = _token_pages(
+            lambda token, vpc_id=vpc_id: list_ipv4_gateways_page(connection, vpc_id, token),
+            lambda body: [record for record in body.get("Ipv4GatewayModels") or [] if isinstance(record, dict)],
+        )
+        gateways.extend(normalize_ipv4_gateway(record) for record in records if record.get("VpcId") == vpc_id)
+    return gateways
 
 
 # ---- ECS: instances and ENIs ------------------------------------------------------------------------

@@ -474,6 +474,8 @@ class Snapshot:
     eips: dict[str, dict[str, Any]] = field(default_factory=dict)
     resources: dict[tuple[str, str], dict[str, Any] | None] = field(default_factory=dict)
     held: dict[tuple[str, str], list[str]] = field(default_factory=dict)
+    # VPC ID -> its IPv4 gateway (None: it has none); only VPCs whose gateway decides a rule are looked up.
+    ipv4_gateways: dict[str, dict[str, Any] | None] = field(default_factory=dict)
 
     def find_eip(self, desired: Desired) -> dict[str, Any] | None:
         if desired.allocation_id:
@@ -542,6 +544,29 @@ def _describe_resources(connection, api, snapshot: Snapshot, keys: Iterable[tupl
         snapshot.resources.update({(instance_type, instance_id): records.get(instance_id) for instance_id in ids})
 
 
+def _gateway_vpc(item: Desired, snapshot: Snapshot) -> str:
+    """The VPC whose IPv4 gateway decides whether ``item`` can be made ("" when no rule depends on one).
+
+    Cut-through (BINDED) is refused in a VPC with an IPv4 gateway; an IpAddress target needs one.  The
+    specification sets no such rule for multi-EIP cut-through (MULTI_BINDED), so it costs no lookup.
+    """
+    if item.instance_type == IP_ADDRESS:
+        return item.vpc_id or ""
+    if item.effective_mode == CUT_THROUGH:
+        eni = snapshot.resources.get(item.target)  # type: ignore[arg-type]
+        return (eni or {}).get("vpc_id") or ""
+    return ""
+
+
+def _list_ipv4_gateways(connection, api, snapshot: Snapshot, vpc_ids: Iterable[str]) -> None:
+    """ListIpv4Gateways once per VPC not yet known."""
+    wanted = [vpc_id for vpc_id in dict.fromkeys(vpc_ids) if vpc_id and vpc_id not in snapshot.ipv4_gateways]
+    if not wanted:
+        return
+    gateways = {gateway["vpc_id"]: gateway for gateway in api.list_ipv4_gateways(connection, wanted)}
+    snapshot.ipv4_gateways.update({vpc_id: gateways.get(vpc_id) for vpc_id in wanted})
+
+
 def _describe_held(connection, api, snapshot: Snapshot, keys: Iterable[tuple[str, str]]) -> None:
     """The EIPs each resource holds: DescribeEipAddresses by associated instance (type and ID), concurrently."""
     wanted = [key for key in dict.fromkeys(keys) if key not in snapshot.held and key[1]]
@@ -595,12 +620,14 @@ def gather_snapshot(
 
     targets: list[tuple[str, str]] = []
     holders: list[tuple[str, str]] = []
+    moving: list[Desired] = []
     for item in desired:
         eip = snapshot.find_eip(item) if item.eip_ref else None
         if state == "present":
             if eip is None or satisfies(eip, item) or _locked(eip):
                 continue
             targets.append(item.target)  # type: ignore[arg-type]
+            moving.append(item)
             if holder_of(eip) is not None:
                 holders.append(holder_of(eip).key)  # type: ignore[union-attr]
         else:
@@ -628,6 +655,8 @@ def gather_snapshot(
                 more_held.append((ECS, resource["instance_id"]))
     _describe_held(connection, api, snapshot, more_held)
     _describe_resources(connection, api, snapshot, more_resources)
+    # The IPv4 gateways that decide cut-through and IpAddress associations (one call per VPC, none on a re-run).
+    _list_ipv4_gateways(connection, api, snapshot, [_gateway_vpc(item, snapshot) for item in moving])
     # Round 3: holders of the EIPs found there that a replacement would disassociate.
     occupants = [holder_of(eip).key for key in targets + more_held for eip in snapshot.held_eips(key)]  # type: ignore
     _describe_resources(connection, api, snapshot, occupants)
@@ -1080,6 +1109,15 @@ class _Planner:
                     f"{item.option('private_ip_address')} or set it to {eni['primary_ip']}",
                 )
                 return nothing
+            gateway = self.snapshot.ipv4_gateways.get(eni["vpc_id"])
+            if gateway is not None:
+                self.fail(
+                    item,
+                    "OperationDenied.Ipv4GatewayExist",
+                    f"{name} is in VPC {eni['vpc_id']}, which has IPv4 gateway {gateway['id']}; cut-through mode is "
+                    "not allowed in a VPC with an IPv4 gateway. Use NAT mode, or an ENI in a VPC without one",
+                )
+                return nothing
             replaced = self.replace(item, eip, staying, name, "in cut-through mode an ENI takes one EIP")
             return replaced, eni["primary_ip"], CUT_THROUGH
         # Multi-EIP cut-through.
@@ -1199,7 +1237,29 @@ class _Planner:
         return self.replace(item, eip, occupants, name, "a HaVip holds one EIP"), "", ""
 
     def check_ip_address(self, item: Desired, eip: dict[str, Any], target: dict[str, Any]):
-        # Nothing to describe an IP address with: the IPv4 gateway and CIDR checks are the API's.
+        # The address itself is not described: the CIDR and one-EIP-per-address checks stay the API's.
+        vpc_id = item.vpc_id or ""
+        if vpc_id in self.snapshot.ipv4_gateways:
+            gateway = self.snapshot.ipv4_gateways[vpc_id]
+            if gateway is None:
+                # A VPC that does not exist lists no gateway either; the API would then say InvalidVpcId.NotFound.
+                self.fail(
+                    item,
+                    "OperationFailed.Ipv4GatewayNotOpenedInVpc",
+                    f"VPC {vpc_id} has no IPv4 gateway (or does not exist); an EIP on IP address {item.instance_id} "
+                    f"needs one. Create and activate an IPv4 gateway in {vpc_id} first, or check "
+                    f"{item.option('vpc_id')}",
+                )
+                return [], "", ""
+            if not gateway["enabled"]:
+                # UNCONFIRMED code: the API lists ...NotActivatedInVpc beside ...NotOpenedInVpc without messages.
+                self.fail(
+                    item,
+                    "OperationFailed.Ipv4GatewayNotActivatedInVpc",
+                    f"IPv4 gateway {gateway['id']} of VPC {vpc_id} is not activated ({gateway['status']}); an EIP on "
+                    f"IP address {item.instance_id} needs an active one. Activate it (EnableVpcIpv4Gateway) first",
+                )
+                return [], "", ""
         return [], item.private_ip_address or item.instance_id or "", ""
 
     # -- state=absent

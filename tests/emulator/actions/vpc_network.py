@@ -13,8 +13,10 @@ from .. import accounting
 from ..errors import ApiError
 from ..registry import VPC, Context, action, paginate
 from ..store import Store, transition
-from ._network import (
+from ._network import (  # the token helpers are shared with ECS paging
     OPERABLE_INSTANCE_STATES,
+    _decode_token,
+    _encode_token,
     ecs_tags,
     eips_held_by,
     matches_tags,
@@ -712,3 +714,55 @@ def _snat_deleted(store: Store, payload: dict) -> None:
     entry = store.get("snat_entries", payload["SnatEntryId"])
     if entry is not None and entry["Status"] == "Deleting":
         del store.data["snat_entries"][payload["SnatEntryId"]]
+
+
+# ---- IPv4 gateways (read only) ------------------------------------------------------------------------------
+def _ipv4_gateway_view(vpc: dict) -> dict:
+    """ListIpv4Gateways item of the gateway a world VPC has (the world only says that it exists, and its ID).
+
+    UNCONFIRMED details: a gateway of the world is "Created" and Enabled (active; the world models no
+    gateway being created or deactivated), has no name, description or route table, and belongs to no
+    resource group.
+    """
+    return {
+        "Ipv4GatewayId": vpc["Ipv4GatewayId"],
+        "Ipv4GatewayName": "",
+        "Ipv4GatewayDescription": "",
+        "Ipv4GatewayRouteTableId": "",
+        "VpcId": vpc["VpcId"],
+        "Status": "Created",
+        "Enabled": True,
+        "GmtCreate": vpc.get("CreationTime", ""),
+        "ResourceGroupId": "",
+        "Tags": [],
+    }
+
+
+@action(VPC, "ListIpv4Gateways")
+def list_ipv4_gateways(ctx: Context) -> dict:
+    """The real API (SDK 7.2.2 has no DescribeIpv4Gateways): filters VpcId, Ipv4GatewayId, Ipv4GatewayName.
+
+    Token paging only (MaxResults 1-100, default 10; UNCONFIRMED bounds), flat ``Ipv4GatewayModels`` list.
+    """
+    region = ctx.region()
+    vpc_id = ctx.params.str("VpcId")
+    gateway_id = ctx.params.str("Ipv4GatewayId")
+    name = ctx.params.str("Ipv4GatewayName")
+    gateways = [
+        _ipv4_gateway_view(vpc)
+        for vpc in sorted(ctx.store.in_region("vpcs", region), key=lambda item: item["VpcId"])
+        if vpc.get("Ipv4GatewayId")
+        and (vpc_id is None or vpc["VpcId"] == vpc_id)
+        and (gateway_id is None or vpc["Ipv4GatewayId"] == gateway_id)
+        # A world gateway has no name: any name filter matches nothing.
+        and name is None
+    ]
+    size = ctx.params.int("MaxResults", default=10, minimum=1, maximum=100)
+    token = ctx.params.str("NextToken")
+    offset = _decode_token(token) if token else 0
+    following = offset + size
+    return {
+        "Ipv4GatewayModels": gateways[offset:following],
+        "NextToken": _encode_token(following) if following < len(gateways) else "",
+        "TotalCount": len(gateways),
+    }

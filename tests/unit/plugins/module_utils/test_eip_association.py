@@ -838,11 +838,12 @@ def test_absent_predicts_the_disassociation_failures(holder_key, resource, recor
 class FakeApi:
     """An in-memory cloud behind the _api functions; records every call.  Changes take effect at once."""
 
-    def __init__(self, eips=(), resources=(), fail=None):
+    def __init__(self, eips=(), resources=(), fail=None, gateways=()):
         self.eips = {record["allocation_id"]: dict(record) for record in eips}
         self.resources = dict(resources)
         self.calls: list[tuple] = []
         self.fail = fail or {}
+        self.gateways = list(gateways)  # normalized IPv4 gateways, as _api.list_ipv4_gateways returns them
 
     def _held(self, instance_type, instance_id):
         return [
@@ -885,6 +886,10 @@ class FakeApi:
         if name in kinds:
             return self._describe(*kinds[name])
         raise AttributeError(name)
+
+    def list_ipv4_gateways(self, connection, vpc_ids):
+        self.calls.append(("ListIpv4Gateways", tuple(vpc_ids)))
+        return [dict(gateway) for gateway in self.gateways if gateway["vpc_id"] in vpc_ids]
 
     def associate_eip_address(
         self, connection, allocation_id, instance_id, instance_type, private_ip_address=None, mode=None, vpc_id=None
@@ -1035,3 +1040,134 @@ def test_absent_then_rerun_is_a_no_op():
 def test_desired_where_prefixes_messages():
     assert Desired("associations[3]", allocation_id="eip-1").option("mode") == "associations[3].mode"
     assert Desired("", allocation_id="eip-1").option("mode") == "mode"
+
+
+# ---- IPv4 gateway rules: cut-through is refused where a VPC has one, an IpAddress target needs one ---------
+
+
+def gateway(vpc_id, enabled=True):
+    """A normalized IPv4 gateway (as _api.list_ipv4_gateways returns it)."""
+    return {"id": f"ipv4gw-{vpc_id[4:]}", "vpc_id": vpc_id, "name": "", "status": "Created", "enabled": enabled}
+
+
+def with_gateways(snapshot, **vpcs):
+    """The snapshot with the looked-up VPCs: ``vpc_1=gateway(...)`` or ``vpc_1=None`` (looked up, has none)."""
+    snapshot.ipv4_gateways.update({name.replace("_", "-"): record for name, record in vpcs.items()})
+    return snapshot
+
+
+IP_TARGET = {"allocation_id": "eip-1", "instance_id": "10.0.0.9", "vpc_id": "vpc-1"}
+CUT_THROUGH = {"allocation_id": "eip-1", "instance_id": "eni-1", "mode": "BINDED"}
+MULTI = {"allocation_id": "eip-1", "instance_id": "eni-1", "mode": "MULTI_BINDED"}
+
+GATEWAY_RULES = [
+    # (name, request, gateway of vpc-1 (None: none), region, expected code or the planned step)
+    ("cut-through, VPC with a gateway", CUT_THROUGH, gateway("vpc-1"), None, "OperationDenied.Ipv4GatewayExist"),
+    (
+        "cut-through, VPC with a deactivated gateway",
+        CUT_THROUGH,
+        gateway("vpc-1", enabled=False),
+        None,
+        "OperationDenied.Ipv4GatewayExist",
+    ),
+    ("cut-through, VPC without", CUT_THROUGH, None, None, ("associate", "eip-1", "eni-1", "10.0.0.5", "BINDED")),
+    # The specification sets the gateway rule for cut-through only; the emulator accepts MULTI_BINDED there.
+    (
+        "multi-EIP, VPC with a gateway",
+        MULTI,
+        gateway("vpc-1"),
+        "cn-shanghai",
+        ("associate", "eip-1", "eni-1", "", "MULTI_BINDED"),
+    ),
+    ("IpAddress, VPC without", IP_TARGET, None, None, "OperationFailed.Ipv4GatewayNotOpenedInVpc"),
+    (
+        "IpAddress, deactivated gateway",
+        IP_TARGET,
+        gateway("vpc-1", enabled=False),
+        None,
+        "OperationFailed.Ipv4GatewayNotActivatedInVpc",
+    ),
+    (
+        "IpAddress, active gateway",
+        IP_TARGET,
+        gateway("vpc-1"),
+        None,
+        ("associate", "eip-1", "10.0.0.9", "10.0.0.9", ""),
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("request_options", "vpc_gateway", "region", "expected"),
+    [case[1:] for case in GATEWAY_RULES],
+    ids=[case[0] for case in GATEWAY_RULES],
+)
+def test_ipv4_gateway_rules(request_options, vpc_gateway, region, expected):
+    snapshot = with_gateways(
+        world([eip("eip-1")], [(ENI1, eni("eni-1"))], region=region or "cn-hangzhou"), vpc_1=vpc_gateway
+    )
+    desired = want(**request_options)
+    if isinstance(expected, str):
+        error = failure(desired, snapshot)
+        assert error.failures[0].code == expected
+        assert "vpc-1" in str(error) and error.as_dict()["predicted"] is True
+    else:
+        assert steps(plan(desired, snapshot)) == [expected]
+
+
+def test_an_unlooked_vpc_predicts_nothing():
+    """Without a lookup (no rule needed one) the planner leaves the gateway rules to the API."""
+    assert steps(plan(want(**IP_TARGET), world([eip("eip-1")]))) == [("associate", "eip-1", "10.0.0.9", "10.0.0.9", "")]
+
+
+@pytest.mark.parametrize(
+    ("items", "lookups"),
+    [
+        ([CUT_THROUGH], [("ListIpv4Gateways", ("vpc-1",))]),
+        # Two IpAddress targets in one VPC and one in another: one call per VPC.
+        (
+            [
+                IP_TARGET,
+                {**IP_TARGET, "allocation_id": "eip-2", "instance_id": "10.0.0.10"},
+                {**IP_TARGET, "allocation_id": "eip-3", "vpc_id": "vpc-2"},
+            ],
+            [("ListIpv4Gateways", ("vpc-1", "vpc-2"))],
+        ),
+        # NAT mode and multi-EIP cut-through depend on no gateway.
+        ([{"allocation_id": "eip-1", "instance_id": "eni-1"}], []),
+        ([{**MULTI, "private_ip_address": "10.0.0.5"}], []),
+    ],
+)
+def test_gateways_are_looked_up_only_when_a_rule_needs_them(items, lookups):
+    api = FakeApi([eip("eip-1"), eip("eip-2"), eip("eip-3")], [(ENI1, eni("eni-1"))])
+    gather_snapshot(CONNECTION, want_list(*items), "present", 60, api=api, wait_policy=NO_WAIT)
+    assert [call for call in api.calls if call[0] == "ListIpv4Gateways"] == lookups
+
+
+def test_a_cut_through_eip_in_place_costs_no_gateway_lookup():
+    api = FakeApi(
+        [eip("eip-1", on=ENI1, private_ip="10.0.0.5", mode="BINDED")],
+        [(ENI1, eni("eni-1"))],
+        gateways=[gateway("vpc-1")],
+    )
+    desired = want(**CUT_THROUGH)
+    snapshot = gather_snapshot(CONNECTION, desired, "present", 60, api=api, wait_policy=NO_WAIT)
+    assert api.actions() == ["DescribeEipAddresses"] and not plan(desired, snapshot).changed
+
+
+@pytest.mark.parametrize(
+    ("request_options", "gateways", "code"),
+    [
+        (CUT_THROUGH, [gateway("vpc-1")], "OperationDenied.Ipv4GatewayExist"),
+        (IP_TARGET, [], "OperationFailed.Ipv4GatewayNotOpenedInVpc"),
+    ],
+)
+def test_gateway_refusals_come_before_any_mutating_call(request_options, gateways, code):
+    api = FakeApi([eip("eip-1")], [(ENI1, eni("eni-1"))], gateways=gateways)
+    desired = want(**request_options)
+    messages = []
+    for _run in ("check", "real"):
+        snapshot = gather_snapshot(CONNECTION, desired, "present", 60, api=api, wait_policy=NO_WAIT)
+        messages.append(failure(desired, snapshot).as_dict())
+    assert messages[0] == messages[1] and messages[0]["code"] == code
+    assert "AssociateEipAddress" not in api.actions()
