@@ -169,7 +169,11 @@ notes:
     the API's documented flow limit (the same limit is assumed for UnassociateEipAddress, UNCONFIRMED).
   - A NAT gateway created since 2022-09-19 takes a private IP of its vSwitch per EIP; a vSwitch without a free
     address fails with C(OperationDenied.NoAvailablePrivateIp), which check mode cannot predict.
-  - For an IP address target (C(IpAddress)), check mode cannot see the VPC's IPv4 gateway or CIDR block; the API
+  - The VPC's IPv4 gateway is read (C(ListIpv4Gateways), one call per VPC, only for associations not yet in place)
+    for a cut-through (C(BINDED)) ENI target, refused in a VPC with an IPv4 gateway
+    (C(OperationDenied.Ipv4GatewayExist)), and for an IP address target (C(IpAddress)), which needs one
+    (C(OperationFailed.Ipv4GatewayNotOpenedInVpc)); check mode predicts both.
+  - For an IP address target, check mode cannot see the VPC's CIDR block nor an EIP already on the address; the API
     answers those itself.
   - "The cut-through modes exist only in some regions (as listed by the specification): check mode predicts
     C(UnsupportedRegion) from that list, which may lag behind Alibaba Cloud's."
