@@ -284,3 +284,31 @@ def test_describe_load_balancers_batches_ten():
     conn = connection(lambda name, request: {"TotalCount": 0, "LoadBalancers": {"LoadBalancer": []}})
     _api.describe_load_balancers(conn, [f"lb-{n}" for n in range(25)])
     assert [len(request.load_balancer_id.split(",")) for _name, request in conn.client.requests] == [10, 10, 5]
+
+
+def test_list_ipv4_gateways_asks_once_per_vpc_and_follows_next_token():
+    pages = {
+        ("vpc-1", None): {"NextToken": "t2", "Ipv4GatewayModels": []},
+        ("vpc-1", "t2"): {
+            "NextToken": "",
+            "Ipv4GatewayModels": [
+                {"Ipv4GatewayId": "ipv4gw-1", "VpcId": "vpc-1", "Status": "Created", "Enabled": True},
+                # A record of another VPC (the filter is the API's) is not taken for vpc-1's.
+                {"Ipv4GatewayId": "ipv4gw-9", "VpcId": "vpc-9", "Status": "Created", "Enabled": True},
+            ],
+        },
+        ("vpc-2", None): {"NextToken": "", "Ipv4GatewayModels": []},
+    }
+    conn = connection(lambda name, request: pages[(request.vpc_id, request.next_token)])
+    gateways = _api.list_ipv4_gateways(conn, ["vpc-1", "vpc-2", "vpc-1"])
+    assert gateways == [{"id": "ipv4gw-1", "vpc_id": "vpc-1", "name": "", "status": "Created", "enabled": True}]
+    assert [(name, request.vpc_id, request.region_id) for name, request in conn.client.requests] == [
+        ("list_ipv_4gateways_with_options", "vpc-1", "cn-hangzhou"),
+        ("list_ipv_4gateways_with_options", "vpc-1", "cn-hangzhou"),
+        ("list_ipv_4gateways_with_options", "vpc-2", "cn-hangzhou"),
+    ]
+
+
+def test_normalize_ipv4_gateway_of_a_deactivated_gateway():
+    record = _api.normalize_ipv4_gateway({"Ipv4GatewayId": "ipv4gw-1", "VpcId": "vpc-1", "Status": "Created"})
+    assert record["enabled"] is False and record["status"] == "Created"
