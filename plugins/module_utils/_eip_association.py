@@ -563,7 +563,15 @@ def _list_ipv4_gateways(connection, api, snapshot: Snapshot, vpc_ids: Iterable[s
     wanted = [vpc_id for vpc_id in dict.fromkeys(vpc_ids) if vpc_id and vpc_id not in snapshot.ipv4_gateways]
     if not wanted:
         return
-    gateways = {gateway["vpc_id"]: gateway for gateway in api.list_ipv4_gateways(connection, wanted)}
+    try:
+        records = api.list_ipv4_gateways(connection, wanted)
+    except AlicloudApiError as error:
+        # A RAM policy written before this lookup existed may not allow it: leave the rules to the API then
+        # (as before) rather than fail an association the caller is allowed to make.
+        if error.code.startswith(("Forbidden", "NoPermission")):
+            return
+        raise
+    gateways = {gateway["vpc_id"]: gateway for gateway in records}
     snapshot.ipv4_gateways.update({vpc_id: gateways.get(vpc_id) for vpc_id in wanted})
 
 

@@ -1171,3 +1171,24 @@ def test_gateway_refusals_come_before_any_mutating_call(request_options, gateway
         messages.append(failure(desired, snapshot).as_dict())
     assert messages[0] == messages[1] and messages[0]["code"] == code
     assert "AssociateEipAddress" not in api.actions()
+
+
+@pytest.mark.parametrize(
+    ("code", "tolerated"), [("Forbidden.RAM", True), ("NoPermission", True), ("Throttling", False)]
+)
+def test_a_gateway_lookup_without_permission_leaves_the_rule_to_the_api(code, tolerated):
+    api = FakeApi([eip("eip-1")], [(ENI1, eni("eni-1"))])
+    denied = AlicloudApiError(code, "denied", action="ListIpv4Gateways")
+
+    def refuse(connection, vpc_ids):
+        raise denied
+
+    api.list_ipv4_gateways = refuse
+    desired = want(**CUT_THROUGH)
+    if not tolerated:
+        with pytest.raises(AlicloudApiError):
+            gather_snapshot(CONNECTION, desired, "present", 60, api=api, wait_policy=NO_WAIT)
+        return
+    snapshot = gather_snapshot(CONNECTION, desired, "present", 60, api=api, wait_policy=NO_WAIT)
+    assert snapshot.ipv4_gateways == {}
+    assert steps(plan(desired, snapshot)) == [("associate", "eip-1", "eni-1", "10.0.0.5", "BINDED")]
