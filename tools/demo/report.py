@@ -21,6 +21,7 @@ from the probe hosts, seen by the internet client as coming from that EIP (snat_
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import os
 import sys
@@ -29,10 +30,10 @@ import urllib.request
 REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 sys.path[:0] = [REPO, os.path.join(REPO, "extensions", "molecule", "eip_shared")]
 
-import dataplane  # noqa: E402  pylint: disable=wrong-import-position
-import snat_dataplane  # noqa: E402  pylint: disable=wrong-import-position
-from tests.emulator import registry  # noqa: E402  pylint: disable=wrong-import-position
-from tests.emulator import server as _server  # noqa: E402,F401  pylint: disable=wrong-import-position,unused-import
+import dataplane  # pylint: disable=wrong-import-position
+import snat_dataplane  # pylint: disable=wrong-import-position
+
+from tests.emulator import registry  # pylint: disable=wrong-import-position
 
 
 def control_api(endpoint: str, path: str, method: str = "GET") -> dict:
@@ -46,13 +47,16 @@ def control_api(endpoint: str, path: str, method: str = "GET") -> dict:
 
 def mutating_actions() -> set[str]:
     """Names of the emulated actions that change state (the emulator's own registry says which)."""
+    importlib.import_module("tests.emulator.actions")  # registers every action
     return {entry.name for entry in registry.ACTIONS.values() if entry.mutating}
 
 
 def api_rows(state: dict) -> list[dict]:
     """One row per EIP from the control plane alone."""
     rows = []
-    for eip in sorted(state["eips"].values(), key=lambda item: tuple(int(part) for part in item["IpAddress"].split("."))):
+    for eip in sorted(
+        state["eips"].values(), key=lambda item: tuple(int(part) for part in item["IpAddress"].split("."))
+    ):
         holder = eip.get("InstanceId") or "-"
         rows.append(
             {
@@ -108,7 +112,9 @@ def render(rows: list[dict]) -> str:
     header = ("EIP", "resource", "private IP / source", "traffic verified")
     body = [(row["eip"], row["resource"], row["private_ip"], row["traffic"]) for row in rows]
     widths = [max(len(str(cell)) for cell in column) for column in zip(header, *body)]
-    return "\n".join("  ".join(str(cell).ljust(width) for cell, width in zip(line, widths)).rstrip() for line in [header, *body])
+    return "\n".join(
+        "  ".join(str(cell).ljust(width) for cell, width in zip(line, widths)).rstrip() for line in [header, *body]
+    )
 
 
 def main(argv: list[str]) -> int:
@@ -118,13 +124,17 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--router", help="the lab's router namespace (omit for API only)")
     parser.add_argument("--topology", help="the lab's topology file")
     parser.add_argument("--client", help="the SNAT internet client namespace")
-    parser.add_argument("--probe", action="append", default=[], help="HOST_NAMESPACE=PRIVATE_IP, a host that probes egress")
+    parser.add_argument(
+        "--probe", action="append", default=[], help="HOST_NAMESPACE=PRIVATE_IP, a host that probes egress"
+    )
     args = parser.parse_args(argv)
     if args.command == "reset-calls":
         control_api(args.control, "calls", "DELETE")
         return 0
     if args.command == "mutating-calls":
-        mutating = {name: count for name, count in control_api(args.control, "calls").items() if name in mutating_actions()}
+        mutating = {
+            name: count for name, count in control_api(args.control, "calls").items() if name in mutating_actions()
+        }
         print(json.dumps(mutating, sort_keys=True))
         return 1 if mutating else 0
     state = control_api(args.control, "state")

@@ -37,8 +37,11 @@ import json
 import os
 import subprocess
 import sys
-import urllib.request
 from typing import Any
+
+# The shell helpers and the state reader of the EIP data plane next to this file (also when loaded by path).
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from dataplane import in_ns, read_state, run  # pylint: disable=wrong-import-position
 
 TABLE = "alicloud_snat"
 # srcnat is 100; the 1:1 EIP chain of dataplane.py sits there and must win for instances that hold an EIP.
@@ -48,23 +51,6 @@ CLIENT_ROUTER_IP = "203.0.113.1"
 CLIENT_PREFIX = 24
 SEEN_TABLE = "seen"
 SEEN_SET = "sources"
-
-
-def run(*argv: str, check: bool = True, stdin: str | None = None) -> subprocess.CompletedProcess:
-    """Run a command, capturing its output."""
-    return subprocess.run(list(argv), check=check, capture_output=True, text=True, input=stdin)
-
-
-def in_ns(namespace: str, *argv: str, check: bool = True, stdin: str | None = None) -> subprocess.CompletedProcess:
-    """Run a command inside a network namespace."""
-    return run("ip", "netns", "exec", namespace, *argv, check=check, stdin=stdin)
-
-
-def fetch_state(control_url: str) -> dict[str, Any]:
-    """The emulator's whole state (GET <control>/state); loopback only, never through a proxy."""
-    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
-    with opener.open(control_url.rstrip("/") + "/state", timeout=10) as response:
-        return json.load(response)
 
 
 def snat_rules(state: dict[str, Any]) -> list[dict[str, Any]]:
@@ -303,7 +289,7 @@ def main(argv: list[str]) -> int:
     args = parse_args(argv)
     try:
         if args.command == "apply":
-            output: Any = {"rules": program(args.router, fetch_state(args.control))}
+            output: Any = {"rules": program(args.router, read_state(args.control))}
         elif args.command == "client-up":
             client_up(args.router, args.client)
             output = {"client": args.client, "address": CLIENT_IP}
@@ -313,7 +299,7 @@ def main(argv: list[str]) -> int:
         elif args.command == "probe":
             output = probe(args.host, args.client, args.source)
         else:
-            state = fetch_state(args.control)
+            state = read_state(args.control)
             program(args.router, state)
             probes = dict(item.split("=", 1) for item in args.probe)
             rows = egress_rows(state, args.client, probes)
