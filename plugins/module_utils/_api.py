@@ -28,6 +28,8 @@ EIP_BATCH = 50
 EIP_PAGE_SIZE = 100
 ECS_BATCH = 100
 ENI_BATCH = 100
+# DescribeNetworkInterfaces: MaxResults 10-500 (alibaba-api.md §8.1).
+ENI_PAGE_SIZE = 500
 SLB_BATCH = 10
 HAVIP_PAGE_SIZE = 50
 NAT_PAGE_SIZE = 50
@@ -131,6 +133,7 @@ def normalize_instance(record: dict[str, Any]) -> dict[str, Any]:
         "network_type": _text(record.get("InstanceNetworkType")),
         "instance_type": _text(record.get("InstanceType")),
         "vpc_id": _text(vpc.get("VpcId")),
+        "zone_id": _text(record.get("ZoneId")),
         "public_ip_addresses": [_text(ip) for ip in public_ips if ip],
         "eip_allocation_id": _text(eip.get("AllocationId")),
         "eip_address": _text(eip.get("IpAddress")),
@@ -487,26 +490,50 @@ def describe_instances(connection, instance_ids: Iterable[str]) -> list[dict[str
 
 
 @api_call("DescribeNetworkInterfaces")
-def describe_network_interfaces_page(connection, eni_ids: list[str], next_token: str | None) -> dict[str, Any]:
-    """One page of DescribeNetworkInterfaces by ``NetworkInterfaceId.N``."""
+def describe_network_interfaces_page(
+    connection, eni_ids: list[str] | None, next_token: str | None, **filters: Any
+) -> dict[str, Any]:
+    """One page of DescribeNetworkInterfaces by ``NetworkInterfaceId.N`` and/or filters (request-model field names;
+    ``tags`` a dict)."""
     from alibabacloud_ecs20140526 import models
 
+    tags = filters.pop("tags", None)
     request = models.DescribeNetworkInterfacesRequest(
-        region_id=connection.region, network_interface_id=list(eni_ids), max_results=100, next_token=next_token
+        region_id=connection.region,
+        network_interface_id=list(eni_ids) if eni_ids else None,
+        max_results=ENI_PAGE_SIZE,
+        next_token=next_token,
+        **filters,
     )
+    if tags:
+        request.tag = [models.DescribeNetworkInterfacesRequestTag(key=key, value=value) for key, value in tags.items()]
     return _body(connection.ecs.describe_network_interfaces_with_options(request, connection.runtime()))
 
 
-def describe_network_interfaces(connection, eni_ids: Iterable[str]) -> list[dict[str, Any]]:
-    """The ENIs with these IDs that exist, normalized (100 IDs per call)."""
-    enis = []
-    for batch in chunks(list(dict.fromkeys(eni_ids)), ENI_BATCH):
-        records = _token_pages(
-            lambda token, batch=batch: describe_network_interfaces_page(connection, batch, token),
+def network_interface_records(connection, eni_ids: Iterable[str] | None = None, **filters: Any) -> list[dict[str, Any]]:
+    """Every raw DescribeNetworkInterfaces record matching the filters (and, when given, one of ``eni_ids``).
+
+    IDs go 100 per call (the API's limit), every page is read.  ``eni_ids=None`` lists by the filters alone; an
+    empty ``eni_ids`` asks for nothing.  The ``eni`` modules and the association engine both read ENIs here and
+    differ only in how they normalize a record.
+    """
+    if eni_ids is None:
+        batches: list[list[str] | None] = [None]
+    else:
+        batches = list(chunks(list(dict.fromkeys(eni_ids)), ENI_BATCH))
+    records: list[dict[str, Any]] = []
+    for batch in batches:
+        found = _token_pages(
+            lambda token, batch=batch: describe_network_interfaces_page(connection, batch, token, **dict(filters)),
             lambda body: _inner_list(body.get("NetworkInterfaceSets"), "NetworkInterfaceSet"),
         )
-        enis.extend(normalize_eni(record) for record in records if record.get("NetworkInterfaceId") in batch)
-    return enis
+        records.extend(record for record in found if batch is None or record.get("NetworkInterfaceId") in batch)
+    return records
+
+
+def describe_network_interfaces(connection, eni_ids: Iterable[str]) -> list[dict[str, Any]]:
+    """The ENIs with these IDs that exist, normalized for the association engine (100 IDs per call)."""
+    return [normalize_eni(record) for record in network_interface_records(connection, eni_ids)]
 
 
 # ---- SLB: Classic Load Balancers ----------------------------------------------------------------------

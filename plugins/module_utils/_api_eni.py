@@ -18,20 +18,14 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from ansible_collections.alicloud.eip.plugins.module_utils._api import (
-    ECS_BATCH,
-    ENI_BATCH,
     _body,
     _inner_list,
     _text,
-    _token_pages,
-    chunks,
-    describe_instances_page,
+    network_interface_records,
 )
 from ansible_collections.alicloud.eip.plugins.module_utils._retries import api_call
 from ansible_collections.alicloud.eip.plugins.module_utils._waiter import WaitError, WaitPolicy, polling_rounds
 
-# DescribeNetworkInterfaces: MaxResults 10-500 (alibaba-api.md §8.1).
-ENI_PAGE_SIZE = 500
 # TagResources / UntagResources on ECS take ResourceType "eni" (ECS API reference, TagResources).
 ENI_RESOURCE_TYPE = "eni"
 # Attaching/Detaching/Deleting are the asynchronous states (alibaba-api.md §8.5, §8.6; DeleteNetworkInterface
@@ -103,20 +97,6 @@ def normalize_interface(record: dict[str, Any]) -> dict[str, Any]:
 # ---- DescribeNetworkInterfaces ------------------------------------------------------------------------
 
 
-@api_call("DescribeNetworkInterfaces")
-def describe_network_interfaces_page(connection, next_token: str | None, **filters: Any) -> dict[str, Any]:
-    """One page of DescribeNetworkInterfaces (filters are request-model field names; ``tags`` a dict)."""
-    from alibabacloud_ecs20140526 import models
-
-    tags = filters.pop("tags", None)
-    request = models.DescribeNetworkInterfacesRequest(
-        region_id=connection.region, max_results=ENI_PAGE_SIZE, next_token=next_token, **filters
-    )
-    if tags:
-        request.tag = [models.DescribeNetworkInterfacesRequestTag(key=key, value=value) for key, value in tags.items()]
-    return _body(connection.ecs.describe_network_interfaces_with_options(request, connection.runtime()))
-
-
 def describe_interfaces(
     connection,
     eni_ids: Sequence[str] | None = None,
@@ -145,42 +125,7 @@ def describe_interfaces(
         "tags": dict(tags) if tags else None,
     }
     filters = {key: value for key, value in filters.items() if value}
-    if eni_ids is not None and not eni_ids:
-        return []
-    batches: list[dict[str, Any]] = (
-        [{"network_interface_id": batch} for batch in chunks(list(dict.fromkeys(eni_ids)), ENI_BATCH)]
-        if eni_ids
-        else [{}]
-    )
-    interfaces: list[dict[str, Any]] = []
-    for batch in batches:
-        records = _token_pages(
-            lambda token, batch=batch: describe_network_interfaces_page(connection, token, **batch, **dict(filters)),
-            lambda body: _inner_list(body.get("NetworkInterfaceSets"), "NetworkInterfaceSet"),
-        )
-        interfaces.extend(normalize_interface(record) for record in records)
-    return interfaces
-
-
-def describe_attach_targets(connection, instance_ids: Iterable[str]) -> list[dict[str, Any]]:
-    """``{id, status, vpc_id, zone_id}`` of the ECS instances with these IDs that exist (what an attach depends on)."""
-    targets = []
-    for batch in chunks(list(dict.fromkeys(instance_ids)), ECS_BATCH):
-        records = _token_pages(
-            lambda token, batch=batch: describe_instances_page(connection, batch, token),
-            lambda body: _inner_list(body.get("Instances"), "Instance"),
-        )
-        for record in records:
-            if record.get("InstanceId") in batch:
-                targets.append(
-                    {
-                        "id": _text(record.get("InstanceId")),
-                        "status": _text(record.get("Status")),
-                        "vpc_id": _text((record.get("VpcAttributes") or {}).get("VpcId")),
-                        "zone_id": _text(record.get("ZoneId")),
-                    }
-                )
-    return targets
+    return [normalize_interface(record) for record in network_interface_records(connection, eni_ids, **filters)]
 
 
 # ---- mutating calls ---------------------------------------------------------------------------------------

@@ -294,7 +294,7 @@ actions:
   sample: [create, attach]
 """
 
-from ansible_collections.alicloud.eip.plugins.module_utils._api import describe_eip_addresses
+from ansible_collections.alicloud.eip.plugins.module_utils._api import describe_eip_addresses, describe_instances
 from ansible_collections.alicloud.eip.plugins.module_utils._api_eni import (
     GONE,
     TRANSIENT_STATUSES,
@@ -302,7 +302,6 @@ from ansible_collections.alicloud.eip.plugins.module_utils._api_eni import (
     attach_network_interface,
     create_network_interface,
     delete_network_interface,
-    describe_attach_targets,
     describe_interfaces,
     detach_network_interface,
     modify_network_interface_attribute,
@@ -367,7 +366,7 @@ def check_attachments(connection, plan: Plan, current: dict | None) -> None:
     for step in plan.steps:
         if step.action == "attach":
             instance_id = step.args["instance_id"]
-            found = describe_attach_targets(connection, [instance_id])
+            found = describe_instances(connection, [instance_id])
             check_attach_target(
                 found[0] if found else None,
                 instance_id,

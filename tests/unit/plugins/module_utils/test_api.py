@@ -195,6 +195,36 @@ def test_describe_instances_sends_json_ids_and_follows_next_token():
     assert json.loads(conn.client.requests[0][1].instance_ids) == ["i-1", "i-2"]
 
 
+def test_describe_instances_reads_what_an_eni_attach_depends_on():
+    def answer(name, request):
+        instance = {
+            "InstanceId": "i-1",
+            "Status": "Stopped",
+            "ZoneId": "cn-hangzhou-h",
+            "VpcAttributes": {"VpcId": "vpc-1"},
+        }
+        return {"Instances": {"Instance": [instance, {**instance, "InstanceId": "i-other"}]}, "NextToken": ""}
+
+    conn = connection(answer)
+    found = _api.describe_instances(conn, ["i-1", "i-1"])
+    assert [(item["id"], item["status"], item["vpc_id"], item["zone_id"]) for item in found] == [
+        ("i-1", "Stopped", "vpc-1", "cn-hangzhou-h")
+    ]
+    assert conn.client.requests[0][1].instance_ids == '["i-1"]'
+
+
+def test_describe_network_interfaces_asks_by_id_and_keeps_only_the_asked():
+    def answer(name, request):
+        records = [{"NetworkInterfaceId": eni_id, "Type": "Secondary"} for eni_id in request.network_interface_id]
+        return {"NetworkInterfaceSets": {"NetworkInterfaceSet": records + [{"NetworkInterfaceId": "eni-x"}]}}
+
+    conn = connection(answer)
+    found = _api.describe_network_interfaces(conn, ["eni-1", "eni-2", "eni-1"])
+    assert [eni["id"] for eni in found] == ["eni-1", "eni-2"]
+    assert found[0]["type"] == "Secondary" and "private_ips" in found[0]
+    assert [request.network_interface_id for _name, request in conn.client.requests] == [["eni-1", "eni-2"]]
+
+
 def test_normalize_instance():
     instance = _api.normalize_instance(
         {
@@ -219,6 +249,7 @@ def test_normalize_instance():
         "network_type": "vpc",
         "instance_type": "ecs.g5.large",
         "vpc_id": "vpc-1",
+        "zone_id": "",
         "public_ip_addresses": ["121.40.1.1"],
         "eip_allocation_id": "",
         "eip_address": "",

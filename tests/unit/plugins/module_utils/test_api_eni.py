@@ -2,46 +2,10 @@
 
 from __future__ import annotations
 
-from types import SimpleNamespace
-
 import pytest
 from ansible_collections.alicloud.eip.plugins.module_utils import _api_eni
-from ansible_collections.alicloud.eip.plugins.module_utils._retries import CallContext, RetryPolicy
 from ansible_collections.alicloud.eip.plugins.module_utils._waiter import WaitError, WaitPolicy
-
-
-class Body:
-    def __init__(self, data):
-        self.data = data
-
-    def to_map(self):
-        return self.data
-
-
-class RecordingClient:
-    """Answers ``*_with_options`` calls from a function of the request, and records every request."""
-
-    def __init__(self, answer):
-        self.answer = answer
-        self.requests = []
-
-    def __getattr__(self, name):
-        def call(request, runtime):
-            self.requests.append((name, request))
-            return SimpleNamespace(body=Body(self.answer(name, request)))
-
-        return call
-
-
-def connection(answer):
-    client = RecordingClient(answer)
-    return SimpleNamespace(
-        region="cn-hangzhou",
-        ecs=client,
-        runtime=lambda: None,
-        calls=CallContext(retry_policy=RetryPolicy(sleep=lambda s: None)),
-        client=client,
-    )
+from ansible_collections.alicloud.eip.tests.unit.plugins.module_utils.test_api import connection
 
 
 def record(eni_id, **fields):
@@ -123,23 +87,6 @@ def test_describe_splits_ids_in_batches_of_100_and_empty_list_asks_nothing():
     assert [len(request.network_interface_id) for _name, request in conn.client.requests] == [100, 50]
     assert _api_eni.describe_interfaces(conn, eni_ids=[]) == []
     assert len(conn.client.requests) == 2
-
-
-def test_attach_targets_read_status_vpc_and_zone():
-    def answer(name, request):
-        instance = {
-            "InstanceId": "i-1",
-            "Status": "Stopped",
-            "ZoneId": "cn-hangzhou-h",
-            "VpcAttributes": {"VpcId": "vpc-1"},
-        }
-        return {"Instances": {"Instance": [instance, {**instance, "InstanceId": "i-other"}]}, "NextToken": ""}
-
-    conn = connection(answer)
-    assert _api_eni.describe_attach_targets(conn, ["i-1", "i-1"]) == [
-        {"id": "i-1", "status": "Stopped", "vpc_id": "vpc-1", "zone_id": "cn-hangzhou-h"}
-    ]
-    assert conn.client.requests[0][1].instance_ids == '["i-1"]'
 
 
 def test_create_request_and_returned_id():
