@@ -272,6 +272,46 @@ def describe_instances(ctx: Context) -> dict:
     return {**envelope, "Instances": {"Instance": page}}
 
 
+# ---- DescribeSecurityGroups ------------------------------------------------------------------------
+
+
+@action(ECS, "DescribeSecurityGroups")
+def describe_security_groups(ctx: Context) -> dict:
+    """The security groups of the region (``SecurityGroupIds`` JSON array of up to 100, ``SecurityGroupId``, ``VpcId``).
+
+    Only what the world models (ID, region, VPC); names, types and rule counts are fixed.  An unknown ID is
+    simply not listed, as DescribeInstances does.
+    """
+    region = ctx.region()
+    params = ctx.params
+    wanted = params.json_list("SecurityGroupIds", maximum=100)
+    single = params.str("SecurityGroupId")
+    vpc_id = params.str("VpcId")
+    views = []
+    for group in sorted(ctx.store.in_region("security_groups", region), key=lambda item: item["SecurityGroupId"]):
+        if wanted and group["SecurityGroupId"] not in wanted:
+            continue
+        if single and group["SecurityGroupId"] != single:
+            continue
+        if vpc_id and group["VpcId"] != vpc_id:
+            continue
+        views.append(
+            {
+                "SecurityGroupId": group["SecurityGroupId"],
+                "SecurityGroupName": group["SecurityGroupId"],
+                "SecurityGroupType": "normal",
+                "VpcId": group["VpcId"],
+                "Description": "",
+                "CreationTime": "2024-01-01T00:00:00Z",
+                "ResourceGroupId": "",
+                "ServiceManaged": False,
+                "Tags": {"Tag": []},
+            }
+        )
+    page, envelope = ecs_page(views, params, max_results=(1, 100), max_page_size=50)
+    return {**envelope, "RegionId": region, "SecurityGroups": {"SecurityGroup": page}}
+
+
 # ---- DescribeNetworkInterfaces ---------------------------------------------------------------------
 
 
