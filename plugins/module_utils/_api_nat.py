@@ -5,7 +5,7 @@
 # Note: this module util is PRIVATE to the collection. It can change at any time; do not use it from
 # other collections or standalone plugins/modules.
 
-"""API wrappers for NAT gateways, SNAT entries and vSwitches, returning plain snake_case dicts.
+"""API wrappers for NAT gateways, SNAT entries, vSwitches and the HaVips of a vSwitch, returning plain snake_case dicts.
 
 Same layering as ``_api``: each ``*_page`` / single-call function is decorated with :func:`api_call`
 (retries, error translation, ClientToken), the public describe functions read every page, and the
@@ -25,6 +25,10 @@ from ansible_collections.alicloud.eip.plugins.module_utils._retries import api_c
 NAT_PAGE_SIZE = 50
 SNAT_PAGE_SIZE = 50
 VSWITCH_PAGE_SIZE = 50
+HAVIP_PAGE_SIZE = 50
+# DescribeHaVips: values of one Filter key are OR-ed; the docs give no limit on their number (UNCONFIRMED), so
+# the vSwitch IDs are sent 20 at a time.
+HAVIP_FILTER_BATCH = 20
 
 # An Internet NAT gateway holds at most 20 EIPs (alibaba-api.md §5, "NAT gateway: at most 20 EIPs").
 NAT_GATEWAY_EIP_LIMIT = 20
@@ -189,6 +193,73 @@ def describe_vswitch_free_ips(connection, vpc_ids: Iterable[str]) -> dict[str, i
             except (TypeError, ValueError):
                 continue
     return free
+
+
+def normalize_vswitch(record: dict[str, Any]) -> dict[str, Any]:
+    """One DescribeVSwitches record: where the vSwitch is and how many free addresses it has."""
+    try:
+        free: int | None = int(record.get("AvailableIpAddressCount"))
+    except (TypeError, ValueError):
+        free = None
+    return {
+        "id": _text(record.get("VSwitchId")),
+        "vpc_id": _text(record.get("VpcId")),
+        "zone_id": _text(record.get("ZoneId")),
+        "cidr_block": _text(record.get("CidrBlock")),
+        "status": _text(record.get("Status")),
+        "name": _text(record.get("VSwitchName")),
+        "available_ip_count": free,
+    }
+
+
+def describe_vswitches(connection, vswitch_ids: Iterable[str]) -> list[dict[str, Any]]:
+    """The vSwitches with these IDs that exist, normalized (the API filters by one ID, so one listing per ID)."""
+    found = []
+    for vswitch_id in dict.fromkeys(vswitch_id for vswitch_id in vswitch_ids if vswitch_id):
+        records = _pages(
+            lambda number, vswitch_id=vswitch_id: describe_vswitches_page(connection, number, v_switch_id=vswitch_id),
+            lambda body: _inner_list(body.get("VSwitches"), "VSwitch"),
+        )
+        found.extend(normalize_vswitch(record) for record in records if record.get("VSwitchId") == vswitch_id)
+    return found
+
+
+# ---- HaVips of a vSwitch ---------------------------------------------------------------------------
+
+
+@api_call("DescribeHaVips")
+def describe_ha_vips_by_vswitch_page(connection, page_number: int, vswitch_ids: list[str]) -> dict[str, Any]:
+    """One page of DescribeHaVips filtered by ``VSwitchId`` (``Filter.1.Value.N``, values OR-ed)."""
+    from alibabacloud_vpc20160428 import models
+
+    request = models.DescribeHaVipsRequest(
+        region_id=connection.region,
+        filter=[models.DescribeHaVipsRequestFilter(key="VSwitchId", value=list(vswitch_ids))],
+        page_number=page_number,
+        page_size=HAVIP_PAGE_SIZE,
+    )
+    return _body(connection.vpc.describe_ha_vips_with_options(request, connection.runtime()))
+
+
+def havips_by_vswitch(connection, vswitch_ids: Iterable[str]) -> dict[str, list[str]]:
+    """``vSwitch ID -> IDs of the HaVips in it`` for each given vSwitch (an empty list when it holds none).
+
+    CreateSnatEntry refuses a source vSwitch that holds a HaVip (``Forbidden.SourceVSwitchId.IncludeHaVip``,
+    alibaba-api.md §7.2); one DescribeHaVips listing answers for 20 vSwitches.
+    """
+    wanted = list(dict.fromkeys(vswitch_id for vswitch_id in vswitch_ids if vswitch_id))
+    found: dict[str, list[str]] = {vswitch_id: [] for vswitch_id in wanted}
+    for start in range(0, len(wanted), HAVIP_FILTER_BATCH):
+        batch = wanted[start : start + HAVIP_FILTER_BATCH]
+        records = _pages(
+            lambda number, batch=batch: describe_ha_vips_by_vswitch_page(connection, number, batch),
+            lambda body: _inner_list(body.get("HaVips"), "HaVip"),
+        )
+        for record in records:
+            vswitch_id = _text(record.get("VSwitchId"))
+            if vswitch_id in found and _text(record.get("HaVipId")) not in found[vswitch_id]:
+                found[vswitch_id].append(_text(record.get("HaVipId")))
+    return found
 
 
 # ---- SNAT entries ----------------------------------------------------------------------------------

@@ -17,6 +17,8 @@ Rules applied before any mutating call (alibaba-api.md §7.2-7.4 and the NAT Gat
   (``SourceCIDR``; one ECS instance is its private IP as a /32).  Each vSwitch or CIDR can be the source of
   one entry only; overlapping CIDRs are allowed (the longest prefix wins), identical ones are not;
 - every SNAT IP must be an EIP associated with the entry's NAT gateway (``InvalidSnatIp.NotFound``);
+- no SNAT entry may have a vSwitch that holds a HaVip as its source (``Forbidden.SourceVSwitchId.IncludeHaVip``;
+  the HaVips of the vSwitch are one DescribeHaVips away, so the module asks before its create call);
 - ModifySnatEntry changes the SNAT IPs and the name; the source cannot change;
 - entries in ``Pending`` cannot be modified or deleted, and a ``Deleting`` entry still holds its source,
   so the module waits for either to settle before acting.
@@ -220,11 +222,13 @@ def plan_entry(
     snat_table_id: str,
     entries: list[dict[str, Any]],
     assumed_bound: tuple[str, ...] = (),
+    source_havips: tuple[str, ...] = (),
 ) -> Plan:
     """Decide the call that brings the entry of ``desired``'s source to the desired state (pure).
 
     ``assumed_bound``: addresses to count as EIPs of the gateway although the gateway does not list them (check
-    mode of a play whose earlier task only predicted their association).
+    mode of a play whose earlier task only predicted their association).  ``source_havips``: the HaVips in the
+    source vSwitch; with any, a new entry for that vSwitch is refused as CreateSnatEntry would refuse it.
     """
     entry = find_entry(desired, entries)
     if desired.state == "absent":
@@ -239,6 +243,13 @@ def plan_entry(
             f"SNAT IP {', '.join(missing)} is not an EIP associated with NAT gateway {gateway['id']} "
             f"(its EIPs: {', '.join(bound) or 'none'}); associate it first with alicloud.eip.eip_association",
             code="InvalidSnatIp.NotFound",
+        )
+    if entry is None and desired.source_vswitch_id and source_havips:
+        raise PlanError(
+            f"source_vswitch_id: vSwitch {desired.source_vswitch_id} holds HaVip {', '.join(source_havips)}, and the "
+            "API refuses an SNAT entry whose source vSwitch holds a HaVip (Forbidden.SourceVSwitchId.IncludeHaVip); "
+            "give the hosts' addresses as source_cidr instead (a /32 per instance), or delete the HaVip",
+            code="Forbidden.SourceVSwitchId.IncludeHaVip",
         )
     if entry is None:
         after = {

@@ -16,9 +16,10 @@ description:
   - The entry is keyed by its SNAT table and its source (O(source_vswitch_id) or O(source_cidr)). An existing entry
     whose SNAT IPs (compared as a set) or name differ is changed in place with C(ModifySnatEntry); the source of an
     entry cannot change.
-  - Before any mutating call the module checks that every SNAT IP is an EIP associated with the gateway and that a
-    CIDR is not already the source of a vSwitch's entry; such a request fails with the same message in check mode
-    and in a real run.
+  - Before any mutating call the module checks that every SNAT IP is an EIP associated with the gateway, that a
+    CIDR is not already the source of a vSwitch's entry and that a new entry's source vSwitch holds no HaVip (the API
+    answers C(Forbidden.SourceVSwitchId.IncludeHaVip)); such a request fails with the same message, and the API's
+    error code under C(error.code), in check mode and in a real run.
   - Associate the EIPs with the gateway first, with M(alicloud.eip.eip_association).
 author:
   - alicloud.eip developers (@alicloud-eip)
@@ -213,6 +214,7 @@ from ansible_collections.alicloud.eip.plugins.module_utils._api_nat import (
     delete_snat_entry,
     describe_nat_gateway_details,
     describe_snat_entries,
+    havips_by_vswitch,
     modify_snat_entry,
 )
 from ansible_collections.alicloud.eip.plugins.module_utils._client import AlicloudModule
@@ -246,7 +248,11 @@ def argument_spec() -> dict:
 
 
 def observe(module, desired):
-    """(gateway, SNAT table ID, entries of the table), with a transient entry of the same source settled."""
+    """(gateway, SNAT table ID, entries of the table, HaVips of a new entry's source vSwitch).
+
+    A transient entry of the same source is settled first.  The HaVips are read only when the entry of a source
+    vSwitch is still to be created (one DescribeHaVips), since that is the call the API would refuse.
+    """
     connection = module.connection
     gateways = describe_nat_gateway_details(connection, [desired.nat_gateway_id])
     gateway = gateways[0] if gateways else None
@@ -255,7 +261,15 @@ def observe(module, desired):
     entries = settle_entries(
         connection, table_id, entries, desired, module.params["wait_timeout"], describe=describe_snat_entries
     )
-    return gateway, table_id, entries
+    havips: tuple[str, ...] = ()
+    vswitch_id = desired.source_vswitch_id
+    if (
+        desired.state == "present"
+        and vswitch_id
+        and not any(entry["source_vswitch_id"] == vswitch_id and entry["status"] != "Deleting" for entry in entries)
+    ):
+        havips = tuple(havips_by_vswitch(connection, [vswitch_id]).get(vswitch_id, []))
+    return gateway, table_id, entries, havips
 
 
 def main():
@@ -275,9 +289,9 @@ def main():
         module.fail_json(msg=str(error))
 
     try:
-        gateway, table_id, entries = observe(module, desired)
+        gateway, table_id, entries, havips = observe(module, desired)
         assumed = tuple(params["check_mode_associated_ips"]) if module.check_mode else ()
-        plan = plan_entry(desired, gateway, table_id, entries, assumed_bound=assumed)
+        plan = plan_entry(desired, gateway, table_id, entries, assumed_bound=assumed, source_havips=havips)
     except PlanError as error:
         module.fail_json(msg=str(error), error=error.as_dict(), changed=False)
     except WaitError as error:

@@ -237,3 +237,48 @@ def test_other_refusals_are_not_retried():
     with pytest.raises(AlicloudApiError) as excinfo:
         _api_nat.modify_snat_entry(conn, snat_table_id="stb-1", snat_entry_id="snat-1", snat_ips=["47.0.0.9"])
     assert excinfo.value.code == "InvalidSnatIp.NotFound" and refusing.calls == 1
+
+
+def test_describe_vswitches_one_listing_per_id_and_only_existing_ones():
+    def answer(name, request):
+        known = {
+            "vsw-a": {"VSwitchId": "vsw-a", "VpcId": "vpc-1", "ZoneId": "cn-hangzhou-h", "AvailableIpAddressCount": 9},
+            "vsw-b": {"VSwitchId": "vsw-b", "VpcId": "vpc-2", "ZoneId": "cn-hangzhou-i", "CidrBlock": "10.2.0.0/24"},
+        }
+        records = [known[request.v_switch_id]] if request.v_switch_id in known else []
+        return {"VSwitches": {"VSwitch": records}, "TotalCount": len(records)}
+
+    conn = connection(answer)
+    found = _api_nat.describe_vswitches(conn, ["vsw-a", "vsw-gone", "vsw-b", "vsw-a", ""])
+    assert [(v["id"], v["vpc_id"], v["zone_id"], v["available_ip_count"]) for v in found] == [
+        ("vsw-a", "vpc-1", "cn-hangzhou-h", 9),
+        ("vsw-b", "vpc-2", "cn-hangzhou-i", None),
+    ]
+    assert [r.v_switch_id for _n, r in conn.client.requests] == ["vsw-a", "vsw-gone", "vsw-b"]
+
+
+def test_havips_by_vswitch_filters_by_vswitch_twenty_at_a_time():
+    havips = {"vsw-3": ["havip-x", "havip-y"], "vsw-21": ["havip-z"]}
+
+    def answer(name, request):
+        (flt,) = request.filter
+        assert flt.key == "VSwitchId"
+        records = [
+            {"HaVipId": havip, "VSwitchId": vswitch}
+            for vswitch in flt.value
+            for havip in havips.get(vswitch, [])
+        ]
+        return {"HaVips": {"HaVip": records}, "TotalCount": len(records)}
+
+    conn = connection(answer)
+    wanted = [f"vsw-{n}" for n in range(25)]
+    found = _api_nat.havips_by_vswitch(conn, wanted + ["vsw-3"])
+    assert found["vsw-3"] == ["havip-x", "havip-y"] and found["vsw-21"] == ["havip-z"]
+    assert found["vsw-0"] == [] and list(found) == wanted
+    assert [len(r.filter[0].value) for _n, r in conn.client.requests] == [20, 5]
+    assert {name for name, _r in conn.client.requests} == {"describe_ha_vips_with_options"}
+
+
+def test_havips_by_vswitch_of_nothing_makes_no_call():
+    conn = connection(lambda name, request: pytest.fail("no call expected"))
+    assert _api_nat.havips_by_vswitch(conn, ["", None]) == {}

@@ -261,6 +261,36 @@ def test_assumed_addresses_count_as_bound():
         plan_entry(want, GATEWAY, "stb-1", [], assumed_bound=("47.0.0.8",))
 
 
+def test_a_new_entry_for_a_vswitch_holding_a_havip_is_refused_with_the_api_code():
+    with pytest.raises(PlanError) as excinfo:
+        plan_entry(desired(source_vswitch_id="vsw-1", snat_ips=["47.0.0.1"]), GATEWAY, "stb-1", [], source_havips=("havip-1",))
+    assert str(excinfo.value).startswith(
+        "source_vswitch_id: vSwitch vsw-1 holds HaVip havip-1, and the API refuses an SNAT entry whose source vSwitch "
+        "holds a HaVip (Forbidden.SourceVSwitchId.IncludeHaVip); give the hosts' addresses as source_cidr"
+    )
+    assert excinfo.value.as_dict() == {
+        "code": "Forbidden.SourceVSwitchId.IncludeHaVip",
+        "message": str(excinfo.value),
+        "request_id": None,
+        "predicted": True,
+    }
+
+
+@pytest.mark.parametrize(
+    "params,entries,action",
+    [
+        # the entry exists already (the HaVip came later): modifying it is not CreateSnatEntry
+        ({"source_vswitch_id": "vsw-1", "snat_ips": ["47.0.0.3"]}, [VSWITCH_ENTRY], "modify"),
+        ({"source_vswitch_id": "vsw-1", "state": "absent"}, [VSWITCH_ENTRY], "delete"),
+        # a CIDR source is not a vSwitch source
+        ({"source_cidr": "10.1.0.5/32"}, [], "create"),
+    ],
+)
+def test_havips_only_block_creating_a_vswitch_entry(params, entries, action):
+    plan = plan_entry(desired(**params), GATEWAY, "stb-1", entries, source_havips=("havip-1",))
+    assert plan.action == action
+
+
 def test_absent_does_not_check_snat_ips():
     plan = plan_entry(desired(source_vswitch_id="vsw-1", state="absent", snat_ips=["47.0.0.9"]), GATEWAY, "stb-1", [])
     assert plan.action == "none"

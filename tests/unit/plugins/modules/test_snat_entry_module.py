@@ -25,6 +25,7 @@ class FakeNat:
         self.entries = {}
         self.sequence = 0
         self.refuse = None  # an AlicloudApiError the next mutating call raises
+        self.havips = {}  # vSwitch ID -> HaVip IDs in it
         self.gateway = {
             "id": "ngw-1",
             "vpc_id": "vpc-1",
@@ -67,6 +68,10 @@ class FakeNat:
     def describe_vswitch_free_ips(self, connection, vpc_ids):
         self.calls.append(("describe_vswitches", list(vpc_ids)))
         return {"vsw-ngw": 7}
+
+    def havips_by_vswitch(self, connection, vswitch_ids):
+        self.calls.append(("describe_havips", list(vswitch_ids)))
+        return {vswitch_id: list(self.havips.get(vswitch_id, [])) for vswitch_id in vswitch_ids}
 
     def _mutate(self, name, kwargs):
         self.calls.append((name, kwargs))
@@ -130,6 +135,7 @@ def cloud(monkeypatch):
         "create_snat_entry",
         "modify_snat_entry",
         "delete_snat_entry",
+        "havips_by_vswitch",
     ):
         monkeypatch.setattr(snat_entry, name, getattr(fake, name))
     for name in ("describe_nat_gateway_details", "describe_snat_entries", "describe_vswitch_free_ips"):
@@ -187,6 +193,27 @@ def test_create_ladder(monkeypatch, capsys, cloud):
     again = run(monkeypatch, capsys, snat_entry, {**args, "snat_ips": ["47.0.0.1", "47.0.0.2"]})
     assert not again["changed"] and cloud.mutations() == []
     assert again["snat_entry"] == real["snat_entry"]
+
+
+@pytest.mark.parametrize("check_mode", [True, False])
+def test_a_source_vswitch_holding_a_havip_is_refused_before_the_create_call(monkeypatch, capsys, cloud, check_mode):
+    cloud.havips = {"vsw-app": ["havip-1"]}
+    result = run(monkeypatch, capsys, snat_entry, {**VSWITCH, "snat_ips": ["47.0.0.1"]}, check_mode=check_mode)
+    assert result["failed"] and not result["changed"] and cloud.mutations() == []
+    assert "vSwitch vsw-app holds HaVip havip-1" in result["msg"]
+    assert "(Forbidden.SourceVSwitchId.IncludeHaVip)" in result["msg"]
+    assert result["error"]["code"] == "Forbidden.SourceVSwitchId.IncludeHaVip" and result["error"]["predicted"]
+    assert ("describe_havips", ["vsw-app"]) in cloud.calls
+
+
+def test_havips_are_read_only_for_a_vswitch_entry_still_to_be_created(monkeypatch, capsys, cloud):
+    cloud.havips = {"vsw-app": ["havip-1"]}
+    cloud.add("snat-app", "vsw-app", "10.1.0.0/24", ["47.0.0.1"])
+    result = run(monkeypatch, capsys, snat_entry, {**VSWITCH, "snat_ips": ["47.0.0.2"]})
+    assert result["changed"] and [call[0] for call in cloud.mutations()] == ["modify"]
+    cidr = run(monkeypatch, capsys, snat_entry, {"nat_gateway_id": "ngw-1", "source_cidr": "10.1.0.5/32", "snat_ips": ["47.0.0.1"]})
+    assert cidr["changed"]
+    assert not [call for call in cloud.calls if call[0] == "describe_havips"]
 
 
 def test_modify_sends_the_new_set_only(monkeypatch, capsys, cloud):
