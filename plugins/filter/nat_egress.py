@@ -100,12 +100,35 @@ def instance_addresses(results):
     return addresses
 
 
-def nat_egress_plan(gateway, eips, settings, instance_results=None):
+def _check_source_vswitch(label, vswitch_id, gateway, vswitches, errors):
+    """Refuse a new entry whose source vSwitch is unknown, of another VPC, or holds a HaVip (CreateSnatEntry would)."""
+    vswitch = vswitches.get(vswitch_id)
+    if vswitch is None:
+        errors.append(
+            f"{label}: there is no vSwitch {vswitch_id} in this region (InvalidVSwitchId.NotFound); give a vSwitch of "
+            f"the NAT gateway's VPC {gateway.get('vpc_id')}, or source_cidr"
+        )
+    elif gateway.get("vpc_id") and vswitch.get("vpc_id") != gateway.get("vpc_id"):
+        errors.append(
+            f"{label}: vSwitch {vswitch_id} is in VPC {vswitch.get('vpc_id')}, not in the NAT gateway's VPC "
+            f"{gateway.get('vpc_id')} (InvalidVSwitchId.NotFound); give a vSwitch of VPC {gateway.get('vpc_id')}"
+        )
+    elif vswitch.get("havip_ids"):
+        errors.append(
+            f"{label}: vSwitch {vswitch_id} holds HaVip {', '.join(vswitch['havip_ids'])}, and the API refuses an SNAT "
+            "entry whose source vSwitch holds a HaVip (Forbidden.SourceVSwitchId.IncludeHaVip); give the hosts' "
+            "addresses as source_cidr or instance_id instead, or delete the HaVip"
+        )
+
+
+def nat_egress_plan(gateway, eips, settings, instance_results=None, vswitches=None):
     """The plan of one run of the role, with ``errors`` listing every reason to stop before any change.
 
     ``gateway`` is one item of nat_gateway_info's ``nat_gateways`` (with ``snat_entries``), ``eips`` every EIP of
     the account (eip_info), ``settings`` the role's variables without their prefix, ``instance_results`` maps ECS
     instance IDs to their primary private IP (or is the list of results of the role's eni_info loop).
+    ``vswitches`` (network_info's ``vswitches`` with ``havip_ids``) are the source vSwitches of the entries; when
+    given, a new entry whose vSwitch is unknown, of another VPC or holds a HaVip is refused.
     """
     errors = []
     instance_ips = instance_addresses(instance_results)
@@ -187,6 +210,17 @@ def nat_egress_plan(gateway, eips, settings, instance_results=None):
             errors.append(f"{_entry_label(index, entry)}: a second entry for the source {key}")
             continue
         managed.add(key)
+        existing = any(
+            found.get("source_vswitch_id") == vswitch_id and found.get("status") != "Deleting"
+            for found in gateway.get("snat_entries", [])
+        )
+        if vswitch_id and state == "present" and vswitches is not None and not existing:
+            before = len(errors)
+            _check_source_vswitch(
+                _entry_label(index, entry), vswitch_id, gateway, {item["id"]: item for item in vswitches}, errors
+            )
+            if len(errors) > before:
+                continue
         refs = entry.get("eips")
         if refs is None:
             refs = list(desired) + to_allocate
@@ -298,9 +332,23 @@ def nat_egress_resolve(plan, allocated):
     }
 
 
+def nat_egress_source_vswitches(snat_entries):
+    """The source vSwitches of the items of nat_egress_snat_entries that are to be present, each once."""
+    found = []
+    for entry in snat_entries or []:
+        vswitch_id = entry.get("source_vswitch_id")
+        if vswitch_id and entry.get("state", "present") == "present" and vswitch_id not in found:
+            found.append(vswitch_id)
+    return found
+
+
 class FilterModule:
     """Filters of the nat_egress role."""
 
     def filters(self):
         """Filter name -> function."""
-        return {"nat_egress_plan": nat_egress_plan, "nat_egress_resolve": nat_egress_resolve}
+        return {
+            "nat_egress_plan": nat_egress_plan,
+            "nat_egress_resolve": nat_egress_resolve,
+            "nat_egress_source_vswitches": nat_egress_source_vswitches,
+        }

@@ -10,6 +10,7 @@ from ansible_collections.alicloud.eip.plugins.filter.nat_egress import (
     FilterModule,
     nat_egress_plan,
     nat_egress_resolve,
+    nat_egress_source_vswitches,
 )
 
 GW = "ngw-1"
@@ -35,6 +36,7 @@ def gateway(eips=(), entries=(), free=100, consumes=True, using=None):
     """A nat_gateway_info item holding ``eips``."""
     return {
         "id": GW,
+        "vpc_id": "vpc-1",
         "vswitch_id": "vsw-nat",
         "eips": [
             {
@@ -245,7 +247,78 @@ def test_resolve_maps_names_to_addresses_and_skips_unallocated_in_check_mode():
 
 
 def test_filters_are_registered():
-    assert FilterModule().filters() == {"nat_egress_plan": nat_egress_plan, "nat_egress_resolve": nat_egress_resolve}
+    assert FilterModule().filters() == {
+        "nat_egress_plan": nat_egress_plan,
+        "nat_egress_resolve": nat_egress_resolve,
+        "nat_egress_source_vswitches": nat_egress_source_vswitches,
+    }
+
+
+def vsw(vswitch_id, vpc="vpc-1", havips=()):
+    """A network_info vSwitch (havips: true)."""
+    return {"id": vswitch_id, "vpc_id": vpc, "havip_ids": list(havips)}
+
+
+@pytest.mark.parametrize(
+    "vswitches,expected",
+    [
+        (
+            [vsw("vsw-app", havips=["havip-1"])],
+            "nat_egress_snat_entries[0] (app): vSwitch vsw-app holds HaVip havip-1, and the API refuses an SNAT entry "
+            "whose source vSwitch holds a HaVip (Forbidden.SourceVSwitchId.IncludeHaVip); give the hosts' addresses as "
+            "source_cidr or instance_id instead, or delete the HaVip",
+        ),
+        (
+            [],
+            "nat_egress_snat_entries[0] (app): there is no vSwitch vsw-app in this region (InvalidVSwitchId.NotFound); "
+            "give a vSwitch of the NAT gateway's VPC vpc-1, or source_cidr",
+        ),
+        (
+            [vsw("vsw-app", vpc="vpc-2")],
+            "nat_egress_snat_entries[0] (app): vSwitch vsw-app is in VPC vpc-2, not in the NAT gateway's VPC vpc-1 "
+            "(InvalidVSwitchId.NotFound); give a vSwitch of VPC vpc-1",
+        ),
+    ],
+)
+def test_a_new_vswitch_entry_the_api_would_refuse_stops_the_run_before_any_allocation(vswitches, expected):
+    settings = {"eip_count": 2, "snat_entries": [{"source_vswitch_id": "vsw-app", "name": "app"}]}
+    plan = nat_egress_plan(gateway(), [], settings, None, vswitches)
+    assert plan["errors"] == [expected]
+    assert plan["snat_entries"] == []
+
+
+def test_source_vswitch_checks_apply_only_to_entries_still_to_be_created():
+    held = [ours(81, 1)]
+    existing = entry("vsw-app", ["198.51.100.81"], "snat-app")
+    settings = {"eip_count": 1, "snat_entries": [{"source_vswitch_id": "vsw-app"}, {"source_vswitch_id": "vsw-db", "state": "absent"}]}
+    plan = nat_egress_plan(gateway(held, [existing]), held, settings, None, [vsw("vsw-app", havips=["havip-1"])])
+    assert plan["errors"] == []
+    assert [(item["source_vswitch_id"], item["state"]) for item in plan["snat_entries"]] == [
+        ("vsw-app", "present"),
+        ("vsw-db", "absent"),
+    ]
+
+
+def test_without_the_lookup_the_plan_leaves_source_vswitches_to_the_api():
+    plan = nat_egress_plan(gateway(), [], {"eip_count": 1, "snat_entries": [{"source_vswitch_id": "vsw-app"}]})
+    assert plan["errors"] == [] and plan["snat_entries"][0]["source_vswitch_id"] == "vsw-app"
+
+
+def test_clean_source_vswitch_passes():
+    settings = {"eip_count": 1, "snat_entries": [{"source_vswitch_id": "vsw-app"}]}
+    assert nat_egress_plan(gateway(), [], settings, None, [vsw("vsw-app")])["errors"] == []
+
+
+def test_source_vswitches_to_look_up():
+    entries = [
+        {"source_vswitch_id": "vsw-a"},
+        {"source_vswitch_id": "vsw-b", "state": "absent"},
+        {"source_cidr": "10.0.0.0/24"},
+        {"source_vswitch_id": "vsw-c", "state": "present"},
+        {"source_vswitch_id": "vsw-a"},
+    ]
+    assert nat_egress_source_vswitches(entries) == ["vsw-a", "vsw-c"]
+    assert nat_egress_source_vswitches(None) == []
 
 
 def test_purge_snat_entries_deletes_unnamed_sources_and_lifts_the_force_need():
