@@ -31,6 +31,16 @@ from ansible_collections.alicloud.eip.plugins.module_utils._eip_association impo
     plan_changes,
     validate_request,
 )
+from ansible_collections.alicloud.eip.plugins.module_utils._limits import (
+    ALLOCATION_INTERNET_CHARGE_TYPE,
+    RECOVERY_INTERNET_CHARGE_TYPE,
+    SYSTEM_TAG_PREFIXES,
+    LimitError,
+    check_bandwidth,
+    check_eip_description,
+    check_eip_name,
+    check_tags,
+)
 from ansible_collections.alicloud.eip.plugins.module_utils._retries import AlicloudApiError
 from ansible_collections.alicloud.eip.plugins.module_utils._waiter import (
     STABLE,
@@ -40,9 +50,8 @@ from ansible_collections.alicloud.eip.plugins.module_utils._waiter import (
     wait_for_eips,
 )
 
-# Tag keys the cloud reserves for itself: they cannot be set or removed by the user (Forbidden.TagKeys), so
-# purge_tags leaves them alone, as amazon.aws leaves "aws:" tags alone.
-SYSTEM_TAG_PREFIXES = ("acs:", "aliyun")
+# Tag keys the cloud reserves for itself (SYSTEM_TAG_PREFIXES, from _limits) cannot be set or removed by the user
+# (Forbidden.TagKeys), so purge_tags leaves them alone, as amazon.aws leaves "aws:" tags alone.
 
 # The fields eip_address and eip_recover manage, as the diff shows them.
 DIFF_FIELDS = ("allocation_id", "ip_address", "status", "name", "description", "bandwidth", "tags", "instance_id")
@@ -111,7 +120,9 @@ class LifecycleError(Exception):
 
 
 def validate_key_options(params: Mapping[str, Any]) -> None:
-    """Check the shape of allocation_id, ip_address, bandwidth, tags and wait_timeout; raises InputError."""
+    """Check allocation_id, ip_address, wait_timeout and the documented limits of name, description, bandwidth and
+    tags (``_limits``); raises InputError.  The bandwidth is checked against the ceiling of the given
+    internet_charge_type here, and against the billing of the EIP by :func:`check_bandwidth_for`."""
     allocation_id = params.get("allocation_id")
     if allocation_id and not is_allocation_id(allocation_id):
         raise InputError(f"allocation_id: {allocation_id!r} is not an EIP allocation ID (they look like eip-bp1xxxx)")
@@ -121,14 +132,43 @@ def validate_key_options(params: Mapping[str, Any]) -> None:
             ipaddress.IPv4Address(address)
         except ValueError:
             raise InputError(f"ip_address: {address!r} is not an IPv4 address") from None
-    bandwidth = params.get("bandwidth")
-    if bandwidth is not None and bandwidth < 1:
-        raise InputError(f"bandwidth must be at least 1 Mbit/s, got {bandwidth}")
     if params.get("wait_timeout") is not None and params["wait_timeout"] <= 0:
         raise InputError(f"wait_timeout must be a positive number of seconds, got {params['wait_timeout']}")
-    for key in params.get("tags") or {}:
-        if str(key).startswith(SYSTEM_TAG_PREFIXES):
-            raise InputError(f"tags: the key {key!r} is reserved by Alibaba Cloud (acs: and aliyun prefixes)")
+    try:
+        check_eip_name(params.get("name"))
+        check_eip_description(params.get("description"))
+        check_tags(params.get("tags"))
+        bandwidth = params.get("bandwidth")
+        if params.get("internet_charge_type"):
+            check_bandwidth(bandwidth, params["internet_charge_type"])
+        else:  # the billing of the EIP decides the ceiling (check_bandwidth_for); the floor holds for every billing
+            check_bandwidth(bandwidth, None, "PrePaid")
+    except LimitError as error:
+        raise InputError(str(error)) from None
+
+
+def check_bandwidth_for(eip: Mapping[str, Any] | None, params: Mapping[str, Any], recovering: bool = False) -> None:
+    """Refuse a bandwidth outside what the billing allows, before any call; raises InputError.
+
+    ``eip`` is the EIP to modify, or ``None`` for the EIP to allocate (``recovering``: to recover), whose billing is
+    the given internet_charge_type or the API's default for the call (PayByBandwidth; PayByTraffic when recovered).
+    An EIP that already has the bandwidth gets no call, so it is not checked.
+    """
+    bandwidth = params.get("bandwidth")
+    if bandwidth is None:
+        return
+    try:
+        if eip is None:
+            default = RECOVERY_INTERNET_CHARGE_TYPE if recovering else ALLOCATION_INTERNET_CHARGE_TYPE
+            internet_charge_type = params.get("internet_charge_type") or default
+            whose = "the recovered EIP" if recovering else "the new EIP"
+            check_bandwidth(bandwidth, internet_charge_type, "PostPaid", whose=whose)
+        elif eip.get("bandwidth") != bandwidth:
+            internet_charge_type = eip.get("internet_charge_type") or ALLOCATION_INTERNET_CHARGE_TYPE
+            charge_type = eip.get("charge_type") or "PostPaid"
+            check_bandwidth(bandwidth, internet_charge_type, charge_type, whose=eip["allocation_id"], existing=True)
+    except LimitError as error:
+        raise InputError(str(error)) from None
 
 
 def normalize_tags(tags: Mapping[str, Any] | None) -> dict[str, str] | None:
@@ -467,6 +507,27 @@ def associate(
         api = _WithPendingEip(api, dict(eip))
     params = _engine_params(reference, association, "present")
     return _run_engine(connection, params, association, check_mode, wait, wait_timeout, api, wait_policy)
+
+
+def plan_association(
+    connection,
+    eip: Mapping[str, Any],
+    association: Mapping[str, Any],
+    wait_timeout: float,
+    pending: bool = False,
+    api=_api,
+    wait_policy: WaitPolicy | None = None,
+) -> AssociationResult:
+    """The engine's plan for putting ``eip`` on the target in ``association``, with no change made.
+
+    eip_recover asks for it before its first mutating call (the recovery, the attribute changes), in check mode and in
+    a real run alike: a target the engine refuses (unknown, holding an EIP already, ...) stops the run before the
+    address is recovered, with the message check mode gives.  ``pending``: the EIP is the one a recovery would bring
+    back (see :func:`associate`).  Raises LifecycleError or InputError.
+    """
+    return associate(
+        connection, eip, association, True, True, wait_timeout, pending=pending, api=api, wait_policy=wait_policy
+    )
 
 
 def disassociate(

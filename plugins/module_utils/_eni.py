@@ -23,6 +23,16 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from ansible_collections.alicloud.eip.plugins.module_utils._limits import (
+    MAX_CREATE_LISTED_IPS,
+    MAX_SECONDARY_IPS,
+    LimitError,
+    check_count,
+    check_eni_description,
+    check_eni_name,
+    check_tags,
+)
+
 
 class InputError(ValueError):
     """Bad or impossible input; the message names the option and the fix."""
@@ -73,6 +83,7 @@ def normalize_params(params: Mapping[str, Any]) -> dict[str, Any]:
     ``attached`` defaults to true when ``instance_id`` is given (amazon.aws ec2_eni does the same).
     """
     result = dict(params)
+    _check_limits(result)
     if result.get("primary_ip_address"):
         result["primary_ip_address"] = _ipv4("primary_ip_address", result["primary_ip_address"])
     addresses = result.get("secondary_private_ip_addresses")
@@ -86,9 +97,6 @@ def normalize_params(params: Mapping[str, Any]) -> dict[str, Any]:
                 f"secondary_private_ip_addresses: {result['primary_ip_address']} is the primary_ip_address"
             )
         result["secondary_private_ip_addresses"] = normalized
-    count = result.get("secondary_private_ip_address_count")
-    if count is not None and count < 0:
-        raise InputError("secondary_private_ip_address_count must be 0 or more")
     if result.get("purge_secondary_private_ip_addresses") and addresses is None:
         raise InputError("purge_secondary_private_ip_addresses needs secondary_private_ip_addresses (the list to keep)")
     if result.get("attached") is None and result.get("instance_id"):
@@ -100,6 +108,29 @@ def normalize_params(params: Mapping[str, Any]) -> dict[str, Any]:
     if result.get("security_group_ids") is not None:
         result["security_group_ids"] = list(dict.fromkeys(result["security_group_ids"]))
     return result
+
+
+def _check_limits(params: Mapping[str, Any]) -> None:
+    """The documented limits of name, description, tags and secondary addresses (``_limits``), before any call."""
+    try:
+        check_eni_name(params.get("name"))
+        check_eni_description(params.get("description"))
+        check_tags(params.get("tags"), vpc_values=False)
+        check_count(
+            "secondary_private_ip_address_count",
+            params.get("secondary_private_ip_address_count"),
+            0,
+            MAX_SECONDARY_IPS,
+            f"an ENI has at most {MAX_SECONDARY_IPS} secondary private addresses (fewer on some instance types)",
+        )
+        addresses = params.get("secondary_private_ip_addresses")
+        if addresses is not None and len(addresses) > MAX_SECONDARY_IPS:
+            raise LimitError(
+                f"secondary_private_ip_addresses: {len(addresses)} addresses given; an ENI has at most "
+                f"{MAX_SECONDARY_IPS} secondary private addresses (fewer on some instance types); list fewer"
+            )
+    except LimitError as error:
+        raise InputError(str(error)) from None
 
 
 def select_interface(candidates: Sequence[Mapping[str, Any]], params: Mapping[str, Any]) -> dict[str, Any] | None:
@@ -232,6 +263,14 @@ def _plan_create(params: Mapping[str, Any]) -> tuple[list[Step], dict[str, Any]]
         raise InputError("creating an ENI needs vswitch_id (and security_group_ids)")
     if not params.get("security_group_ids"):
         raise InputError("creating an ENI needs security_group_ids (at least one group of the vSwitch's VPC)")
+    listed = params.get("secondary_private_ip_addresses") or []
+    if len(listed) > MAX_CREATE_LISTED_IPS:
+        # CreateNetworkInterface takes PrivateIpAddress.N 0-10 (alibaba-api.md §8.4).
+        raise InputError(
+            f"secondary_private_ip_addresses: {len(listed)} addresses given for a new ENI; CreateNetworkInterface "
+            f"takes at most {MAX_CREATE_LISTED_IPS}; list at most {MAX_CREATE_LISTED_IPS} to create it, then add the "
+            "others in a second task (or use secondary_private_ip_address_count)"
+        )
     args = {
         "vswitch_id": params["vswitch_id"],
         "security_group_ids": list(params["security_group_ids"]),

@@ -39,17 +39,19 @@ options:
     type: str
   name:
     description:
-      - The name of the EIP (1 to 128 characters).
+      - The name of the EIP (1 to 128 characters, not starting with C(http://) or C(https://)).
       - The key (together with O(tags)) when neither O(allocation_id) nor O(ip_address) is given; otherwise the name to set.
     type: str
   description:
     description:
-      - The description of the EIP (2 to 256 characters, starting with a letter).
+      - The description of the EIP (2 to 256 characters, starting with a letter, not C(http://) or C(https://)).
     type: str
   bandwidth:
     description:
       - The peak bandwidth in Mbit/s. Applied when the EIP is allocated (the API's default is 5), and later changed only
         when given and different.
+      - 1 to 500 for C(PayByBandwidth) (the default of a new EIP), 1 to 200 for C(PayByTraffic), 1 to 1000 for a
+        subscription EIP; a value outside the range of the EIP's billing is refused before any call.
     type: int
   internet_charge_type:
     description:
@@ -64,6 +66,9 @@ options:
     description:
       - The tags of the EIP. Not given (null) leaves the tags alone.
       - With a key of O(name), every tag given here must match too.
+      - At most 20 tags; keys of 1 to 128 characters, not starting with C(aliyun) or C(acs:); values of at most 128
+        characters, not starting with C(aliyun) or C(acs:); neither may contain C(http://) or C(https://). A value is
+        text - a dict or a list is refused (serialize it with P(ansible.builtin.to_json#filter)).
     type: dict
   purge_tags:
     description:
@@ -307,6 +312,7 @@ from ansible_collections.alicloud.eip.plugins.module_utils._eip_lifecycle import
     InputError,
     LifecycleError,
     apply_changes,
+    check_bandwidth_for,
     diff_view,
     disassociate,
     explain_allocation_error,
@@ -314,6 +320,7 @@ from ansible_collections.alicloud.eip.plugins.module_utils._eip_lifecycle import
     key_label,
     make_changes,
     new_eip_view,
+    normalize_tags,
     plan_attributes,
     plan_release,
     settle,
@@ -352,6 +359,7 @@ def ensure_present(module, connection, eip: dict | None) -> tuple[bool, dict, li
                 f"this account holds no EIP with {key_label(params)} in region {connection.region}; to bring back "
                 "an EIP released within the last 7 days use alicloud.eip.eip_recover, or key a new EIP by name"
             )
+        check_bandwidth_for(None, params)
         if module.check_mode:
             return True, new_eip_view(params, connection.region), ["AllocateEipAddress"]
         try:
@@ -362,7 +370,8 @@ def ensure_present(module, connection, eip: dict | None) -> tuple[bool, dict, li
                 isp=params["isp"],
                 name=params["name"],
                 description=params["description"],
-                tags={str(key): str(value) for key, value in (params["tags"] or {}).items()} or None,
+                # As the key is looked up (a null value is an empty one), so that a re-run finds this EIP.
+                tags=normalize_tags(params["tags"]) or None,
             )
         except AlicloudApiError as error:
             raise explain_allocation_error(error, f"allocating an EIP named {params['name']!r}") from None
@@ -376,6 +385,7 @@ def ensure_present(module, connection, eip: dict | None) -> tuple[bool, dict, li
             record = new_eip_view(params, connection.region, allocated["allocation_id"], allocated["ip_address"])
         return True, record, ["AllocateEipAddress"]
 
+    check_bandwidth_for(eip, params)
     name_is_key = not (params["allocation_id"] or params["ip_address"])
     changes = plan_attributes(eip, params, name_is_key=name_is_key)
     for warning in changes.warnings:
@@ -441,6 +451,8 @@ def main():
             changed, after, actions = ensure_present(module, connection, eip)
         else:
             changed, after, actions = ensure_absent(module, connection, eip)
+    except InputError as error:
+        module.fail_json(msg=str(error), changed=False)
     except LifecycleError as error:
         module.fail_json(msg=str(error), error=error.as_dict(), changed=False)
     except WaitError as error:

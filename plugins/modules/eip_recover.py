@@ -34,16 +34,19 @@ options:
     type: str
   name:
     description:
-      - The name to give the EIP (set during the recovery, or changed when it differs).
+      - The name to give the EIP (set during the recovery, or changed when it differs); 1 to 128 characters, not
+        starting with C(http://) or C(https://).
     type: str
   description:
     description:
-      - The description to give the EIP.
+      - The description to give the EIP (2 to 256 characters, starting with a letter, not C(http://) or C(https://)).
     type: str
   bandwidth:
     description:
       - The peak bandwidth in Mbit/s. A recovered EIP otherwise gets the cloud's default (5 Mbit/s); an EIP the
         account holds is changed only when this is given and differs.
+      - 1 to 200 for C(PayByTraffic) (the default of a recovered EIP), 1 to 500 for C(PayByBandwidth), 1 to 1000 for a
+        subscription EIP; a value outside the range of the EIP's billing is refused before any call.
     type: int
   internet_charge_type:
     description:
@@ -54,6 +57,8 @@ options:
   tags:
     description:
       - The tags to restore. Not given (null) leaves the tags alone.
+      - The limits of M(alicloud.eip.eip_address) apply (at most 20 tags, 128 characters, no C(aliyun)/C(acs:) prefix,
+        text values only).
     type: dict
   purge_tags:
     description:
@@ -64,6 +69,9 @@ options:
     description:
       - Put the EIP on this resource once it is back, as M(alicloud.eip.eip_association) would (same options and
         rules). An EIP already there is left alone.
+      - The association is planned before anything is changed, in check mode and in a real run alike - a target that
+        does not exist or already holds an EIP (without O(association.allow_reassociation)) fails the task before the
+        address is recovered, with the same message.
     type: dict
     suboptions:
       instance_id:
@@ -328,11 +336,13 @@ from ansible_collections.alicloud.eip.plugins.module_utils._eip_lifecycle import
     LifecycleError,
     apply_changes,
     associate,
+    check_bandwidth_for,
     diff_view,
     explain_allocation_error,
     make_changes,
     new_eip_view,
     normalize_tags,
+    plan_association,
     plan_attributes,
     select_eip,
     settle,
@@ -444,13 +454,22 @@ def main():
         eip = settle(connection, eip, params["wait_timeout"])
         before = diff_view(eip)
         recovered = eip is None
+        check_bandwidth_for(eip, params, recovering=True)
+        pending = None
+        if recovered:
+            # The EIP as the recovery would bring it back (its ID or its address is unknown until then).
+            pending = new_eip_view(params, connection.region, params["allocation_id"] or "", params["ip_address"] or "")
+        planned = None
+        if params["association"]:
+            # Planned before the first mutating call, in check mode and in a real run alike: a target the engine
+            # refuses stops the run before the address is recovered, with the same message in both.
+            planned = plan_association(
+                connection, pending or eip, params["association"], params["wait_timeout"], pending=recovered
+            )
         if recovered:
             changed = True
             actions.append("AllocateEipAddress")
-            if check_mode:
-                eip = new_eip_view(params, connection.region, params["allocation_id"] or "", params["ip_address"] or "")
-            else:
-                eip = recover(module, connection)
+            eip = pending if check_mode else recover(module, connection)
         # Also after a recovery: the API may not apply every attribute on allocation, so converge them the same way.
         # internet_charge_type applies to the recovery only; an EIP already held keeps its own without a warning.
         changes = plan_attributes(eip, {**params, "internet_charge_type": None})
@@ -466,16 +485,14 @@ def main():
             else:
                 make_changes(connection, eip["allocation_id"], changes)
                 eip = _api.describe_eip_addresses(connection, allocation_ids=[eip["allocation_id"]])[0]
-        if params["association"]:
-            result = associate(
-                connection,
-                eip,
-                params["association"],
-                check_mode,
-                params["wait"],
-                params["wait_timeout"],
-                pending=recovered and check_mode,
-            )
+        if planned is not None:
+            result = planned
+            if not check_mode and planned.plan.changed:
+                # Planned again on the EIP as it is now (recovered, with its ID); the engine refuses before its own
+                # call if the target changed meanwhile.
+                result = associate(
+                    connection, eip, params["association"], False, params["wait"], params["wait_timeout"]
+                )
             if result.plan.changed:
                 changed = True
                 association_actions = [step.as_dict() for step in result.plan.steps]

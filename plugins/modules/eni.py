@@ -55,7 +55,7 @@ options:
     elements: str
   description:
     description:
-      - The description of the ENI.
+      - The description of the ENI (2 to 256 characters, not starting with C(http://) or C(https://)).
     type: str
   primary_ip_address:
     description:
@@ -67,12 +67,15 @@ options:
       - Secondary private addresses the ENI must have; missing ones are assigned.
       - With O(purge_secondary_private_ip_addresses=true), secondary addresses not listed are unassigned.
       - Mutually exclusive with O(secondary_private_ip_address_count).
+      - At most 49 addresses (an ENI has at most 49 secondary addresses; fewer on some instance types). A new ENI is
+        created with at most 10 listed addresses (the limit of C(CreateNetworkInterface)).
     type: list
     elements: str
   secondary_private_ip_address_count:
     description:
       - How many secondary private addresses the ENI must have; the cloud picks new ones, and surplus ones are
         unassigned newest first, skipping addresses an EIP is associated with.
+      - 0 to 49 (fewer on some instance types).
     type: int
   purge_secondary_private_ip_addresses:
     description:
@@ -98,6 +101,8 @@ options:
   tags:
     description:
       - Tags of the ENI. Not given - the tags are left alone.
+      - At most 20 tags; keys of 1 to 128 characters, not starting with C(aliyun) or C(acs:); values of at most 128
+        characters; neither may contain C(http://) or C(https://). A value is text - a dict or a list is refused.
     type: dict
   purge_tags:
     description:

@@ -138,6 +138,18 @@ class LifecycleCloud(FakeApi):
         ({"wait_timeout": 0}, "positive number of seconds"),
         ({"tags": {"acs:owner": "x"}}, "reserved by Alibaba Cloud"),
         ({"tags": {"aliyun-x": "x"}}, "reserved by Alibaba Cloud"),
+        # The documented limits (issue 9 item 5; each limit's boundaries are in test_limits.py).
+        ({"name": ""}, "name: 0 characters given; it must be 1 to 128 characters"),
+        ({"name": "n" * 129}, "name: 129 characters given; it must be 1 to 128 characters"),
+        ({"name": "http://web"}, "name: 'http://web' starts with http:// or https://"),
+        ({"description": "x"}, "description: 1 characters given; it must be 2 to 256 characters"),
+        ({"description": "9 lives"}, "description: '9 lives' must start with a letter"),
+        ({"tags": {"owner": {"team": "web"}}}, "tags.owner: the value is a dict; a tag value is text"),
+        ({"tags": {"owner": ["a"]}}, "tags.owner: the value is a list"),
+        ({"tags": {f"k{n}": "v" for n in range(21)}}, "tags: 21 tags given; a resource takes at most 20"),
+        ({"bandwidth": 1001}, "bandwidth: 1001 Mbit/s given; the subscription billing allows 1 to 1000"),
+        ({"bandwidth": 201, "internet_charge_type": "PayByTraffic"}, "PayByTraffic billing allows 1 to 200 Mbit/s"),
+        ({"bandwidth": 501, "internet_charge_type": "PayByBandwidth"}, "PayByBandwidth billing allows 1 to 500"),
     ],
 )
 def test_bad_input_names_the_option(params, fragment):
@@ -149,6 +161,36 @@ def test_good_input_passes():
     lifecycle.validate_key_options(
         {"allocation_id": "eip-bp1x", "ip_address": "47.0.0.1", "bandwidth": 1, "wait_timeout": 1, "tags": {"a": 1}}
     )
+    lifecycle.validate_key_options(
+        {"name": "n" * 128, "description": "d" * 256, "bandwidth": 200, "internet_charge_type": "PayByTraffic"}
+    )
+
+
+@pytest.mark.parametrize(
+    "eip, params, recovering, fragment",
+    [
+        # A new EIP: the given metering method, else the API's default for the call.
+        (None, {"bandwidth": 500}, False, None),
+        (None, {"bandwidth": 501}, False, "PayByBandwidth billing of the new EIP allows 1 to 500"),
+        (None, {"bandwidth": 201}, True, "PayByTraffic billing of the recovered EIP allows 1 to 200"),
+        (None, {"bandwidth": 500, "internet_charge_type": "PayByBandwidth"}, True, None),
+        # An EIP the account holds: its own billing.
+        (record("eip-1", internet_charge_type="PayByTraffic"), {"bandwidth": 200}, False, None),
+        (record("eip-1", internet_charge_type="PayByTraffic"), {"bandwidth": 201}, False, "of eip-1 allows 1 to 200"),
+        (record("eip-1", internet_charge_type="PayByBandwidth"), {"bandwidth": 500}, False, None),
+        (record("eip-1", charge_type="PrePaid", internet_charge_type="PayByBandwidth"), {"bandwidth": 1000}, False, None),
+        (record("eip-1", charge_type="PrePaid"), {"bandwidth": 1001}, False, "subscription billing of eip-1"),
+        # Unchanged: no call is made, so nothing to refuse.
+        (record("eip-1", bandwidth=300, internet_charge_type="PayByTraffic"), {"bandwidth": 300}, False, None),
+        (record("eip-1"), {"bandwidth": None}, False, None),
+    ],
+)
+def test_bandwidth_is_checked_against_the_billing_of_the_eip(eip, params, recovering, fragment):
+    if fragment is None:
+        lifecycle.check_bandwidth_for(eip, params, recovering=recovering)
+    else:
+        with pytest.raises(InputError, match=re.escape(fragment)):
+            lifecycle.check_bandwidth_for(eip, params, recovering=recovering)
 
 
 # ---- the key --------------------------------------------------------------------------------------------
@@ -337,6 +379,43 @@ def test_check_mode_predicts_the_targets_refusal_for_a_pending_eip():
         )
     assert excinfo.value.code == "InvalidAssociation.Duplicated"
     assert "eip-old" in str(excinfo.value)
+
+
+@pytest.mark.parametrize(
+    "target, code",
+    [
+        ("i-unknown", "InvalidInstanId.NotFound"),  # the API's own spelling of the code
+        ("i-1", "InvalidAssociation.Duplicated"),  # holds eip-old already
+    ],
+)
+@pytest.mark.parametrize("reference", [{"ip_address": "47.0.0.9"}, {"allocation_id": "eip-gone"}])
+def test_the_association_of_a_recovery_is_planned_before_anything_changes(target, code, reference):
+    """Issue 9 item 3: the plan eip_recover asks for before the recovery, in check mode and in a real run alike,
+    refuses the target of a pending EIP without any mutating call, with the code and message of check mode."""
+    cloud = LifecycleCloud([record("eip-old", on=ECS1)], [(ECS1, instance("i-1"))], released={"47.0.0.9": "eip-gone"})
+    pending = lifecycle.new_eip_view({}, "cn-hangzhou", **reference)
+    with pytest.raises(LifecycleError) as planned:
+        lifecycle.plan_association(
+            CONNECTION, pending, {"instance_id": target}, 30, pending=True, api=cloud, wait_policy=NO_WAIT
+        )
+    with pytest.raises(LifecycleError) as checked:
+        lifecycle.associate(
+            CONNECTION, pending, {"instance_id": target}, True, True, 30, pending=True, api=cloud, wait_policy=NO_WAIT
+        )
+    assert planned.value.code == checked.value.code == code
+    assert str(planned.value) == str(checked.value)
+    assert cloud.mutating() == []
+    assert cloud.released == {"47.0.0.9": "eip-gone"}
+
+
+def test_the_plan_of_a_valid_association_changes_nothing():
+    cloud = LifecycleCloud([], [(("EcsInstance", "i-2"), instance("i-2"))])
+    pending = lifecycle.new_eip_view({}, "cn-hangzhou", ip_address="47.0.0.9")
+    planned = lifecycle.plan_association(
+        CONNECTION, pending, {"instance_id": "i-2"}, 30, pending=True, api=cloud, wait_policy=NO_WAIT
+    )
+    assert [step.kind for step in planned.plan.steps] == ["associate"]
+    assert cloud.mutating() == []
 
 
 def test_the_pending_eip_is_not_answered_to_filtered_listings():

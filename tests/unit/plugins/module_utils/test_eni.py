@@ -80,7 +80,7 @@ EIP_ON_7 = [{"private_ip_address": "10.0.0.7", "ip_address": "47.0.0.7", "alloca
             {"primary_ip_address": "10.0.0.5", "secondary_private_ip_addresses": ["10.0.0.5"]},
             "10.0.0.5 is the primary_ip_address",
         ),
-        ({"secondary_private_ip_address_count": -1}, "must be 0 or more"),
+        ({"secondary_private_ip_address_count": -1}, "secondary_private_ip_address_count: -1 given; it must be 0 to 49"),
         ({"purge_secondary_private_ip_addresses": True}, "needs secondary_private_ip_addresses"),
         ({"attached": True}, "attached=true needs instance_id"),
     ],
@@ -146,7 +146,7 @@ def test_create_then_attach_predicts_the_interface():
 
 def test_create_by_count_passes_the_count():
     plan = plan_present(
-        None, params(name="n", vswitch_id="vsw-1", security_group_ids=["sg-1"], secondary_private_ip_address_count=2)
+        None, params(name="n1", vswitch_id="vsw-1", security_group_ids=["sg-1"], secondary_private_ip_address_count=2)
     )
     assert plan.steps[0].args["secondary_private_ip_address_count"] == 2
     assert plan.steps[0].args["private_ip_addresses"] == []
@@ -233,13 +233,13 @@ def test_attributes_and_tags():
         params(
             network_interface_id="eni-1",
             name="renamed",
-            description="d",
+            description="db",
             security_group_ids=["sg-2", "sg-1"],
             tags={"team": "api", "new": "y"},
         ),
     )
     assert plan.actions() == ["modify", "untag", "tag"]
-    assert dict(plan.steps[0].args) == {"name": "renamed", "description": "d", "security_group_ids": ["sg-2", "sg-1"]}
+    assert dict(plan.steps[0].args) == {"name": "renamed", "description": "db", "security_group_ids": ["sg-2", "sg-1"]}
     assert dict(plan.steps[1].args) == {"keys": ["old"]}
     assert dict(plan.steps[2].args) == {"tags": {"team": "api", "new": "y"}}
     assert plan.after["tags"] == {"team": "api", "new": "y"}

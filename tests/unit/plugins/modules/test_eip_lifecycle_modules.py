@@ -194,6 +194,84 @@ def test_check_mode_of_a_recovery_predicts_the_association_refusal(monkeypatch, 
     assert cloud.mutating() == []
 
 
+@pytest.mark.parametrize(
+    "target, code",
+    [
+        ("i-unknown", "InvalidInstanId.NotFound"),
+        ("i-1", "InvalidAssociation.Duplicated"),  # i-1 holds eip-held already
+    ],
+)
+@pytest.mark.parametrize("key", [{"ip_address": "47.0.0.9"}, {"allocation_id": "eip-gone"}])
+def test_a_refused_association_target_stops_the_recovery_before_it_happens(monkeypatch, capsys, cloud, target, code, key):
+    """Issue 9 item 3: the real run refuses before AllocateEipAddress, with check mode's code and message."""
+    args = {**key, "name": "back", "bandwidth": 7, "association": {"instance_id": target}}
+    check = run(monkeypatch, capsys, eip_recover, args, check_mode=True)
+    real = run(monkeypatch, capsys, eip_recover, args)
+    assert check["failed"] and real["failed"]
+    assert real["msg"] == check["msg"]
+    assert real["error"] == check["error"] and real["error"]["code"] == code and real["error"]["predicted"] is True
+    assert (real["changed"], real["actions"]) == (False, [])
+    assert cloud.mutating() == []
+    assert cloud.released == {"47.0.0.9": "eip-gone"}  # still released, not recovered
+
+
+def test_a_refused_association_target_stops_the_attribute_changes_of_a_held_eip(monkeypatch, capsys, cloud):
+    args = {"ip_address": "47.0.0.1", "bandwidth": 9, "association": {"instance_id": "i-1"}}
+    check = run(monkeypatch, capsys, eip_recover, args, check_mode=True)
+    real = run(monkeypatch, capsys, eip_recover, args)
+    assert real["failed"] and real["msg"] == check["msg"] and real["error"]["code"] == "InvalidAssociation.Duplicated"
+    assert cloud.mutating() == []
+    assert cloud.eips["eip-web"]["bandwidth"] == 5
+
+
+# ---- documented limits (issue 9 item 5): refused before any call, check mode and real run alike -----------------
+
+LIMIT_CASES = [
+    # (module, args, the refusal's message, calls allowed before it)
+    (eip_address, {"name": "n" * 129}, "name: 129 characters given; it must be 1 to 128 characters; shorten it", 0),
+    (eip_address, {"name": ""}, "name: 0 characters given; it must be 1 to 128 characters; lengthen it", 0),
+    (eip_address, {"name": "web", "description": "x"}, "description: 1 characters given; it must be 2 to 256", 0),
+    (eip_address, {"name": "web", "tags": {"owner": {"team": "web"}}}, "tags.owner: the value is a dict", 0),
+    (eip_address, {"name": "web", "tags": {"owner": ["a"]}}, "tags.owner: the value is a list", 0),
+    (eip_address, {"name": "web", "tags": {"acs:x": "1"}}, "tags: the key 'acs:x' is reserved", 0),
+    (eip_address, {"name": "web", "tags": {f"k{n}": "v" for n in range(21)}}, "tags: 21 tags given", 0),
+    (eip_address, {"name": "web", "bandwidth": 0}, "bandwidth: 0 Mbit/s given", 0),
+    (eip_address, {"name": "new", "bandwidth": 501}, "PayByBandwidth billing of the new EIP allows 1 to 500", 1),
+    (
+        eip_address,
+        {"name": "new", "bandwidth": 201, "internet_charge_type": "PayByTraffic"},
+        "PayByTraffic billing allows 1 to 200 Mbit/s",
+        0,
+    ),
+    (eip_address, {"allocation_id": "eip-web", "bandwidth": 201}, "PayByTraffic billing of eip-web allows 1 to 200", 1),
+    (eip_recover, {"ip_address": "47.0.0.9", "bandwidth": 201}, "PayByTraffic billing of the recovered EIP", 1),
+    (eip_recover, {"ip_address": "47.0.0.9", "name": "http://x"}, "name: 'http://x' starts with http://", 0),
+    (eip_recover, {"ip_address": "47.0.0.9", "description": "1 web"}, "description: '1 web' must start with a letter", 0),
+    (eip_recover, {"ip_address": "47.0.0.9", "tags": {"owner": {"a": 1}}}, "tags.owner: the value is a dict", 0),
+    (eip_recover, {"ip_address": "47.0.0.1", "bandwidth": 300}, "PayByTraffic billing of eip-web allows 1 to 200", 1),
+]
+
+
+@pytest.mark.parametrize("check_mode", [True, False], ids=["check", "real"])
+@pytest.mark.parametrize("module, args, message, reads", LIMIT_CASES)
+def test_a_documented_limit_is_refused_before_any_call(monkeypatch, capsys, cloud, module, args, message, reads, check_mode):
+    result = run(monkeypatch, capsys, module, args, check_mode=check_mode)
+    assert result["failed"] and message in result["msg"] and not result.get("changed")
+    assert cloud.mutating() == []
+    assert len(cloud.calls) == reads  # a static limit before any call; a billing limit after the one describe
+    assert cloud.released == {"47.0.0.9": "eip-gone"}
+
+
+def test_a_null_tag_value_is_allocated_as_it_is_looked_up(monkeypatch, capsys, cloud):
+    """A null tag value used to be sent as the text 'None' while the key looks for '': a re-run allocated again."""
+    args = {"name": "api", "tags": {"team": "api", "note": None}}
+    first = run(monkeypatch, capsys, eip_address, args)
+    second = run(monkeypatch, capsys, eip_address, args)
+    assert (first["changed"], second["changed"]) == (True, False)
+    assert cloud.mutating() == ["AllocateEipAddress"]
+    assert first["eip"]["tags"] == {"team": "api", "note": ""}
+
+
 # ---- eip_gateway_info ----------------------------------------------------------------------------------------
 
 
