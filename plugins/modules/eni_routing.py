@@ -310,22 +310,29 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.alicloud.eip.plugins.module_utils._host_network import (
     BACKEND_DIRS,
     BACKEND_PATTERNS,
+    MAIN_TABLE,
     HostNetworkError,
     add_absent_interfaces,
     connection_problems,
     desired_state,
     detect_backend,
+    egress_problems,
+    foreign_rule_users,
     foreign_table_users,
     interfaces_from_metadata,
     is_managed_file,
     main_default_device,
+    main_egress,
     merge_interfaces,
+    normalize_mac,
     observed_state,
     plan_changes,
     projected_state,
     render_files,
     resolve_enis,
+    routes_to_restore,
     runtime_view,
+    shadowing_problems,
 )
 from ansible_collections.alicloud.eip.plugins.module_utils._util import DifferenceTracker
 
@@ -446,8 +453,8 @@ def read_text(path: str) -> str | None:
         return None
 
 
-def gather_enis(params: dict, links: list) -> list:
-    """Merge metadata and explicit input, then validate against the host's links."""
+def gather_enis(params: dict, links: list) -> tuple[list, str]:
+    """Merge metadata and explicit input, then validate against the host's links; (ENIs, primary MAC)."""
     discovered, primary_mac = [], params["primary_mac"]
     if params["metadata"] is not None:
         metadata_primary, discovered = interfaces_from_metadata(params["metadata"])
@@ -458,11 +465,13 @@ def gather_enis(params: dict, links: list) -> list:
     interfaces = merge_interfaces(discovered, explicit)
     if not interfaces:
         raise HostNetworkError("no ENI to configure: neither metadata nor interfaces list one")
-    return resolve_enis(interfaces, primary_mac, links)
+    return resolve_enis(interfaces, primary_mac, links), primary_mac
 
 
-def check_preconditions(params: dict, enis: list, desired: dict, observed: dict) -> None:
-    problems = foreign_table_users(desired, observed, enis)
+def check_preconditions(params: dict, enis: list, desired: dict, observed: dict, primary_mac: str | None = None) -> None:
+    # The host's way out first: these hold whatever allow_primary_changes says.
+    problems = egress_problems(enis, observed, primary_mac) + shadowing_problems(enis, observed)
+    problems += foreign_table_users(desired, observed, enis) + foreign_rule_users(desired, observed)
     if not params["allow_primary_changes"]:
         problems += [
             f"{text}; set allow_primary_changes to permit it"
@@ -522,17 +531,38 @@ def plan_files(backend: str, enis: list, desired: dict, marker: str) -> list[dic
     return plans
 
 
-def apply_changes(module: AnsibleModule, host: Host, changes: list[dict]) -> list[dict]:
-    """Apply in order; on a failure undo what was applied and fail."""
+def route_snapshot(host: Host, desired: dict) -> dict:
+    """Every IPv4 route (all tables) before applying, and what a rollback restores from it: the main table, the
+    module's tables and every route on a device whose addresses or link the plan changes."""
+    return {
+        "routes": host.ip_json("-4", "route", "show", "table", "all"),
+        "tables": set(desired["tables"]) | {MAIN_TABLE},
+        "devices": set(desired["addresses"]) | set(desired["links"]),
+    }
+
+
+def rollback_text(applied: list[dict], restored: list[str]) -> str:
+    text = f"rolled back {len(applied)} runtime change(s)"
+    if restored:
+        text += (
+            f" and restored {len(restored)} route(s) as they were before, which the kernel had removed with an address "
+            f"or an undo step could not rebuild exactly ({'; '.join(restored)})"
+        )
+    return text
+
+
+def apply_changes(module: AnsibleModule, host: Host, changes: list[dict], snapshot: dict) -> list[dict]:
+    """Apply in order; on a failure undo what was applied, restore the routes the kernel removed, and fail."""
     applied = []
     for change in changes:
         try:
             apply_one(host, change)
         except (HostNetworkError, OSError) as error:
-            undo_errors = roll_back(host, applied)
+            undo_errors, restored = roll_back(host, applied, snapshot)
             module.fail_json(
-                msg=f"applying '{change['description']}' failed: {error}; rolled back {len(applied)} change(s)",
+                msg=f"applying '{change['description']}' failed: {error}; {rollback_text(applied, restored)}",
                 rollback_errors=undo_errors,
+                restored_routes=restored,
             )
         applied.append(change)
     return applied
@@ -545,9 +575,11 @@ def apply_one(host: Host, change: dict) -> None:
         host.run(change["argv"])
 
 
-def roll_back(host: Host, applied: list[dict]) -> list[str]:
-    """Undo applied changes in reverse order; returns the undo steps that failed."""
-    errors = []
+def roll_back(host: Host, applied: list[dict], snapshot: dict) -> tuple[list[str], list[str]]:
+    """Undo applied changes in reverse order, then re-add every route of ``snapshot`` the kernel removed as a
+    consequence (a route whose source address was removed is deleted with it, and no undo step brings it back).
+    Returns (the steps that failed, the routes restored)."""
+    errors, restored = [], []
     for change in reversed(applied):
         try:
             if change["kind"] == "sysctl":
@@ -557,7 +589,17 @@ def roll_back(host: Host, applied: list[dict]) -> list[str]:
                     host.run(argv)
         except (HostNetworkError, OSError) as error:
             errors.append(str(error))
-    return errors
+    try:
+        after = host.ip_json("-4", "route", "show", "table", "all")
+    except HostNetworkError as error:
+        return errors + [f"could not read the routes to restore them: {error}"], restored
+    for argv in routes_to_restore(snapshot["routes"], after, snapshot["tables"], snapshot["devices"]):
+        try:
+            host.run(argv)
+            restored.append(" ".join(argv[4:]))
+        except HostNetworkError as error:
+            errors.append(str(error))
+    return errors, restored
 
 
 def gateway_targets(enis: list) -> list[dict]:
@@ -647,10 +689,12 @@ def eni_result(eni) -> dict:
 def ensure_configured(module: AnsibleModule, host: Host) -> dict:
     params = module.params
     links, observed = host.observe()
-    enis = gather_enis(params, links)
+    enis, primary_mac = gather_enis(params, links)
     desired = desired_state(enis, params["rp_filter"], params["arp_tuning"], params["allow_primary_changes"])
-    add_absent_interfaces(desired, params["absent_interfaces"], enis, links)
-    check_preconditions(params, enis, desired, observed)
+    add_absent_interfaces(
+        desired, params["absent_interfaces"], enis, links, normalize_mac(primary_mac), main_egress(observed)
+    )
+    check_preconditions(params, enis, desired, observed, normalize_mac(primary_mac))
     primary = [eni for eni in enis if eni.primary]
     shares_subnet = primary and any(eni.network == primary[0].network for eni in enis if not eni.primary)
     if shares_subnet and params["arp_tuning"] and not params["allow_primary_changes"]:
@@ -694,17 +738,19 @@ def ensure_configured(module: AnsibleModule, host: Host) -> dict:
     if module.check_mode:
         return result
 
-    applied = apply_changes(module, host, changes)
+    snapshot = route_snapshot(host, desired)
+    applied = apply_changes(module, host, changes, snapshot)
     if params["gateway_check"]:
         result["gateways"] = check_gateways(host, enis, params["gateway_check_attempts"])
         silent = [item for item in result["gateways"] if not item["answered"]]
         if silent:
-            undo_errors = roll_back(host, applied)
+            undo_errors, restored = roll_back(host, applied, snapshot)
             names = ", ".join(f"{item['gateway']} (from {item['source']} on {item['device']})" for item in silent)
             module.fail_json(
-                msg=f"gateway check failed: {names} did not answer; rolled back {len(applied)} runtime change(s), wrote no file",
+                msg=f"gateway check failed: {names} did not answer; {rollback_text(applied, restored)}, wrote no file",
                 gateways=result["gateways"],
                 rollback_errors=undo_errors,
+                restored_routes=restored,
                 commands=result["commands"],
             )
     write_files(module, file_plans)
