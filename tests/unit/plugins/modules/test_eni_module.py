@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
+from ansible.module_utils import basic
+from ansible.module_utils.common.text.converters import to_bytes
 from ansible_collections.alicloud.eip.plugins.module_utils._eni import Plan, Step
 from ansible_collections.alicloud.eip.plugins.module_utils._retries import AlicloudApiError
 from ansible_collections.alicloud.eip.plugins.modules import eni as eni_module
@@ -125,3 +129,100 @@ def test_diff_carries_the_secondary_address_count():
     assert diff["before"]["secondary_private_ip_address_count"] == 1
     assert diff["after"]["secondary_private_ip_address_count"] == 3
     assert eni_module.build_diff(before, {}, {})["after"] == {}
+
+
+# ---- documented limits (issue 9 item 5): refused before any mutating call, check mode and real run alike ---------
+
+CREDENTIALS = {"access_key_id": "ak", "access_key_secret": "secret-value", "region": "cn-hangzhou"}
+NEW = {"name": "web-eni", "vswitch_id": "vsw-1", "security_group_ids": ["sg-1"]}
+EXISTING = {
+    "id": "eni-1",
+    "name": "web-eni",
+    "description": "",
+    "mac_address": "00:16:3e:00:00:01",
+    "primary_ip_address": "10.0.0.5",
+    "private_ip_addresses": ["10.0.0.5"],
+    "secondary_private_ip_addresses": [],
+    "vswitch_id": "vsw-1",
+    "vpc_id": "vpc-1",
+    "zone_id": "z-1",
+    "instance_id": "",
+    "device_index": None,
+    "status": "Available",
+    "type": "Secondary",
+    "security_group_ids": ["sg-1"],
+    "associated_public_ips": [],
+    "creation_time": "",
+    "tags": {},
+}
+
+
+def run_main(monkeypatch, capsys, args, check_mode, existing=None):
+    """eni's main() on a cloud that answers every read with ``existing`` (or nothing); returns (result, recorder).
+
+    The recorder stands in for every mutating wrapper, so a refusal before any change leaves it empty.
+    """
+    recorder = Recorder()
+    recorder.install(monkeypatch)
+
+    def describe_interfaces(connection, **filters):
+        recorder.calls.append(("describe_interfaces", (), filters))
+        return [dict(existing)] if existing else []
+
+    monkeypatch.setattr(eni_module, "describe_interfaces", describe_interfaces)
+    monkeypatch.setattr(eni_module, "describe_eip_addresses", lambda connection, **filters: [])
+    monkeypatch.setattr(eni_module, "describe_instances", lambda connection, ids: [])
+    arguments = {**CREDENTIALS, **args, "_ansible_check_mode": check_mode}
+    monkeypatch.setattr(basic, "_ANSIBLE_ARGS", to_bytes(json.dumps({"ANSIBLE_MODULE_ARGS": arguments})))
+    monkeypatch.setattr(basic, "_ANSIBLE_PROFILE", "legacy", raising=False)
+    with pytest.raises(SystemExit):
+        eni_module.main()
+    return json.loads(capsys.readouterr().out), recorder
+
+
+ENI_LIMIT_CASES = [
+    # (args, existing ENI, the refusal's message)
+    ({**NEW, "name": "w"}, None, "name: 1 characters given; it must be 2 to 128 characters; lengthen it"),
+    ({**NEW, "name": "w" * 129}, None, "name: 129 characters given; it must be 2 to 128 characters; shorten it"),
+    ({**NEW, "description": "x"}, None, "description: 1 characters given; it must be 2 to 256 characters"),
+    ({**NEW, "description": "https://x"}, None, "description: 'https://x' starts with http:// or https://"),
+    ({**NEW, "tags": {"owner": {"team": "web"}}}, None, "tags.owner: the value is a dict; a tag value is text"),
+    ({**NEW, "tags": {"aliyun-x": "1"}}, None, "tags: the key 'aliyun-x' is reserved by Alibaba Cloud"),
+    ({**NEW, "tags": {f"k{n}": "v" for n in range(21)}}, None, "tags: 21 tags given; a resource takes at most 20"),
+    ({**NEW, "secondary_private_ip_address_count": 50}, None, "secondary_private_ip_address_count: 50 given"),
+    (
+        {**NEW, "secondary_private_ip_addresses": [f"10.0.1.{n}" for n in range(1, 51)]},
+        None,
+        "secondary_private_ip_addresses: 50 addresses given; an ENI has at most 49",
+    ),
+    (
+        {**NEW, "secondary_private_ip_addresses": [f"10.0.1.{n}" for n in range(1, 12)]},
+        None,
+        "secondary_private_ip_addresses: 11 addresses given for a new ENI; CreateNetworkInterface takes at most 10",
+    ),
+    ({"network_interface_id": "eni-1", "name": "x"}, EXISTING, "name: 1 characters given"),
+    ({"network_interface_id": "eni-1", "tags": {"k": ["a"]}}, EXISTING, "tags.k: the value is a list"),
+    ({"network_interface_id": "eni-1", "secondary_private_ip_address_count": 60}, EXISTING, "it must be 0 to 49"),
+]
+
+
+@pytest.mark.parametrize("check_mode", [True, False], ids=["check", "real"])
+@pytest.mark.parametrize("args, existing, message", ENI_LIMIT_CASES)
+def test_a_documented_limit_is_refused_before_any_mutating_call(monkeypatch, capsys, args, existing, message, check_mode):
+    result, recorder = run_main(monkeypatch, capsys, args, check_mode, existing)
+    assert result.get("failed") and message in result["msg"] and not result.get("changed")
+    assert [name for name in names(recorder) if name != "describe_interfaces"] == []
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        {**NEW, "name": "w" * 128, "description": "d" * 256, "secondary_private_ip_address_count": 49},
+        {**NEW, "name": "ab", "secondary_private_ip_addresses": [f"10.0.1.{n}" for n in range(1, 11)]},
+        {**NEW, "tags": {f"k{n}": "aliyun-ok-for-ecs" for n in range(20)}},
+    ],
+)
+def test_values_at_the_limits_are_sent(monkeypatch, capsys, args):
+    result, recorder = run_main(monkeypatch, capsys, args, check_mode=False)
+    assert not result.get("failed") and result["actions"] == ["create"]
+    assert [name for name in names(recorder) if name != "describe_interfaces"] == ["create"]
