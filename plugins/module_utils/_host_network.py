@@ -792,15 +792,7 @@ def restore_route_argv(route: dict) -> list[str]:
     argv = ["ip", "-4", "route", "replace", dst]
     if route.get("tos"):
         argv += ["tos", str(route["tos"])]
-    if route.get("nexthops"):
-        for hop in route["nexthops"]:
-            argv.append("nexthop")
-            if hop.get("gateway"):
-                argv += ["via", hop["gateway"]]
-            argv += ["dev", hop["dev"], "weight", str(hop.get("weight", 1))]
-            if "onlink" in hop.get("flags", []):
-                argv.append("onlink")
-    else:
+    if not route.get("nexthops"):
         if route.get("gateway"):
             argv += ["via", route["gateway"]]
         argv += ["dev", route["dev"]]
@@ -814,7 +806,16 @@ def restore_route_argv(route: dict) -> list[str]:
         argv += ["src", route["prefsrc"]]
     if route.get("metric"):
         argv += ["metric", str(route["metric"])]
-    return argv + ["table", str(table)]
+    argv += ["table", str(table)]
+    # ip reads next hops up to the end of the line, so they come last.
+    for hop in route.get("nexthops") or []:
+        argv.append("nexthop")
+        if hop.get("gateway"):
+            argv += ["via", hop["gateway"]]
+        argv += ["dev", hop["dev"], "weight", str(hop.get("weight", 1))]
+        if "onlink" in hop.get("flags", []):
+            argv.append("onlink")
+    return argv
 
 
 def routes_to_restore(before: list[dict], after: list[dict], tables: set[int], devices: set[str]) -> list[list[str]]:
