@@ -649,7 +649,9 @@ def foreign_rule_users(desired: dict, observed: dict) -> list[str]:
     """
     tables = set(desired["tables"])
     owners = desired.get("table_owners", {})
-    found = [(rule.table, rule_text(rule)) for rule in observed["rules"] if rule.table in tables and not _is_own_rule(rule)]
+    found = [
+        (rule.table, rule_text(rule)) for rule in observed["rules"] if rule.table in tables and not _is_own_rule(rule)
+    ]
     found += [(item["table"], item["text"]) for item in observed.get("other_rules", []) if item["table"] in tables]
     problems = []
     for table, text in found:
@@ -763,7 +765,9 @@ def _route_identity(route: dict) -> tuple | None:
     if table is None or table == 255:
         return None
     dst = route.get("dst", "default")
-    dst = "default" if dst in ("default", "0.0.0.0/0") else str(ipaddress.IPv4Network(dst if "/" in dst else f"{dst}/32"))
+    dst = (
+        "default" if dst in ("default", "0.0.0.0/0") else str(ipaddress.IPv4Network(dst if "/" in dst else f"{dst}/32"))
+    )
     hops = tuple(
         (hop.get("gateway"), hop.get("dev"), hop.get("weight", 1), "onlink" in hop.get("flags", []))
         for hop in route.get("nexthops") or []
@@ -965,7 +969,9 @@ def main_egress(observed: dict) -> dict[str, str]:
     for device, cidrs in sorted(observed["addresses"].items()):
         for cidr in cidrs:
             if cidr.split("/")[0] in sources:
-                egress.setdefault(device, f"it holds {cidr.split('/')[0]}, the source of main table: {sources[cidr.split('/')[0]]}")
+                egress.setdefault(
+                    device, f"it holds {cidr.split('/')[0]}, the source of main table: {sources[cidr.split('/')[0]]}"
+                )
     return egress
 
 

@@ -28,8 +28,19 @@ description:
   - ENIs are matched by MAC, never by interface name.
   - Every input problem (unknown MAC, address outside the vSwitch CIDR block, cut-through on the primary ENI, a
     table that something else uses, the interface Ansible connects through) fails before any change.
+  - "The host's way out is never removed nor shadowed, whatever the input and O(allow_primary_changes) say; refused
+    before any change: the primary ENI's MAC, or the device that carries the main table's default route (the one of
+    lowest metric) or holds its source address, in O(absent_interfaces); that device as a secondary ENI (a wrong
+    O(primary_mac) or metadata C(mac)); a secondary ENI O(interfaces[].cidr) that contains or lies inside the primary
+    ENI's subnet (vSwitches of one VPC never overlap: the same block, a shared vSwitch, is fine); a rule that looks
+    up one of the module's tables but is not of the one shape the module writes
+    (C(from <address>/32 lookup T priority T)), for example a subnet, fwmark or iif rule of another tool."
   - After applying, each gateway must answer from the ENI's address (O(gateway_check)); if one does not, every
     runtime change is rolled back, no file is written and the module fails naming the gateway.
+  - A rollback (after a failed step or a failed gateway check) also restores, from a snapshot of every IPv4 route
+    taken before applying, the routes of the main table, of the module's tables and of every device it changed that
+    the kernel removed as a consequence (a route whose source address is removed goes with it, such as a DHCP
+    lease's default route) or that an undo step rebuilt differently; the failure lists them in C(restored_routes).
 author:
   - alicloud.eip developers (@alicloud-eip)
 options:
@@ -110,6 +121,8 @@ options:
         their table slot (O(absent_interfaces[].table), else the table derived from the MAC, and the 15 numbers after
         it that multi-EIP groups use) is removed; a NIC with that MAC that is still present loses its IPv4 addresses.
         Their files are removed as every managed file no longer wanted is.
+      - The primary ENI's MAC, and a NIC that carries the main table's default route or holds its source address, are
+        refused (however the MAC is spelled): removing their addresses would take the host's way out.
       - The kernel removes an ENI's addresses and routes with its NIC, but not the rules that look up its table; this
         is how a scale-down leaves the host clean.
     type: list
@@ -199,8 +212,9 @@ notes:
     group's C(module_defaults) (region, endpoint, keys) would otherwise reach it and fail as unsupported parameters in
     every play that also calls the cloud modules (as the role C(alicloud.eip.multi_eip) does).
   - Whether the vSwitch gateway answers ICMP is UNCONFIRMED; the gateway check also accepts a neighbour entry (an ARP reply).
-  - "Owned state, removed when no longer wanted: every route in a table of a configured ENI, every rule that looks one
-    up, the 100.64.0.0/10 rule, other IPv4 addresses on a configured secondary ENI."
+  - "Owned state, removed when no longer wanted: every route in a table of a configured ENI, every rule
+    C(from <address>/32 lookup T priority T) of such a table T (any other rule looking it up is refused), the
+    100.64.0.0/10 rule, other IPv4 addresses on a configured secondary ENI."
 seealso:
   - name: Configure an ENI (Alibaba Cloud)
     description: The vendor's manual recipe this module automates.
@@ -468,7 +482,9 @@ def gather_enis(params: dict, links: list) -> tuple[list, str]:
     return resolve_enis(interfaces, primary_mac, links), primary_mac
 
 
-def check_preconditions(params: dict, enis: list, desired: dict, observed: dict, primary_mac: str | None = None) -> None:
+def check_preconditions(
+    params: dict, enis: list, desired: dict, observed: dict, primary_mac: str | None = None
+) -> None:
     # The host's way out first: these hold whatever allow_primary_changes says.
     problems = egress_problems(enis, observed, primary_mac) + shadowing_problems(enis, observed)
     problems += foreign_table_users(desired, observed, enis) + foreign_rule_users(desired, observed)

@@ -735,8 +735,13 @@ def observed_with_defaults(*defaults: dict, addresses: dict | None = None, route
     route_json = [{"dst": "10.0.1.0/24", "dev": "eth0", "protocol": "kernel", "scope": "link", "prefsrc": "10.0.1.10"}]
     observed = hn.observed_state(
         [
-            {"ifname": device, "addr_info": [{"family": "inet", "local": cidr.split("/")[0], "prefixlen": int(cidr.split("/")[1])}
-                                             for cidr in cidrs]}
+            {
+                "ifname": device,
+                "addr_info": [
+                    {"family": "inet", "local": cidr.split("/")[0], "prefixlen": int(cidr.split("/")[1])}
+                    for cidr in cidrs
+                ],
+            }
             for device, cidrs in (addresses or {"eth0": ["10.0.1.10/24"]}).items()
         ],
         route_json + list(defaults) + list(routes or []),
@@ -766,8 +771,10 @@ def observed_with_defaults(*defaults: dict, addresses: dict | None = None, route
             id="lowest-metric-only",
         ),
         pytest.param(
-            [{"dst": "default", "gateway": "10.0.2.253", "dev": "eth1", "metric": 50},
-             {"dst": "default", "gateway": "10.0.1.253", "dev": "eth0", "metric": 100}],
+            [
+                {"dst": "default", "gateway": "10.0.2.253", "dev": "eth1", "metric": 50},
+                {"dst": "default", "gateway": "10.0.1.253", "dev": "eth0", "metric": 100},
+            ],
             None,
             {"eth1": "main table: default via 10.0.2.253 dev eth1 metric 50"},
             id="the-kernel-uses-eth1",
@@ -782,11 +789,21 @@ def observed_with_defaults(*defaults: dict, addresses: dict | None = None, route
             id="source-address-elsewhere",
         ),
         pytest.param(
-            [{"dst": "default", "metric": 10, "nexthops": [{"gateway": "10.0.1.253", "dev": "eth0", "weight": 1},
-                                                           {"gateway": "10.0.2.253", "dev": "eth1", "weight": 1}]}],
+            [
+                {
+                    "dst": "default",
+                    "metric": 10,
+                    "nexthops": [
+                        {"gateway": "10.0.1.253", "dev": "eth0", "weight": 1},
+                        {"gateway": "10.0.2.253", "dev": "eth1", "weight": 1},
+                    ],
+                }
+            ],
             None,
-            {"eth0": "main table: default via 10.0.1.253 dev eth0 metric 10",
-             "eth1": "main table: default via 10.0.2.253 dev eth1 metric 10"},
+            {
+                "eth0": "main table: default via 10.0.1.253 dev eth0 metric 10",
+                "eth1": "main table: default via 10.0.2.253 dev eth1 metric 10",
+            },
             id="multipath",
         ),
     ],
@@ -808,7 +825,11 @@ EGRESS_ETH0 = {"dst": "default", "gateway": "10.0.1.253", "dev": "eth0", "protoc
         ([{"mac": PRIMARY}], PRIMARY, f"absent_interfaces lists {PRIMARY}, the primary ENI's MAC"),
         ([{"mac": "00-16-3E-00-00-01"}], PRIMARY, "the primary ENI's MAC"),
         # primary_mac names another ENI: eth0 is refused for what it carries.
-        ([{"mac": PRIMARY}], SECOND, f"absent_interfaces lists {PRIMARY}, which is eth0: it carries the route this host uses to leave"),
+        (
+            [{"mac": PRIMARY}],
+            SECOND,
+            f"absent_interfaces lists {PRIMARY}, which is eth0: it carries the route this host uses to leave",
+        ),
     ],
 )
 def test_absent_interfaces_never_takes_the_way_out(absent, primary_mac, message):
@@ -875,23 +896,40 @@ def test_shadowing_problems(cidr, address, gateway, problem, primary_listed):
 @pytest.mark.parametrize(
     "rules, other, found",
     [
-        pytest.param(lambda t: [hn.Rule(t, t, src="10.0.2.20/32"), hn.Rule(t, t, src="10.0.2.99/32")], [], [], id="ours"),
-        pytest.param(lambda t: [hn.Rule(500, t, src="10.0.0.0/16")], [], ["500: from 10.0.0.0/16 lookup {t}"], id="subnet"),
-        pytest.param(lambda t: [hn.Rule(700, t, src="10.0.2.20/32")], [], ["700: from 10.0.2.20/32 lookup {t}"], id="priority"),
-        pytest.param(lambda t: [hn.Rule(t, t, src="10.0.2.20/32", dst="10.9.0.0/16")], [],
-                     ["{t}: from 10.0.2.20/32 to 10.9.0.0/16 lookup {t}"], id="destination"),
+        pytest.param(
+            lambda t: [hn.Rule(t, t, src="10.0.2.20/32"), hn.Rule(t, t, src="10.0.2.99/32")], [], [], id="ours"
+        ),
+        pytest.param(
+            lambda t: [hn.Rule(500, t, src="10.0.0.0/16")], [], ["500: from 10.0.0.0/16 lookup {t}"], id="subnet"
+        ),
+        pytest.param(
+            lambda t: [hn.Rule(700, t, src="10.0.2.20/32")], [], ["700: from 10.0.2.20/32 lookup {t}"], id="priority"
+        ),
+        pytest.param(
+            lambda t: [hn.Rule(t, t, src="10.0.2.20/32", dst="10.9.0.0/16")],
+            [],
+            ["{t}: from 10.0.2.20/32 to 10.9.0.0/16 lookup {t}"],
+            id="destination",
+        ),
         pytest.param(lambda t: [hn.Rule(t + 1, t + 1, src="203.0.113.34/32")], [], [], id="ours-another-table"),
         pytest.param(lambda t: [hn.Rule(600, 4242)], [], [], id="not-our-table"),
-        pytest.param(lambda t: [], [{"table": "T", "text": "600: from all fwmark 0x10 lookup T"}],
-                     ["600: from all fwmark 0x10 lookup {t}"], id="selector-rule"),
+        pytest.param(
+            lambda t: [],
+            [{"table": "T", "text": "600: from all fwmark 0x10 lookup T"}],
+            ["600: from all fwmark 0x10 lookup {t}"],
+            id="selector-rule",
+        ),
     ],
 )
 def test_foreign_rule_users(rules, other, found):
     table = hn.table_for_mac(SECOND)
     enis = enis_for("nat")
     desired = hn.desired_state(enis)
-    observed = {**empty_observed(), "rules": rules(table),
-                "other_rules": [{"table": table, "text": item["text"].replace("T", str(table))} for item in other]}
+    observed = {
+        **empty_observed(),
+        "rules": rules(table),
+        "other_rules": [{"table": table, "text": item["text"].replace("T", str(table))} for item in other],
+    }
     problems = hn.foreign_rule_users(desired, observed)
     assert [problem.split("'")[1] for problem in problems] == [text.format(t=table) for text in found]
     for problem in problems:
@@ -903,19 +941,49 @@ def test_observed_state_keeps_selector_rules_as_someone_elses():
     observed = observed_nat()
     table = hn.table_for_mac(SECOND)
     assert observed["other_rules"] == [{"table": table, "text": f"100: from all fwmark 0x10 lookup {table}"}]
-    assert hn.foreign_rule_users(hn.desired_state(enis_for("nat")), observed) == [
+    expected = (
         f"the rule '100: from all fwmark 0x10 lookup {table}' is not one this module writes, but looks up table {table}, "
         f"which ENI {SECOND} (eth1) would use: something else uses that table; set interfaces[].table of ENI {SECOND} "
         "(eth1) to a number nothing else uses, or remove that rule"
-    ]
+    )
+    assert hn.foreign_rule_users(hn.desired_state(enis_for("nat")), observed) == [expected]
 
 
-DHCP_DEFAULT = {"dst": "default", "gateway": "10.0.1.253", "dev": "eth0", "protocol": "dhcp", "prefsrc": "10.0.1.10",
-                "metric": 100, "flags": []}
-PREFIX = {"dst": "10.0.1.0/24", "dev": "eth0", "protocol": "kernel", "scope": "link", "prefsrc": "10.0.1.10", "flags": []}
-LOCAL = {"type": "local", "dst": "10.0.1.10", "dev": "eth0", "table": "local", "protocol": "kernel", "scope": "host",
-         "prefsrc": "10.0.1.10", "flags": []}
-OWN = {"dst": "default", "gateway": "10.0.2.253", "dev": "eth1", "table": "3000", "protocol": "boot", "flags": ["onlink"]}
+DHCP_DEFAULT = {
+    "dst": "default",
+    "gateway": "10.0.1.253",
+    "dev": "eth0",
+    "protocol": "dhcp",
+    "prefsrc": "10.0.1.10",
+    "metric": 100,
+    "flags": [],
+}
+PREFIX = {
+    "dst": "10.0.1.0/24",
+    "dev": "eth0",
+    "protocol": "kernel",
+    "scope": "link",
+    "prefsrc": "10.0.1.10",
+    "flags": [],
+}
+LOCAL = {
+    "type": "local",
+    "dst": "10.0.1.10",
+    "dev": "eth0",
+    "table": "local",
+    "protocol": "kernel",
+    "scope": "host",
+    "prefsrc": "10.0.1.10",
+    "flags": [],
+}
+OWN = {
+    "dst": "default",
+    "gateway": "10.0.2.253",
+    "dev": "eth1",
+    "table": "3000",
+    "protocol": "boot",
+    "flags": ["onlink"],
+}
 FOREIGN_TABLE = {"dst": "198.51.100.0/24", "gateway": "10.0.9.1", "dev": "eth9", "table": "77", "flags": []}
 
 
@@ -933,18 +1001,31 @@ FOREIGN_TABLE = {"dst": "198.51.100.0/24", "gateway": "10.0.9.1", "dev": "eth9",
             id="link-route-first-local-table-left-to-the-kernel",
         ),
         pytest.param(
-            [OWN], [{**OWN, "protocol": "static", "flags": []}],
+            [OWN],
+            [{**OWN, "protocol": "static", "flags": []}],
             ["ip -4 route replace default via 10.0.2.253 dev eth1 onlink proto boot table 3000"],
             id="rebuilt-differently",
         ),
         pytest.param([FOREIGN_TABLE], [], [], id="another-table-on-another-device"),
         pytest.param(
-            [{"dst": "default", "metric": 5, "flags": [],
-              "nexthops": [{"gateway": "10.0.1.253", "dev": "eth0", "weight": 1, "flags": []},
-                           {"gateway": "10.0.2.253", "dev": "eth1", "weight": 2, "flags": []}]}],
+            [
+                {
+                    "dst": "default",
+                    "metric": 5,
+                    "flags": [],
+                    "nexthops": [
+                        {"gateway": "10.0.1.253", "dev": "eth0", "weight": 1, "flags": []},
+                        {"gateway": "10.0.2.253", "dev": "eth1", "weight": 2, "flags": []},
+                    ],
+                }
+            ],
             [],
-            ["ip -4 route replace default metric 5 table 254 nexthop via 10.0.1.253 dev eth0 weight 1 nexthop via "
-             "10.0.2.253 dev eth1 weight 2"],
+            [
+                (
+                    "ip -4 route replace default metric 5 table 254 nexthop via 10.0.1.253 dev eth0 weight 1 nexthop via "
+                    "10.0.2.253 dev eth1 weight 2"
+                )
+            ],
             id="multipath",
         ),
     ],

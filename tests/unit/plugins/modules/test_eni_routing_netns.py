@@ -59,16 +59,43 @@ class Lab:
         ip("netns", "add", self.host)
         ip("netns", "add", self.router)
         for index, mac in enumerate((PRIMARY_MAC, SECOND_MAC)):
-            ip("link", "add", f"eth{index}", "address", mac, "netns", self.host, "type", "veth",
-               "peer", "name", f"r{index}", "netns", self.router)
+            ip(
+                "link",
+                "add",
+                f"eth{index}",
+                "address",
+                mac,
+                "netns",
+                self.host,
+                "type",
+                "veth",
+                "peer",
+                "name",
+                f"r{index}",
+                "netns",
+                self.router,
+            )
             ip("-n", self.host, "link", "set", f"eth{index}", "up")
             ip("-n", self.router, "link", "set", f"r{index}", "up")
         ip("-n", self.router, "addr", "add", "10.10.1.1/24", "dev", "r0")
         if gateway_answers:
             ip("-n", self.router, "addr", "add", "10.20.1.1/24", "dev", "r1")
         ip("-n", self.host, "addr", "add", "10.10.1.10/24", "dev", "eth0")
-        self.host_ip("route", "add", "default", "via", "10.10.1.1", "dev", "eth0", "proto", "dhcp",
-                     "src", "10.10.1.10", "metric", "100")
+        self.host_ip(
+            "route",
+            "add",
+            "default",
+            "via",
+            "10.10.1.1",
+            "dev",
+            "eth0",
+            "proto",
+            "dhcp",
+            "src",
+            "10.10.1.10",
+            "metric",
+            "100",
+        )
 
     def host_ip(self, *args: str) -> str:
         return ip("-n", self.host, *args)
@@ -79,6 +106,7 @@ class Lab:
 
     def state(self) -> dict:
         """Everything the module may touch: addresses, routes of every table, rules, link flags, sysctls."""
+
         def dump(*args):
             return json.loads(self.host_ip("-j", *args) or "[]")
 
@@ -87,12 +115,18 @@ class Lab:
             for key in ("rp_filter", "arp_ignore", "arp_announce"):
                 sysctls[f"{device}/{key}"] = subprocess.run(
                     ["ip", "netns", "exec", self.host, "cat", f"/proc/sys/net/ipv4/conf/{device}/{key}"],
-                    capture_output=True, text=True, check=True,
+                    capture_output=True,
+                    text=True,
+                    check=True,
                 ).stdout.strip()
         return {
-            "addresses": {link["ifname"]: [(a["local"], a["prefixlen"]) for a in link.get("addr_info", [])]
-                          for link in dump("-4", "addr", "show")},
-            "routes": sorted(json.dumps(route, sort_keys=True) for route in dump("-4", "route", "show", "table", "all")),
+            "addresses": {
+                link["ifname"]: [(a["local"], a["prefixlen"]) for a in link.get("addr_info", [])]
+                for link in dump("-4", "addr", "show")
+            },
+            "routes": sorted(
+                json.dumps(route, sort_keys=True) for route in dump("-4", "route", "show", "table", "all")
+            ),
             "rules": sorted(json.dumps(rule, sort_keys=True) for rule in dump("-4", "rule", "show")),
             "links": {link["ifname"]: link["flags"] for link in dump("link", "show")},
             "sysctls": sysctls,
@@ -108,8 +142,14 @@ class Lab:
         path = tmp_path / f"args-{next(_names)}.json"
         path.write_text(json.dumps({"ANSIBLE_MODULE_ARGS": arguments}))
         env = {**os.environ, "PYTHONPATH": COLLECTIONS_ROOT, "LC_ALL": "C"}
-        done = subprocess.run(["ip", "netns", "exec", self.host, sys.executable, MODULE, str(path)],
-                              capture_output=True, text=True, env=env, timeout=120, check=False)
+        done = subprocess.run(
+            ["ip", "netns", "exec", self.host, sys.executable, MODULE, str(path)],
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=120,
+            check=False,
+        )
         lines = [line for line in done.stdout.splitlines() if line.startswith("{")]
         assert lines, f"no module result (rc={done.returncode}): {done.stdout}\n{done.stderr}"
         result = json.loads(lines[-1])
@@ -132,8 +172,14 @@ def silent_lab():
 
 
 def secondary(**overrides) -> dict:
-    return {"mac": SECOND_MAC, "addresses": ["10.20.1.20", "10.20.1.21"], "cidr": "10.20.1.0/24",
-            "gateway": "10.20.1.1", "table": TABLE, **overrides}
+    return {
+        "mac": SECOND_MAC,
+        "addresses": ["10.20.1.20", "10.20.1.21"],
+        "cidr": "10.20.1.0/24",
+        "gateway": "10.20.1.1",
+        "table": TABLE,
+        **overrides,
+    }
 
 
 PRIMARY = {"mac": PRIMARY_MAC, "addresses": ["10.10.1.10"], "cidr": "10.10.1.0/24", "gateway": "10.10.1.1"}
@@ -179,19 +225,31 @@ def test_correct_configuration_applies_and_leaves_the_main_table_alone(lab, tmp_
     "args, phrase",
     [
         pytest.param(
-            {"primary_mac": PRIMARY_MAC, "interfaces": [PRIMARY, secondary()], "absent_interfaces": [{"mac": PRIMARY_MAC}]},
+            {
+                "primary_mac": PRIMARY_MAC,
+                "interfaces": [PRIMARY, secondary()],
+                "absent_interfaces": [{"mac": PRIMARY_MAC}],
+            },
             "absent_interfaces lists 00:16:3e:0a:00:01, the primary ENI's MAC",
             id="primary-mac",
         ),
         pytest.param(
             # Spelled differently, same MAC: decided on what it resolves to.
-            {"primary_mac": PRIMARY_MAC, "interfaces": [secondary()], "absent_interfaces": [{"mac": "00-16-3E-0A-00-01"}]},
+            {
+                "primary_mac": PRIMARY_MAC,
+                "interfaces": [secondary()],
+                "absent_interfaces": [{"mac": "00-16-3E-0A-00-01"}],
+            },
             "the primary ENI's MAC",
             id="primary-mac-other-spelling",
         ),
         pytest.param(
             # A wrong primary_mac: eth0 is not "the primary" any more, but it carries the default route.
-            {"primary_mac": SECOND_MAC, "interfaces": [secondary(table=None)], "absent_interfaces": [{"mac": PRIMARY_MAC}]},
+            {
+                "primary_mac": SECOND_MAC,
+                "interfaces": [secondary(table=None)],
+                "absent_interfaces": [{"mac": PRIMARY_MAC}],
+            },
             "which is eth0: it carries the route this host uses to leave (main table: default via 10.10.1.1 dev eth0",
             id="device-of-the-default-route",
         ),
@@ -208,8 +266,13 @@ def test_wrong_primary_mac_never_purges_the_default_route_device(lab, tmp_path):
     eth0_as_secondary = {**PRIMARY, "addresses": ["10.10.1.11"]}
     eth1_as_primary = secondary(addresses=["10.20.1.20"], table=None)
     args = {"primary_mac": SECOND_MAC, "interfaces": [eth0_as_secondary, eth1_as_primary]}
-    assert_refused(lab, tmp_path, args, "ENI 00:16:3e:0a:00:01 (eth0) carries the route this host uses to leave",
-                   "check primary_mac")
+    assert_refused(
+        lab,
+        tmp_path,
+        args,
+        "ENI 00:16:3e:0a:00:01 (eth0) carries the route this host uses to leave",
+        "check primary_mac",
+    )
     # allow_primary_changes does not lift it.
     assert_refused(lab, tmp_path, {**args, "allow_primary_changes": True}, "carries the route this host uses to leave")
 
@@ -219,8 +282,21 @@ def test_gateway_check_failure_restores_the_routes_the_kernel_removed(silent_lab
     # eth1 holds a stale address with routes that depend on it (a DHCP lease's backup default route and a static
     # route, both with that source address); the plan removes the address, so the kernel deletes them.
     lab.host_ip("addr", "add", "10.20.3.5/24", "dev", "eth1")
-    lab.host_ip("route", "add", "default", "via", "10.20.3.1", "dev", "eth1", "proto", "dhcp", "src", "10.20.3.5",
-                "metric", "1001")
+    lab.host_ip(
+        "route",
+        "add",
+        "default",
+        "via",
+        "10.20.3.1",
+        "dev",
+        "eth1",
+        "proto",
+        "dhcp",
+        "src",
+        "10.20.3.5",
+        "metric",
+        "1001",
+    )
     lab.host_ip("route", "add", "198.51.100.0/24", "via", "10.20.3.1", "dev", "eth1", "src", "10.20.3.5")
     lab.host_ip("route", "add", "10.20.9.0/24", "via", "10.20.3.1", "dev", "eth1", "table", str(TABLE))
     before = lab.state()
@@ -230,9 +306,11 @@ def test_gateway_check_failure_restores_the_routes_the_kernel_removed(silent_lab
     # The two routes whose source address went, and the stale route of table 3000 (removed as not ours, re-added
     # by its undo step as "proto static") back in its original form.
     assert "restored 3 route(s) as they were before" in result["msg"], result["msg"]
-    for route in ("default via 10.20.3.1 dev eth1 proto dhcp src 10.20.3.5 metric 1001 table 254",
-                  "198.51.100.0/24 via 10.20.3.1 dev eth1 src 10.20.3.5 table 254",
-                  f"10.20.9.0/24 via 10.20.3.1 dev eth1 table {TABLE}"):
+    for route in (
+        "default via 10.20.3.1 dev eth1 proto dhcp src 10.20.3.5 metric 1001 table 254",
+        "198.51.100.0/24 via 10.20.3.1 dev eth1 src 10.20.3.5 table 254",
+        f"10.20.9.0/24 via 10.20.3.1 dev eth1 table {TABLE}",
+    ):
         assert route in result["msg"]
     assert result["rollback_errors"] == []
     assert lab.state() == before
@@ -245,27 +323,50 @@ def test_gateway_check_failure_restores_the_routes_the_kernel_removed(silent_lab
 @pytest.mark.parametrize(
     "rule, text",
     [
-        pytest.param(["from", "10.20.0.0/16", "lookup", str(TABLE), "priority", "500"],
-                     f"500: from 10.20.0.0/16 lookup {TABLE}", id="subnet-rule"),
-        pytest.param(["from", "10.20.1.20", "lookup", str(TABLE), "priority", "700"],
-                     f"700: from 10.20.1.20/32 lookup {TABLE}", id="other-priority"),
-        pytest.param(["fwmark", "0x10", "lookup", str(TABLE), "priority", "600"],
-                     f"600: from all fwmark 0x10 lookup {TABLE}", id="fwmark-rule"),
+        pytest.param(
+            ["from", "10.20.0.0/16", "lookup", str(TABLE), "priority", "500"],
+            f"500: from 10.20.0.0/16 lookup {TABLE}",
+            id="subnet-rule",
+        ),
+        pytest.param(
+            ["from", "10.20.1.20", "lookup", str(TABLE), "priority", "700"],
+            f"700: from 10.20.1.20/32 lookup {TABLE}",
+            id="other-priority",
+        ),
+        pytest.param(
+            ["fwmark", "0x10", "lookup", str(TABLE), "priority", "600"],
+            f"600: from all fwmark 0x10 lookup {TABLE}",
+            id="fwmark-rule",
+        ),
     ],
 )
 def test_foreign_rule_on_the_modules_table_is_refused(lab, tmp_path, rule, text):
     lab.host_ip("rule", "add", *rule)
-    result = assert_refused(lab, tmp_path, {"primary_mac": PRIMARY_MAC, "interfaces": [PRIMARY, secondary()]},
-                            f"the rule '{text}'", f"table {TABLE}", "interfaces[].table", "ENI 00:16:3e:0a:00:02 (eth1)")
+    result = assert_refused(
+        lab,
+        tmp_path,
+        {"primary_mac": PRIMARY_MAC, "interfaces": [PRIMARY, secondary()]},
+        f"the rule '{text}'",
+        f"table {TABLE}",
+        "interfaces[].table",
+        "ENI 00:16:3e:0a:00:02 (eth1)",
+    )
     assert "not one this module writes" in result["msg"]
 
 
 def test_foreign_rule_on_an_absent_enis_table_is_refused(lab, tmp_path):
     lab.host_ip("rule", "add", "iif", "eth1", "lookup", "4000", "priority", "650")
     assert_refused(
-        lab, tmp_path,
-        {"primary_mac": PRIMARY_MAC, "interfaces": [PRIMARY], "absent_interfaces": [{"mac": "00:16:3e:0a:00:09", "table": 4000}]},
-        "looks up table 4000", "absent_interfaces[].table", "absent ENI 00:16:3e:0a:00:09",
+        lab,
+        tmp_path,
+        {
+            "primary_mac": PRIMARY_MAC,
+            "interfaces": [PRIMARY],
+            "absent_interfaces": [{"mac": "00:16:3e:0a:00:09", "table": 4000}],
+        },
+        "looks up table 4000",
+        "absent_interfaces[].table",
+        "absent ENI 00:16:3e:0a:00:09",
     )
 
 
@@ -282,8 +383,13 @@ def test_foreign_rule_on_an_absent_enis_table_is_refused(lab, tmp_path):
 )
 def test_cidr_overlapping_the_primary_subnet_is_refused(lab, tmp_path, cidr, address, gateway, relation):
     interfaces = [PRIMARY, secondary(addresses=[address], cidr=cidr, gateway=gateway)]
-    assert_refused(lab, tmp_path, {"primary_mac": PRIMARY_MAC, "interfaces": interfaces},
-                   f"cidr {cidr} {relation}", "interfaces[].cidr")
+    assert_refused(
+        lab,
+        tmp_path,
+        {"primary_mac": PRIMARY_MAC, "interfaces": interfaces},
+        f"cidr {cidr} {relation}",
+        "interfaces[].cidr",
+    )
     # The rest of the VPC still leaves through the main default route.
     assert "via 10.10.1.1 dev eth0" in lab.route_get("10.30.1.5")
     # Without the primary in the input, the connected route of the default route's device protects it too.
