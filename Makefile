@@ -11,12 +11,13 @@ NOPROXY := env -u HTTP_PROXY -u HTTPS_PROXY -u http_proxy -u https_proxy -u ALL_
 VIEW = $(shell $(REPO)/tools/collection-tree.sh)
 COLLECTIONS_PATH = $(patsubst %/ansible_collections/alicloud/eip,%,$(VIEW))
 
-.PHONY: help setup demo test sanity units emulator-tests integration lint molecule bench clean
+.PHONY: help setup demo test sanity units emulator-tests integration lint molecule bench soak clean
 
 help:
 	@echo "make demo   run the main job against the local emulator"
 	@echo "make test   run every test (sanity, units, emulator, integration, lint, molecule)"
 	@echo "make bench  association benchmarks against the emulator"
+	@echo "make soak   20 converges killed with SIGKILL at random moments, then run again (SOAK_CYCLES, SOAK_SEED)"
 	@echo "parts: setup sanity units emulator-tests integration lint molecule clean"
 
 setup:
@@ -49,6 +50,9 @@ molecule: setup
 
 bench: setup
 	@$(NOPROXY) $(REPO)/tools/bench.sh
+
+soak: setup
+	@$(NOPROXY) $(REPO)/tools/soak.sh
 
 clean:
 	rm -rf $(REPO)/.cache $(REPO)/tests/output
