@@ -180,6 +180,10 @@ notes:
   - The API does not document which code answers an EIP that is already C(InUse) on another resource;
     C(IncorrectEipStatus) is assumed (UNCONFIRMED).
   - ALB and NLB instances take EIPs through their own zone mappings, not through this API.
+  - The rollback of a failed move or replace exists only while the module runs. A run killed between the
+    disassociation and the association leaves the old holder without an EIP until the next run; the next run of
+    the same task observes the EIP C(Available) and completes the move (after a replace the old EIP stays
+    C(Available)). It does not put the EIP back on the old holder.
 seealso:
   - module: alicloud.eip.eip_info
   - name: Associate an EIP with a cloud resource
