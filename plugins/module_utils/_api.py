@@ -608,10 +608,62 @@ def allocate_eip_address(
     return {"allocation_id": _text(body.get("AllocationId")), "ip_address": _text(body.get("EipAddress"))}
 
 
-# ClientToken is not part of these three requests (SDK models); the wrappers accept and drop the one
-# api_call hands to every mutating call.  Release and modify are safe to repeat on a lost answer: a second
-# release answers InvalidAllocationId.NotFound or IncorrectEipStatus, which the modules re-read before acting.
-@api_call("ReleaseEipAddress", mutating=True)
+# ClientToken is not part of these four requests (SDK models); the wrappers accept and drop the one api_call
+# hands to every mutating call.  A lost answer is covered by a verify function instead: when the retry of a call
+# whose answer was lost meets an error (a second release answers InvalidAllocationId.NotFound or
+# IncorrectEipStatus), api_call re-reads the EIP and reports success when the desired state holds.
+
+
+def _one_eip(connection, allocation_id: str) -> dict[str, Any] | None:
+    found = describe_eip_addresses(connection, allocation_ids=[allocation_id])
+    return found[0] if found else None
+
+
+def released(connection, allocation_id: str, client_token: str | None = None) -> bool:
+    """Verify of ReleaseEipAddress: the EIP is gone or on its way (Releasing)."""
+    eip = _one_eip(connection, allocation_id)
+    return eip is None or eip["status"] == "Releasing"
+
+
+def eip_attributes_hold(
+    connection,
+    allocation_id: str,
+    bandwidth: int | None = None,
+    name: str | None = None,
+    description: str | None = None,
+    client_token: str | None = None,
+) -> bool:
+    """Verify of ModifyEipAddressAttribute: every field that was given has the value that was asked for."""
+    eip = _one_eip(connection, allocation_id)
+    if eip is None:
+        return False
+    wanted = {"bandwidth": bandwidth, "name": name, "description": description}
+    return all(eip[key] == value for key, value in wanted.items() if value is not None)
+
+
+def eip_tags_hold(
+    connection, resource_ids: list[str], tags: dict[str, str], resource_type: str = "EIP", client_token=None
+) -> bool:
+    """Verify of TagResources: every EIP carries every tag with its value (other resource types: cannot tell)."""
+    if resource_type != "EIP":
+        return False
+    eips = describe_eip_addresses(connection, allocation_ids=list(resource_ids))
+    return len(eips) == len(set(resource_ids)) and all(
+        all(eip["tags"].get(key) == value for key, value in tags.items()) for eip in eips
+    )
+
+
+def eip_tags_gone(
+    connection, resource_ids: list[str], keys: list[str], resource_type: str = "EIP", client_token=None
+) -> bool:
+    """Verify of UnTagResources: no EIP carries any of the keys (other resource types: cannot tell)."""
+    if resource_type != "EIP":
+        return False
+    eips = describe_eip_addresses(connection, allocation_ids=list(resource_ids))
+    return len(eips) == len(set(resource_ids)) and not any(key in eip["tags"] for eip in eips for key in keys)
+
+
+@api_call("ReleaseEipAddress", mutating=True, verify=released)
 def release_eip_address(connection, allocation_id: str, client_token: str | None = None) -> str:
     """ReleaseEipAddress; returns the request ID.  Asynchronous: Available -> Releasing -> gone."""
     from alibabacloud_vpc20160428 import models
@@ -621,7 +673,7 @@ def release_eip_address(connection, allocation_id: str, client_token: str | None
     return _text(_body(connection.vpc.release_eip_address_with_options(request, connection.runtime())).get("RequestId"))
 
 
-@api_call("ModifyEipAddressAttribute", mutating=True)
+@api_call("ModifyEipAddressAttribute", mutating=True, verify=eip_attributes_hold)
 def modify_eip_address_attribute(
     connection,
     allocation_id: str,
@@ -646,7 +698,7 @@ def modify_eip_address_attribute(
     )
 
 
-@api_call("TagResources", mutating=True)
+@api_call("TagResources", mutating=True, verify=eip_tags_hold)
 def tag_resources_batch(
     connection,
     resource_ids: list[str],
@@ -674,7 +726,7 @@ def tag_resources(connection, resource_ids: list[str], tags: dict[str, str], res
         tag_resources_batch(connection, resource_ids, dict(batch), resource_type=resource_type)
 
 
-@api_call("UnTagResources", mutating=True)
+@api_call("UnTagResources", mutating=True, verify=eip_tags_gone)
 def untag_resources_batch(
     connection, resource_ids: list[str], keys: list[str], resource_type: str = "EIP", client_token: str | None = None
 ) -> str:

@@ -129,6 +129,83 @@ def describe_interfaces(
 
 
 # ---- mutating calls ---------------------------------------------------------------------------------------
+#
+# CreateNetworkInterface and AssignPrivateIpAddresses carry a ClientToken: a retry after a lost answer is
+# answered from the first call.  The others have none; each gets a verify function that api_call runs when the
+# retry of a call whose answer was lost meets an error ("is InUse", "not found"): it re-reads the ENI and the
+# call counts as done when the desired state holds.
+
+
+def _one_interface(connection, eni_id: str) -> dict[str, Any] | None:
+    found = describe_interfaces(connection, eni_ids=[eni_id])
+    return found[0] if found else None
+
+
+def interface_deleted(connection, eni_id: str, client_token: str | None = None) -> bool:
+    """Verify of DeleteNetworkInterface: the ENI is gone or on its way (Deleting)."""
+    eni = _one_interface(connection, eni_id)
+    return eni is None or eni["status"] == "Deleting"
+
+
+def interface_attached(connection, eni_id: str, instance_id: str, client_token: str | None = None) -> bool:
+    """Verify of AttachNetworkInterface: the ENI is on that instance (Attaching or InUse)."""
+    eni = _one_interface(connection, eni_id)
+    return eni is not None and eni["instance_id"] == instance_id and eni["status"] in ("Attaching", "InUse")
+
+
+def interface_detached(connection, eni_id: str, instance_id: str, client_token: str | None = None) -> bool:
+    """Verify of DetachNetworkInterface: the ENI is leaving that instance (Detaching) or on none (Available)."""
+    eni = _one_interface(connection, eni_id)
+    if eni is None:
+        return False
+    return eni["status"] == "Detaching" or (eni["status"] == "Available" and eni["instance_id"] != instance_id)
+
+
+def addresses_unassigned(
+    connection, eni_id: str, private_ip_addresses: Sequence[str], client_token: str | None = None
+) -> bool:
+    """Verify of UnassignPrivateIpAddresses: none of the addresses is on the ENI any more."""
+    eni = _one_interface(connection, eni_id)
+    return eni is not None and not set(private_ip_addresses) & set(eni["private_ip_addresses"])
+
+
+def interface_attributes_hold(
+    connection,
+    eni_id: str,
+    name: str | None = None,
+    description: str | None = None,
+    security_group_ids: Sequence[str] | None = None,
+    client_token: str | None = None,
+) -> bool:
+    """Verify of ModifyNetworkInterfaceAttribute: every field that was given has the value that was asked for."""
+    eni = _one_interface(connection, eni_id)
+    if eni is None:
+        return False
+    if name is not None and eni["name"] != name:
+        return False
+    if description is not None and eni["description"] != description:
+        return False
+    return security_group_ids is None or set(eni["security_group_ids"]) == set(security_group_ids)
+
+
+def interface_tags_hold(
+    connection, eni_ids: Sequence[str], tags: Mapping[str, str], client_token: str | None = None
+) -> bool:
+    """Verify of ECS TagResources: every ENI carries every tag with its value."""
+    enis = describe_interfaces(connection, eni_ids=list(eni_ids))
+    return len(enis) == len(set(eni_ids)) and all(
+        all(eni["tags"].get(key) == value for key, value in tags.items()) for eni in enis
+    )
+
+
+def interface_tags_gone(
+    connection, eni_ids: Sequence[str], keys: Iterable[str], client_token: str | None = None
+) -> bool:
+    """Verify of ECS UntagResources: no ENI carries any of the keys."""
+    keys = list(keys)
+    enis = describe_interfaces(connection, eni_ids=list(eni_ids))
+    return len(enis) == len(set(eni_ids)) and not any(key in eni["tags"] for eni in enis for key in keys)
+
 
 
 @api_call("CreateNetworkInterface", mutating=True)
@@ -164,7 +241,7 @@ def create_network_interface(
     return _text(body.get("NetworkInterfaceId"))
 
 
-@api_call("DeleteNetworkInterface", mutating=True)
+@api_call("DeleteNetworkInterface", mutating=True, verify=interface_deleted)
 def delete_network_interface(connection, eni_id: str, client_token: str | None = None) -> str:
     """DeleteNetworkInterface (the ENI must be Available); returns the request ID.
 
@@ -179,7 +256,7 @@ def delete_network_interface(connection, eni_id: str, client_token: str | None =
     )
 
 
-@api_call("AttachNetworkInterface", mutating=True)
+@api_call("AttachNetworkInterface", mutating=True, verify=interface_attached)
 def attach_network_interface(connection, eni_id: str, instance_id: str, client_token: str | None = None) -> str:
     """AttachNetworkInterface; asynchronous (Attaching -> InUse).  Returns the request ID."""
     from alibabacloud_ecs20140526 import models
@@ -193,7 +270,7 @@ def attach_network_interface(connection, eni_id: str, instance_id: str, client_t
     )
 
 
-@api_call("DetachNetworkInterface", mutating=True)
+@api_call("DetachNetworkInterface", mutating=True, verify=interface_detached)
 def detach_network_interface(connection, eni_id: str, instance_id: str, client_token: str | None = None) -> str:
     """DetachNetworkInterface; asynchronous (Detaching -> Available).  Returns the request ID."""
     from alibabacloud_ecs20140526 import models
@@ -230,7 +307,7 @@ def assign_private_ip_addresses(
     return [_text(address) for address in _inner_list(assigned, "PrivateIpAddress")]
 
 
-@api_call("UnassignPrivateIpAddresses", mutating=True)
+@api_call("UnassignPrivateIpAddresses", mutating=True, verify=addresses_unassigned)
 def unassign_private_ip_addresses(
     connection, eni_id: str, private_ip_addresses: Sequence[str], client_token: str | None = None
 ) -> str:
@@ -245,7 +322,7 @@ def unassign_private_ip_addresses(
     return _text(body.get("RequestId"))
 
 
-@api_call("ModifyNetworkInterfaceAttribute", mutating=True)
+@api_call("ModifyNetworkInterfaceAttribute", mutating=True, verify=interface_attributes_hold)
 def modify_network_interface_attribute(
     connection,
     eni_id: str,
@@ -269,7 +346,7 @@ def modify_network_interface_attribute(
     return _text(body.get("RequestId"))
 
 
-@api_call("TagResources", mutating=True)
+@api_call("TagResources", mutating=True, verify=interface_tags_hold)
 def tag_interfaces(connection, eni_ids: Sequence[str], tags: Mapping[str, str], client_token: str | None = None) -> str:
     """ECS TagResources with ResourceType ``eni``: add or overwrite ``tags``."""
     from alibabacloud_ecs20140526 import models
@@ -284,7 +361,7 @@ def tag_interfaces(connection, eni_ids: Sequence[str], tags: Mapping[str, str], 
     return _text(_body(connection.ecs.tag_resources_with_options(request, connection.runtime())).get("RequestId"))
 
 
-@api_call("UntagResources", mutating=True)
+@api_call("UntagResources", mutating=True, verify=interface_tags_gone)
 def untag_interfaces(connection, eni_ids: Sequence[str], keys: Iterable[str], client_token: str | None = None) -> str:
     """ECS UntagResources with ResourceType ``eni``: remove the tags with these keys."""
     from alibabacloud_ecs20140526 import models

@@ -20,6 +20,16 @@ Which errors are retried (``shared/reference/alibaba-api.md`` §1.5, §2, §3):
   ``InternalError`` and any HTTP 5xx;
 - transport failures (connection refused or dropped, read timeout: the SDK's ``UnretryableException``).
 
+A credential failure is *not* a transport failure although the SDK raises it the same way: the client asks
+the credential provider inside its request loop and wraps whatever it raises in ``UnretryableException``,
+so the classifier looks at the wrapped exception first and reports ``InvalidCredentials`` at once, with no
+retry (asking a missing credential eight times only delays the answer by the whole backoff budget).
+
+A lost answer on a call without ClientToken (attach, detach, delete, release, unassign, modify, tag) may
+still have acted: the retry then meets a state error ("already attached", "not found").  A wrapper can pass
+``verify`` to :func:`api_call`: when a retry that followed a transport failure ends in an API error, the
+wrapper's ``verify`` re-reads the state, and the call counts as done when the desired state holds.
+
 State preconditions such as ``IncorrectEipStatus`` or ``IncorrectInstanceStatus`` are deliberately
 *not* retried here although Terraform retries them: the modules check the state first (and wait for
 transient EIP states with the waiter), so retrying them would only delay the documented failure by the
@@ -93,6 +103,7 @@ class AlicloudApiError(Exception):
         retry_after: int | None = None,
         action: str | None = None,
         attempts: int = 1,
+        ambiguous: bool = False,
     ):
         self.code = code or TRANSPORT_ERROR
         self.message = message
@@ -101,6 +112,9 @@ class AlicloudApiError(Exception):
         self.retry_after = retry_after
         self.action = action
         self.attempts = attempts
+        # True when an earlier attempt of the same call lost its answer: the call may have acted although
+        # this error says otherwise (set by call_with_retries).
+        self.ambiguous = ambiguous
         super().__init__(self.describe())
 
     def __str__(self) -> str:
@@ -158,12 +172,39 @@ def _request_id(exception: Any) -> str | None:
     return request_id or None
 
 
+def credential_message(exception: BaseException) -> str:
+    """The message of a credential failure, marked as one (``_client`` already words its own that way)."""
+    text = str(getattr(exception, "message", None) or exception)
+    if text.startswith("no usable credentials"):
+        return text
+    return f"no usable credentials: {text}"
+
+
+def _credential_failure(exception: BaseException) -> BaseException | None:
+    """The credential exception behind ``exception``: itself, or the one the SDK wrapped in UnretryableException.
+
+    The SDK client calls the credential provider inside its request loop; whatever the provider raises is
+    caught there and re-raised as ``UnretryableException(inner_exception=...)``, exactly like a refused
+    connection.  The request was never sent, so this is no transport failure and must not be retried.
+    """
+    if _CredentialException is None:
+        return None
+    if isinstance(exception, _CredentialException):
+        return exception
+    inner = getattr(exception, "inner_exception", None)
+    if _UnretryableException is not None and isinstance(exception, _UnretryableException):
+        if isinstance(inner, _CredentialException):
+            return inner
+    return None
+
+
 def translate_exception(exception: BaseException, action: str | None = None) -> AlicloudApiError | None:
     """Turn an SDK exception into :class:`AlicloudApiError`; ``None`` for exceptions that are bugs, not API errors."""
     if isinstance(exception, AlicloudApiError):
         return exception
-    if _CredentialException is not None and isinstance(exception, _CredentialException):
-        return AlicloudApiError(CREDENTIALS_ERROR, str(exception), action=action)
+    credential_failure = _credential_failure(exception)
+    if credential_failure is not None:
+        return AlicloudApiError(CREDENTIALS_ERROR, credential_message(credential_failure), action=action)
     if _ResponseException is not None and isinstance(exception, _ResponseException):
         status = getattr(exception, "status_code", None) or getattr(exception, "statusCode", None)
         retry_after = getattr(exception, "retry_after", None)
@@ -211,18 +252,34 @@ class RetryPolicy:
         return delay
 
 
+def _holds(verify: Callable[[], bool]) -> bool:
+    """``verify()``, where an API error while re-reading counts as "cannot tell" (the original error is raised)."""
+    try:
+        return bool(verify())
+    except AlicloudApiError:
+        return False
+
+
 def call_with_retries(
     policy: RetryPolicy,
     action: str,
     attempt: Callable[[], T],
     retry_codes: Iterable[str] = (),
+    verify: Callable[[], bool] | None = None,
+    verified_result: Any = None,
 ) -> T:
     """Run ``attempt`` until it succeeds, fails with a non-retryable error, or the attempts run out.
+
+    When an attempt lost its answer (a transport failure: the request may have reached the API and acted)
+    and a later attempt gets an API error, the error is marked ``ambiguous``; with ``verify`` given, the state
+    is re-read first and, when ``verify()`` says the desired state holds, ``verified_result`` is returned
+    instead of the error: the first attempt did the work and only its answer was lost.
 
     Raises :class:`AlicloudApiError`; exceptions that are not API errors (bugs) propagate unchanged.
     """
     extra = frozenset(retry_codes)
     number = 0
+    answer_lost = False
     while True:
         number += 1
         try:
@@ -233,9 +290,17 @@ def call_with_retries(
                 raise
             error.attempts = number
             if not (error.retryable or error.code in extra) or number >= policy.max_attempts:
+                # Only an answer from the API is checked against the state: after a run of transport failures
+                # the re-read would most likely fail the same way and only double the time to the error.
+                if answer_lost and error.code not in (TRANSPORT_ERROR, CREDENTIALS_ERROR):
+                    error.ambiguous = True
+                    if verify is not None and _holds(verify):
+                        return verified_result
                 if error is exception:
                     raise
                 raise error from exception
+            if error.code == TRANSPORT_ERROR:
+                answer_lost = True
             policy.sleep(policy.delay(number, error.retry_after))
 
 
@@ -245,7 +310,19 @@ class RateLimiter:
     Alibaba Cloud applies a flow-control limit per API (AssociateEipAddress: 120 calls per 60 s); the
     list form of the modules issues calls from a thread pool, and this keeps it under the limit
     instead of provoking ``Throttling`` and paying for the retries.
+
+    The window is counted as the API sees it, on the wire.  A call is admitted at :meth:`acquire` but its
+    request leaves later, on another thread, after an unknown delay; stamping it at admission let two
+    60 s windows on the wire hold 121 calls.  So a call holds its slot from admission until :meth:`release`
+    (its answer, or its failure, came back) and is stamped only then, and a slot is free again only
+    ``period + margin`` seconds after that stamp.  Since a request reaches the API after its admission and
+    before its answer comes back, any two calls ``limit`` apart in admission order are at least
+    ``period + margin`` apart on the wire, whatever the thread jitter: no window of ``period`` seconds can
+    hold more than ``limit`` of them.  ``margin`` covers where the API's own clock stamps an arrival.
     """
+
+    # How long a caller waits before looking again when every slot is held by a call still in flight.
+    IN_FLIGHT_POLL = 0.05
 
     def __init__(
         self,
@@ -253,30 +330,51 @@ class RateLimiter:
         period: float,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
+        margin: float = 0.0,
     ):
         self.limit = limit
         self.period = period
+        self.margin = margin
         self._clock = clock
         self._sleep = sleep
-        self._calls: deque[float] = deque()
+        self._finished: deque[float] = deque()
+        self._in_flight = 0
         self._lock = threading.Lock()
 
+    def try_acquire(self) -> float:
+        """Admit one call now (returns 0.0; :meth:`release` it when it is over), or the seconds to wait first."""
+        with self._lock:
+            now = self._clock()
+            window = self.period + self.margin
+            while self._finished and now - self._finished[0] >= window:
+                self._finished.popleft()
+            if len(self._finished) + self._in_flight < self.limit:
+                self._in_flight += 1
+                return 0.0
+            if self._finished:
+                return max(window - (now - self._finished[0]), 0.001)
+            return self.IN_FLIGHT_POLL
+
     def acquire(self) -> None:
-        """Block until one more call fits in the window, then record it."""
+        """Block until one more call fits in the window; the caller must :meth:`release` it afterwards."""
         while True:
-            with self._lock:
-                now = self._clock()
-                while self._calls and now - self._calls[0] >= self.period:
-                    self._calls.popleft()
-                if len(self._calls) < self.limit:
-                    self._calls.append(now)
-                    return
-                wait = self.period - (now - self._calls[0])
-            self._sleep(max(wait, 0.001))
+            wait = self.try_acquire()
+            if wait <= 0:
+                return
+            self._sleep(wait)
+
+    def release(self) -> None:
+        """The admitted call is over (answered or failed): stamp it now, when it surely reached the wire."""
+        with self._lock:
+            self._in_flight -= 1
+            self._finished.append(self._clock())
 
 
 # Documented flow-control limits (calls, seconds).  AssociateEipAddress: 120/60 s
 # (api.aliyun.com, alibaba-api.md §2).  UnassociateEipAddress: UNCONFIRMED, assumed to be the same.
+# FLOW_MARGIN: extra seconds a slot stays taken after its call is over (where the API stamps an arrival is
+# not documented; half a second costs less than 1 % of the throughput at 120 calls per 60 s).
+FLOW_MARGIN = 0.5
 FLOW_LIMITS: dict[str, tuple[int, float]] = {
     "AssociateEipAddress": (120, 60.0),
     "UnassociateEipAddress": (120, 60.0),
@@ -299,7 +397,7 @@ class CallContext:
             if action not in self.limiters:
                 limit, period = FLOW_LIMITS[action]
                 self.limiters[action] = RateLimiter(
-                    limit, period, clock=self.retry_policy.clock, sleep=self.retry_policy.sleep
+                    limit, period, clock=self.retry_policy.clock, sleep=self.retry_policy.sleep, margin=FLOW_MARGIN
                 )
             return self.limiters[action]
 
@@ -309,12 +407,23 @@ def new_client_token() -> str:
     return str(uuid.uuid4())
 
 
-def api_call(action: str, mutating: bool = False, retry_codes: Iterable[str] = ()):
+def api_call(
+    action: str,
+    mutating: bool = False,
+    retry_codes: Iterable[str] = (),
+    verify: Callable[..., bool] | None = None,
+    verified_result: Any = "",
+):
     """Decorate a one-call API wrapper ``func(connection, ...)`` with retries and error translation.
 
     ``connection`` must have a ``calls`` attribute holding a :class:`CallContext`.  For mutating calls
     the wrapper receives ``client_token``: the caller's, or one created here once and reused on every
     retry of this logical call.
+
+    ``verify(connection, *args, **kwargs)`` (same arguments as the wrapper) is for mutating calls that carry
+    no ClientToken: it re-reads the state and returns True when the desired state holds.  It runs only when a
+    retry that followed a lost answer got an API error (see :func:`call_with_retries`); the wrapper then returns
+    ``verified_result`` (the request ID of the lost answer is unknown, hence ``""``).
     """
     codes = tuple(retry_codes)
 
@@ -327,14 +436,20 @@ def api_call(action: str, mutating: bool = False, retry_codes: Iterable[str] = (
             limiter = context.limiter(action)
 
             def attempt():
-                if limiter is not None:
-                    limiter.acquire()
-                return func(connection, *args, **kwargs)
+                if limiter is None:
+                    return func(connection, *args, **kwargs)
+                limiter.acquire()
+                try:
+                    return func(connection, *args, **kwargs)
+                finally:
+                    limiter.release()
 
-            return call_with_retries(context.retry_policy, action, attempt, codes)
+            check = None if verify is None else (lambda: verify(connection, *args, **kwargs))
+            return call_with_retries(context.retry_policy, action, attempt, codes, check, verified_result)
 
         wrapper.action = action  # type: ignore[attr-defined]
         wrapper.mutating = mutating  # type: ignore[attr-defined]
+        wrapper.verify = verify  # type: ignore[attr-defined]
         return wrapper
 
     return decorate

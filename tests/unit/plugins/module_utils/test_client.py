@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import ipaddress
 import json
+import os
+import socket
 
 import pytest
+from alibabacloud_credentials.exceptions import CredentialException
 from alibabacloud_credentials.provider import (
     CLIProfileCredentialsProvider,
     DefaultCredentialsProvider,
@@ -13,6 +17,7 @@ from alibabacloud_credentials.provider import (
     StaticAKCredentialsProvider,
     StaticSTSCredentialsProvider,
 )
+from alibabacloud_credentials.utils import auth_util
 from ansible.module_utils import basic
 from ansible.module_utils.common.text.converters import to_bytes
 from ansible_collections.alicloud.eip.plugins.module_utils import _client
@@ -21,7 +26,9 @@ from ansible_collections.alicloud.eip.plugins.module_utils._client import (
     ConfigurationError,
     alicloud_argument_spec,
     choose_credentials,
+    ExplainedCredentialClient,
     connection_from_params,
+    explain_credential_failure,
     make_credential_client,
     parse_endpoint,
 )
@@ -108,8 +115,10 @@ def test_explicit_profile_is_not_overridden_by_exported_keys():
         ({"assume_role_arn": "acs:ram::1:role/eip"}, RamRoleArnCredentialsProvider),
     ],
 )
-def test_credential_client_uses_the_chosen_provider(params, provider_type):
-    client = make_credential_client(choose_credentials({**PARAMS, **params}, {}))
+def test_credential_client_uses_the_chosen_provider(params, provider_type, monkeypatch):
+    # The tests run with the metadata lookup off (tests/unit/conftest.py); building the provider sends nothing.
+    monkeypatch.setattr(auth_util, "environment_ecs_metadata_disabled", "false")
+    client = make_credential_client(choose_credentials({**PARAMS, **params}, {}), environ={})
     assert isinstance(client.cloud_credential.provider, provider_type)
 
 
@@ -221,3 +230,168 @@ def test_module_merges_the_shared_options_and_hides_environment_secrets(monkeypa
 def test_module_refuses_profile_with_keys(monkeypatch):
     with pytest.raises(SystemExit):
         run_module(monkeypatch, {"profile": "p", "access_key_id": "a", "access_key_secret": "s"})
+
+
+# ---- credential failures say where the chain looked (issue 9 item 6) -----------------------------------------
+
+
+def test_default_chain_failure_names_every_place_and_no_secret():
+    environ = {
+        "ALIBABA_CLOUD_ACCESS_KEY_ID": "LTAI-partial",
+        "ALIBABA_CLOUD_ACCESS_KEY_SECRET": "",
+        "ALICLOUD_SECRET_KEY": "legacy-secret-value",
+        "ALIBABA_CLOUD_ECS_METADATA_DISABLED": "true",
+    }
+    source = choose_credentials(PARAMS, environ)
+    message = explain_credential_failure(
+        source, "provider said legacy-secret-value is bad", environ=environ, home="/home/ops"
+    )
+    assert message.startswith("no usable credentials from the alibabacloud-credentials default chain")
+    for place in (
+        "ALIBABA_CLOUD_ACCESS_KEY_ID (set)",
+        "ALIBABA_CLOUD_ACCESS_KEY_SECRET (not set)",
+        "ALIBABA_CLOUD_OIDC_TOKEN_FILE (not set)",
+        "/home/ops/.aliyun/config.json",
+        "/home/ops/.alibabacloud/credentials.ini",
+        "ECS instance RAM role: skipped (ALIBABA_CLOUD_ECS_METADATA_DISABLED=true)",
+        "ALIBABA_CLOUD_CREDENTIALS_URI (not set)",
+        "access_key_id and access_key_secret",
+    ):
+        assert place in message
+    assert "legacy-secret-value" not in message and "LTAI-partial" not in message
+
+
+@pytest.mark.parametrize(
+    ("params", "fragment"),
+    [
+        ({"profile": "prod"}, "profile 'prod' of the Alibaba Cloud CLI configuration /h/.aliyun/config.json"),
+        ({"ecs_ram_role": "eip-role"}, "the RAM role 'eip-role' of this ECS instance, from the metadata service"),
+        ({}, "the metadata service 100.100.100.200 (off: ALIBABA_CLOUD_ECS_METADATA_DISABLED=true)"),
+    ],
+)
+def test_credential_failure_names_the_chosen_source(params, fragment):
+    message = explain_credential_failure(choose_credentials({**PARAMS, **params}, {}), "x", environ={}, home="/h")
+    assert fragment in message
+
+
+def test_explained_client_turns_any_provider_failure_into_a_credential_exception():
+    class Failing:
+        def __init__(self, error):
+            self.error = error
+
+        def get_credential(self):
+            raise self.error
+
+    source = choose_credentials({**PARAMS, "ecs_ram_role": "eip-role"}, {})
+    for error in (CredentialException("HttpCode=404"), ConnectionError("metadata refused")):
+        with pytest.raises(CredentialException) as excinfo:
+            ExplainedCredentialClient(Failing(error), source).get_credential()
+        assert "RAM role 'eip-role'" in excinfo.value.message
+        assert str(error) in excinfo.value.message
+
+
+def test_ecs_ram_role_with_the_metadata_lookup_off_is_refused_before_any_call():
+    with pytest.raises(ConfigurationError) as excinfo:
+        connection_from_params(
+            base_params(ecs_ram_role="eip-role"), environ={"ALIBABA_CLOUD_ECS_METADATA_DISABLED": "true"}
+        )
+    assert "ecs_ram_role='eip-role'" in str(excinfo.value)
+    assert "ALIBABA_CLOUD_ECS_METADATA_DISABLED=true" in str(excinfo.value)
+
+
+# ---- a module run without credentials, end to end against the emulator (issue 9 items 6 and 15) ------------
+
+
+@pytest.fixture(scope="module")
+def emulator():
+    from ansible_collections.alicloud.eip.tests.emulator.server import Emulator, EmulatorServer
+
+    server = EmulatorServer(Emulator(world_spec={"regions": {"cn-hangzhou": {}}}))
+    server.start_background()
+    yield server
+    server.shutdown()
+    server.server_close()
+
+
+class SocketRecorder:
+    """Records every socket connect of this process; refuses (never sends to) any address outside loopback."""
+
+    def __init__(self, monkeypatch):
+        self.destinations: list = []
+        real_connect = socket.socket.connect
+
+        def connect(sock, address):
+            self.destinations.append(address)
+            if sock.family in (socket.AF_INET, socket.AF_INET6) and not ipaddress.ip_address(address[0]).is_loopback:
+                raise ConnectionRefusedError(f"the test refused a connection to {address}")
+            return real_connect(sock, address)
+
+        monkeypatch.setattr(socket.socket, "connect", connect)
+
+    def outside_loopback(self) -> list:
+        return [
+            address
+            for address in self.destinations
+            if isinstance(address, tuple) and not ipaddress.ip_address(address[0]).is_loopback
+        ]
+
+
+def run_eip_info_without_credentials(monkeypatch, capsys, emulator, tmp_path):
+    """eip_info's main() in this process with no credentials anywhere; returns (result, credential asks, sleeps)."""
+    from ansible_collections.alicloud.eip.plugins.module_utils import _retries
+    from ansible_collections.alicloud.eip.plugins.modules import eip_info
+
+    for name in list(os.environ):
+        if name.startswith(("ALIBABA_CLOUD_", "ALICLOUD_")) and name != "ALIBABA_CLOUD_ECS_METADATA_DISABLED":
+            monkeypatch.delenv(name)
+    monkeypatch.setenv("HOME", str(tmp_path))  # no ~/.aliyun/config.json, no ~/.alibabacloud/credentials.ini
+    sleeps: list[float] = []
+    monkeypatch.setattr(
+        _client, "CallContext", lambda: _retries.CallContext(retry_policy=_retries.RetryPolicy(sleep=sleeps.append))
+    )
+    asks = []
+    real_get_credential = ExplainedCredentialClient.get_credential
+
+    def counting_get_credential(self):
+        asks.append(1)
+        return real_get_credential(self)
+
+    monkeypatch.setattr(ExplainedCredentialClient, "get_credential", counting_get_credential)
+    args = {"region": "cn-hangzhou", "endpoint_url": f"http://{emulator.endpoint}"}
+    monkeypatch.setattr(basic, "_ANSIBLE_ARGS", to_bytes(json.dumps({"ANSIBLE_MODULE_ARGS": args})))
+    monkeypatch.setattr(basic, "_ANSIBLE_PROFILE", "legacy", raising=False)
+    capsys.readouterr()
+    with pytest.raises(SystemExit):
+        eip_info.main()
+    return json.loads(capsys.readouterr().out), len(asks), sleeps
+
+
+def test_no_credentials_fails_at_once_with_a_credential_message_and_stays_on_loopback(
+    monkeypatch, capsys, emulator, tmp_path
+):
+    assert os.environ.get("ALIBABA_CLOUD_ECS_METADATA_DISABLED") == "true"  # tests/unit/conftest.py
+    recorder = SocketRecorder(monkeypatch)
+    emulator.emulator.store.data["counters"] = {}
+    result, asks, sleeps = run_eip_info_without_credentials(monkeypatch, capsys, emulator, tmp_path)
+    assert result["failed"] is True
+    assert result["error"]["code"] == "InvalidCredentials"
+    assert "no usable credentials from the alibabacloud-credentials default chain" in result["msg"]
+    assert str(tmp_path / ".aliyun" / "config.json") in result["msg"]
+    assert "skipped (ALIBABA_CLOUD_ECS_METADATA_DISABLED=true)" in result["msg"]
+    assert "TransportError" not in result["msg"] and "attempts" not in result["msg"]
+    assert (asks, sleeps) == (1, [])  # one attempt, no backoff
+    assert emulator.emulator.store.data["counters"] == {}  # nothing unsigned reached the API
+    assert recorder.outside_loopback() == []
+
+
+def test_the_recorder_sees_the_metadata_lookup_when_it_is_left_on(monkeypatch, capsys, emulator, tmp_path):
+    """The control case: with the switch off the chain does ask 100.100.100.200 (refused by the recorder, so
+    nothing leaves the machine), the recorder notices, and the module still fails at once."""
+    monkeypatch.setattr(auth_util, "environment_ecs_metadata_disabled", "false")
+    monkeypatch.delenv("ALIBABA_CLOUD_ECS_METADATA_DISABLED")
+    recorder = SocketRecorder(monkeypatch)
+    result, asks, sleeps = run_eip_info_without_credentials(monkeypatch, capsys, emulator, tmp_path)
+    assert ("100.100.100.200", 80) in recorder.outside_loopback()
+    assert result["error"]["code"] == "InvalidCredentials"
+    assert "EcsRamRoleCredentialsProvider" in result["msg"]
+    assert (asks, sleeps) == (1, [])

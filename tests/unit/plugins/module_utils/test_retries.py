@@ -6,6 +6,7 @@ import pytest
 from alibabacloud_credentials.exceptions import CredentialException
 from alibabacloud_tea_openapi.exceptions import ClientException, ServerException, ThrottlingException
 from ansible_collections.alicloud.eip.plugins.module_utils._retries import (
+    CREDENTIALS_ERROR,
     TRANSPORT_ERROR,
     AlicloudApiError,
     CallContext,
@@ -225,6 +226,7 @@ def test_rate_limiter_keeps_a_sliding_window():
     limiter = RateLimiter(3, 10.0, clock=clock, sleep=clock.sleep)
     for _call in range(3):
         limiter.acquire()
+        limiter.release()
     assert clock.sleeps == []
     limiter.acquire()  # the 4th call waits until the first leaves the window
     assert clock.now == pytest.approx(10.0)
@@ -235,3 +237,266 @@ def test_associate_calls_go_through_the_flow_limiter():
     assert context.limiter("AssociateEipAddress").limit == 120
     assert context.limiter("AssociateEipAddress") is context.limiter("AssociateEipAddress")
     assert context.limiter("DescribeEipAddresses") is None
+
+
+# ---- credential failures (issue 9 item 6) ---------------------------------------------------------------
+
+
+def wrapped_credential_failure(message="unable to load credentials from any of the providers in the chain"):
+    """What the SDK raises: the client's request loop catches the provider's CredentialException and re-raises it
+    as ``darabonba.exceptions.UnretryableException(RetryPolicyContext(...))`` (alibabacloud_tea_openapi client)."""
+    return UnretryableException(
+        RetryPolicyContext(retries_attempted=1, http_request=None, http_response=None, exception=CredentialException(message))
+    )
+
+
+def test_wrapped_credential_failure_is_a_credential_error_not_a_transport_failure():
+    error = translate_exception(wrapped_credential_failure("role not found"), "DescribeEipAddresses")
+    assert error.code == CREDENTIALS_ERROR
+    assert not error.retryable
+    assert error.message == "no usable credentials: role not found"
+
+
+def test_credential_failure_fails_at_once_without_sleeping():
+    clock = FakeClock()
+    calls = []
+
+    def attempt():
+        calls.append(1)
+        raise wrapped_credential_failure()
+
+    with pytest.raises(AlicloudApiError) as excinfo:
+        call_with_retries(policy(clock), "DescribeEipAddresses", attempt)
+    assert (len(calls), clock.sleeps, excinfo.value.attempts) == (1, [], 1)
+    assert excinfo.value.code == CREDENTIALS_ERROR
+
+
+def test_real_sdk_client_with_a_failing_credential_is_not_retried():
+    """The real VPC client and the real wrapping: a credential provider that fails, one attempt, no sleep."""
+    from alibabacloud_credentials.client import Client as CredentialClient
+    from alibabacloud_credentials.provider import CLIProfileCredentialsProvider
+    from alibabacloud_tea_openapi.models import Config
+    from alibabacloud_vpc20160428 import models
+    from alibabacloud_vpc20160428.client import Client as VpcClient
+
+    # A profile file that does not exist: the provider raises CredentialException before any request is built,
+    # so the endpoint (a closed loopback port) is never contacted.
+    credential = CredentialClient(
+        provider=CLIProfileCredentialsProvider(profile_name="absent", profile_file="/nonexistent/config.json")
+    )
+    client = VpcClient(Config(credential=credential, endpoint="127.0.0.1:9", protocol="http", region_id="cn-hangzhou"))
+    clock = FakeClock()
+    calls = []
+
+    def attempt():
+        calls.append(1)
+        return client.describe_eip_addresses(models.DescribeEipAddressesRequest(region_id="cn-hangzhou"))
+
+    with pytest.raises(AlicloudApiError) as excinfo:
+        call_with_retries(policy(clock), "DescribeEipAddresses", attempt)
+    assert isinstance(excinfo.value.__cause__, UnretryableException)
+    assert (excinfo.value.code, len(calls), clock.sleeps) == (CREDENTIALS_ERROR, 1, [])
+    assert "/nonexistent/config.json" in excinfo.value.message
+
+
+# ---- lost answers on calls without ClientToken (issue 9 item 7) ---------------------------------------------
+
+
+def run_answers(answers, verify=None, max_attempts=8):
+    """call_with_retries over a list of answers (exceptions are raised); returns (result or error, verify calls)."""
+    checks = []
+
+    def attempt():
+        answer = answers.pop(0)
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+    def check():
+        checks.append(1)
+        return verify() if callable(verify) else verify
+
+    try:
+        result = call_with_retries(
+            policy(max_attempts=max_attempts),
+            "AttachNetworkInterface",
+            attempt,
+            verify=None if verify is None else check,
+            verified_result="verified",
+        )
+    except AlicloudApiError as error:
+        return error, len(checks)
+    return result, len(checks)
+
+
+def test_state_error_after_a_lost_answer_is_verified_and_counts_as_done():
+    result, checks = run_answers([transport_error(), client_error("InvalidOperation.InvalidEniState")], verify=True)
+    assert (result, checks) == ("verified", 1)
+
+
+def test_state_error_after_a_lost_answer_is_raised_marked_ambiguous_when_the_state_does_not_hold():
+    error, checks = run_answers([transport_error(), client_error("InvalidOperation.InvalidEniState")], verify=False)
+    assert (error.code, error.ambiguous, error.attempts, checks) == ("InvalidOperation.InvalidEniState", True, 2, 1)
+
+
+def test_state_error_without_a_lost_answer_is_not_verified():
+    error, checks = run_answers([client_error("Throttling.User"), client_error("InvalidEniState")], verify=True)
+    assert (error.code, error.ambiguous, checks) == ("InvalidEniState", False, 0)
+
+
+def test_ambiguous_error_without_verify_is_only_marked():
+    error, checks = run_answers([transport_error(), client_error("InvalidIp.IpUnassigned")])
+    assert (error.code, error.ambiguous, checks) == ("InvalidIp.IpUnassigned", True, 0)
+
+
+def test_transport_failures_to_the_end_are_not_verified():
+    error, checks = run_answers([transport_error(), transport_error()], verify=True, max_attempts=2)
+    assert (error.code, checks) == (TRANSPORT_ERROR, 0)
+
+
+def test_an_error_while_verifying_raises_the_original_error():
+    def verify():  # the describe wrappers verify with raise AlicloudApiError after their own retries
+        raise translate_exception(client_error("Throttling.User"))
+
+    error, checks = run_answers([transport_error(), client_error("InvalidEniState")], verify=verify)
+    assert (error.code, error.ambiguous, checks) == ("InvalidEniState", True, 1)
+
+
+def test_api_call_passes_the_wrappers_arguments_to_verify():
+    seen = []
+
+    def attached(connection, eni_id, instance_id, client_token=None):
+        seen.append((eni_id, instance_id, bool(client_token)))
+        return True
+
+    failures = [transport_error(), client_error("InvalidOperation.InvalidEniState")]
+
+    @api_call("AttachNetworkInterface", mutating=True, verify=attached)
+    def attach(connection, eni_id, instance_id, client_token=None):
+        raise failures.pop(0)
+
+    assert attach(FakeConnection(FakeClock()), "eni-1", instance_id="i-1") == ""
+    assert seen == [("eni-1", "i-1", True)]
+    assert attach.verify is attached
+
+
+# ---- the flow limiter counts what reaches the wire (issue 9 item 8) -----------------------------------------
+
+
+def max_in_any_window(times, window):
+    times = sorted(times)
+    start = most = 0
+    for end, moment in enumerate(times):
+        while moment - times[start] >= window:
+            start += 1
+        most = max(most, end - start + 1)
+    return most
+
+
+def simulate(limiter_factory, workers, calls, send_delay, latency, poll=0.01):
+    """Discrete-event run of ``workers`` threads making ``calls`` limited calls on an injected clock.
+
+    A worker acquires, its request reaches the wire ``send_delay(n)`` seconds later (another thread, a busy
+    interpreter) and its answer comes back ``latency(n)`` seconds after that, when it releases.  Returns the
+    wire arrival times.  No real sleeping: the clock jumps from event to event.
+    """
+    import heapq
+
+    now = [0.0]
+    limiter = limiter_factory(lambda: now[0])
+    events = [(0.0, worker, "acquire", None) for worker in range(workers)]
+    heapq.heapify(events)
+    started = 0
+    arrivals = []
+    while events:
+        moment, worker, kind, number = heapq.heappop(events)
+        now[0] = moment
+        if kind == "acquire":
+            if started >= calls:
+                continue
+            wait = limiter.try_acquire()
+            if wait > 0:
+                heapq.heappush(events, (moment + max(wait, poll), worker, "acquire", None))
+                continue
+            number = started
+            started += 1
+            sent = moment + send_delay(number)
+            arrivals.append(sent)
+            heapq.heappush(events, (sent + latency(number), worker, "release", number))
+        else:
+            limiter.release()
+            heapq.heappush(events, (moment, worker, "acquire", None))
+    return arrivals
+
+
+def test_limiter_never_lets_more_than_the_limit_reach_the_wire_in_any_window():
+    import random as random_module
+
+    jitter = random_module.Random(9)
+    delays = [jitter.choice([0.0, 0.001, 0.004, 0.05, 0.3]) for _call in range(400)]
+    latencies = [jitter.uniform(0.01, 0.4) for _call in range(400)]
+    arrivals = simulate(
+        lambda clock: RateLimiter(12, 6.0, clock=clock, sleep=None, margin=0.0),
+        workers=8,
+        calls=400,
+        send_delay=lambda number: delays[number],
+        latency=lambda number: latencies[number],
+    )
+    assert len(arrivals) == 400
+    assert max_in_any_window(arrivals, 6.0) <= 12
+    # The limiter is not idle either: windows are filled to the limit.
+    assert max_in_any_window(arrivals, 6.0) == 12
+
+
+def test_a_call_delayed_after_acquire_still_holds_its_slot():
+    """Stamped at acquire, call 0 (sent 0.5 s late) would leave the window at 10 s and call 3 would join
+    calls 0-2 in the wire window [0.5, 10.5): 4 calls where the limit is 3."""
+    starts = iter([0.0, 1.0, 2.0])
+    clock_now = [0.0]
+
+    def clock():
+        return clock_now[0]
+
+    limiter = RateLimiter(3, 10.0, clock=clock, sleep=None, margin=0.0)
+    arrivals = []
+    for number, send_delay in enumerate([0.5, 0.0, 0.0]):
+        clock_now[0] = next(starts)
+        assert limiter.try_acquire() == 0.0
+        clock_now[0] += send_delay
+        arrivals.append(clock_now[0])
+        limiter.release()
+        del number
+    clock_now[0] = 10.0
+    wait = limiter.try_acquire()
+    assert wait == pytest.approx(0.5)  # call 0 finished (and was stamped) at 0.5, not 0.0
+    clock_now[0] = 10.0 + wait
+    assert limiter.try_acquire() == 0.0
+    arrivals.append(clock_now[0])
+    assert max_in_any_window(arrivals, 10.0) == 3
+
+
+def test_limiter_waits_while_every_slot_is_in_flight_and_blocking_acquire_sleeps():
+    clock = FakeClock()
+    limiter = RateLimiter(2, 10.0, clock=clock, sleep=clock.sleep, margin=0.5)
+    limiter.acquire()
+    limiter.acquire()
+    assert limiter.try_acquire() == RateLimiter.IN_FLIGHT_POLL
+    limiter.release()
+    limiter.release()
+    limiter.acquire()  # both finished at 0.0: the third waits period + margin
+    assert clock.now == pytest.approx(10.5)
+
+
+def test_api_call_releases_the_slot_when_the_call_fails():
+    clock = FakeClock()
+    connection = FakeConnection(clock)
+
+    @api_call("AssociateEipAddress", mutating=True)
+    def associate(connection, client_token=None):
+        raise client_error("InvalidParameter")
+
+    with pytest.raises(AlicloudApiError):
+        associate(connection)
+    limiter = connection.calls.limiter("AssociateEipAddress")
+    assert limiter.margin > 0
+    assert limiter._in_flight == 0 and len(limiter._finished) == 1
