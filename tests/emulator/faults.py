@@ -12,7 +12,9 @@ Kinds:
 - ``operation_conflict``: 409 ``OperationConflict``.
 - ``unavailable``: 503 ``ServiceUnavailable``.
 - ``internal``: 500 ``InternalError``.
-- ``drop``: the connection is closed without an answer.
+- ``drop``: the connection is closed without an answer, before the call is handled (nothing happened).
+- ``drop_after``: the call is handled (its change is made, its ClientToken remembered) and then the
+  connection is closed without the answer: the lost answer of a call that did act.
 - ``latency``: the answer is delayed by ``seconds`` (the call itself still happens).
 """
 
@@ -22,7 +24,17 @@ import random
 import threading
 from dataclasses import dataclass, field
 
-KINDS = {"throttle", "throttle_plain", "task_conflict", "operation_conflict", "unavailable", "internal", "drop", "latency"}
+KINDS = {
+    "throttle",
+    "throttle_plain",
+    "task_conflict",
+    "operation_conflict",
+    "unavailable",
+    "internal",
+    "drop",
+    "drop_after",
+    "latency",
+}
 
 
 @dataclass

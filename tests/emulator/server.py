@@ -18,7 +18,7 @@ import socketserver
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlsplit
 
 import importlib
 
@@ -38,12 +38,50 @@ MAX_CLOCK_SKEW = 15 * 60
 NONCE_TTL = 15 * 60
 
 
+def max_in_window(times: list[float], window: float) -> int:
+    """The most of ``times`` (sorted) that fall in one half-open window ``[t, t + window)``, wherever it starts."""
+    most = 0
+    start = 0
+    for end, moment in enumerate(times):
+        while moment - times[start] >= window:
+            start += 1
+        most = max(most, end - start + 1)
+    return most
+
+
+class Arrivals:
+    """When each authenticated call arrived (monotonic seconds, per action), to check flow limits on the wire."""
+
+    def __init__(self, clock=time.monotonic):
+        self.clock = clock
+        self.times: dict[str, list[float]] = {}
+        self._lock = threading.Lock()
+
+    def record(self, action: str) -> None:
+        with self._lock:
+            self.times.setdefault(action, []).append(self.clock())
+
+    def clear(self) -> None:
+        with self._lock:
+            self.times = {}
+
+    def report(self, window: float) -> dict:
+        """``{action: {"count", "max_in_window"}}`` plus the window, for ``GET /_emulator/arrivals?window=S``."""
+        with self._lock:
+            actions = {
+                action: {"count": len(times), "max_in_window": max_in_window(sorted(times), window)}
+                for action, times in sorted(self.times.items())
+            }
+        return {"window": window, "actions": actions}
+
+
 class Emulator:
     """The emulated control plane, independent of HTTP (tests may call ``handle`` directly)."""
 
     def __init__(self, state_file: str | None = None, world_spec: dict | None = None):
         self.store = Store(state_file)
         self.faults = FaultPlan()
+        self.arrivals = Arrivals()
         if world_spec is not None and not (state_file and self.store.data["regions"]):
             self.load_world(world_spec)
         elif world_spec is not None:
@@ -62,19 +100,22 @@ class Emulator:
             self.load_world(self.store.world or {})
             self.faults = FaultPlan()
 
-    def control(self, method: str, path: str, body: bytes) -> tuple[int, dict]:
+    def control(self, method: str, path: str, body: bytes, query: str = "") -> tuple[int, dict]:
         """Handle ``/_emulator/<path>``; returns (status, JSON body)."""
         payload = json.loads(body) if body.strip() else {}
+        options = dict(parse_qsl(query))
         store = self.store
         with store.lock:
             if path == "health":
                 return 200, {"ok": True, "actions": len(ACTIONS)}
             if path == "reset" and method == "POST":
                 self.reset()
+                self.arrivals.clear()
                 return 200, {"ok": True}
             if path == "world" and method == "POST":
                 self.load_world(payload)
                 self.faults = FaultPlan()
+                self.arrivals.clear()
                 return 200, {"ok": True}
             if path == "state" and method == "GET":
                 store.settle()
@@ -98,7 +139,13 @@ class Emulator:
                 return 200, dict(store.data["counters"])
             if path == "calls" and method in ("DELETE", "POST"):
                 store.data["counters"] = {}
+                self.arrivals.clear()
                 return 200, {}
+            if path == "arrivals" and method == "GET":
+                window = float(options.get("window", 60))
+                if window <= 0:
+                    return 400, {"error": "window must be a positive number of seconds"}
+                return 200, self.arrivals.report(window)
             if path == "faults" and method == "GET":
                 return 200, self.faults.to_dict()
             if path == "faults" and method == "POST":
@@ -117,6 +164,7 @@ class Emulator:
         """Answer one RPC request: (status, headers, body); body None means drop the connection."""
         request_id = self.store.new_request_id()
         action_name, version = action_and_version(request)
+        lose_answer = False
         product = VERSIONS.get(version or "")
         try:
             if not action_name:
@@ -130,12 +178,16 @@ class Emulator:
                 self._check_token(identity)
                 self._check_freshness(request, identity)
                 self.store.count(action_name)
+            self.arrivals.record(action_name)
             for rule in self.faults.draw(action_name):
                 if rule.kind == "latency":
                     time.sleep(rule.seconds)
                     continue
                 if rule.kind == "drop":
                     return 0, {}, None
+                if rule.kind == "drop_after":
+                    lose_answer = True
+                    continue
                 extra = {}
                 if rule.kind == "throttle":
                     extra["x-acs-retry-after"] = str(rule.retry_after_ms)
@@ -156,15 +208,19 @@ class Emulator:
                 self.store.settle()
                 replay = self._replay(registered, params)
                 if replay is not None:
-                    return 200, {}, json.dumps(replay).encode()
+                    return (0, {}, None) if lose_answer else (200, {}, json.dumps(replay).encode())
                 context = Context(params, self.store, identity, product, action_name, request_id)
                 result = registered.handler(context) or {}
                 response = {"RequestId": request_id, **result}
                 if registered.mutating:
                     self._remember(registered, params, response)
                     self.store.save()
+            if lose_answer:
+                return 0, {}, None
             return 200, {}, json.dumps(response).encode()
         except ApiError as error:
+            if lose_answer:
+                return 0, {}, None
             return self._error(error, product or "Vpc", request_id, {})
 
     def _secret(self, access_key_id: str) -> str | None:
@@ -264,7 +320,9 @@ class _Handler(BaseHTTPRequestHandler):
         split = urlsplit(self.path)
         if split.path.startswith("/_emulator/"):
             try:
-                status, payload = emulator.control(self.command, split.path[len("/_emulator/") :].strip("/"), body)
+                status, payload = emulator.control(
+                    self.command, split.path[len("/_emulator/") :].strip("/"), body, split.query
+                )
             except (ValueError, TypeError, KeyError) as error:
                 status, payload = 400, {"error": "%s: %s" % (type(error).__name__, error)}
             self._send(status, json.dumps(payload).encode())

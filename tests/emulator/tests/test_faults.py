@@ -10,6 +10,7 @@ from alibabacloud_vpc20160428 import models as m
 from alibabacloud_vpc20160428.client import Client as VpcClient
 from darabonba.exceptions import UnretryableException
 
+from tests.emulator.server import Arrivals, max_in_window
 from tests.emulator.tests.conftest import BASE_WORLD, REGION, make_config
 from tests.emulator.tests.network_support import control_raw
 
@@ -123,3 +124,96 @@ def test_loading_a_world_clears_the_faults(vpc, control):
     control.faults({"rules": [{"kind": "unavailable"}]})
     control.load({"access_keys": BASE_WORLD["access_keys"], "regions": {REGION: {}}})
     assert describe(vpc).total_count == 0
+
+
+# ---- drop_after: the call acts, its answer is lost (issue 9 item 7) -------------------------------------------
+
+
+def test_drop_after_runs_the_handler_then_drops_the_answer(vpc, control):
+    control.faults({"rules": [{"kind": "drop_after", "action": "ModifyEipAddressAttribute", "times": 1}]})
+    request = m.ModifyEipAddressAttributeRequest(region_id=REGION, allocation_id="eip-a", name="renamed")
+    with pytest.raises(UnretryableException):
+        vpc.modify_eip_address_attribute(request)
+    eip = control.state()["eips"]["eip-a"]
+    assert eip["Name"] == "renamed"  # the change was made although no answer came back
+    assert control.calls()["ModifyEipAddressAttribute"] == 1
+    vpc.modify_eip_address_attribute(request)  # times=1: the next answer arrives
+
+
+def test_drop_after_loses_an_error_answer_too(vpc, control):
+    control.faults({"rules": [{"kind": "drop_after", "action": "ReleaseEipAddress", "times": 1}]})
+    with pytest.raises(UnretryableException):
+        vpc.release_eip_address(m.ReleaseEipAddressRequest(region_id=REGION, allocation_id="eip-missing"))
+
+
+def test_drop_after_then_the_same_client_token_is_replayed_without_acting_twice(vpc, control):
+    control.faults({"rules": [{"kind": "drop_after", "action": "AllocateEipAddress", "times": 2}]})
+    request = m.AllocateEipAddressRequest(region_id=REGION, client_token="token-lost-twice")
+    before = len(control.state()["eips"])
+    for _attempt in range(2):  # the first acts, the second is replayed: both answers are lost
+        with pytest.raises(UnretryableException):
+            vpc.allocate_eip_address(request)
+    answer = vpc.allocate_eip_address(request).body
+    state = control.state()["eips"]
+    assert len(state) == before + 1 and answer.allocation_id in state
+
+
+def test_plain_drop_does_not_act(vpc, control):
+    control.faults({"rules": [{"kind": "drop", "action": "ModifyEipAddressAttribute", "times": 1}]})
+    with pytest.raises(UnretryableException):
+        vpc.modify_eip_address_attribute(
+            m.ModifyEipAddressAttributeRequest(region_id=REGION, allocation_id="eip-a", name="renamed")
+        )
+    assert control.state()["eips"]["eip-a"]["Name"] == "alpha"
+
+
+# ---- arrivals per sliding window (issue 9 item 8) ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("times", "window", "expected"),
+    [
+        ([], 60.0, 0),
+        ([0.0], 60.0, 1),
+        ([0.0, 59.999, 60.0], 60.0, 2),  # [t, t + 60): 0 and 60 are never in one window
+        ([0.0, 10.0, 20.0, 65.0, 70.0, 79.0], 60.0, 4),  # the busiest window starts at 10, not at 0
+        ([0.0, 0.0, 0.0], 0.5, 3),
+        ([0.0, 1.0, 2.0, 3.0], 1.0, 1),
+    ],
+)
+def test_max_in_window_slides(times, window, expected):
+    assert max_in_window(times, window) == expected
+
+
+def test_arrivals_report_uses_the_injected_clock():
+    moments = iter([0.0, 30.0, 59.0, 61.0, 100.0, 5.0])
+    arrivals = Arrivals(clock=lambda: next(moments))
+    for action in ["AssociateEipAddress"] * 5 + ["DescribeEipAddresses"]:
+        arrivals.record(action)
+    report = arrivals.report(60.0)
+    assert report == {
+        "window": 60.0,
+        "actions": {
+            "AssociateEipAddress": {"count": 5, "max_in_window": 3},
+            "DescribeEipAddresses": {"count": 1, "max_in_window": 1},
+        },
+    }
+    arrivals.clear()
+    assert arrivals.report(60.0)["actions"] == {}
+
+
+def test_arrivals_through_the_control_api(vpc, control, server):
+    control.call("DELETE", "calls")
+    for _call in range(3):
+        describe(vpc)
+    control.faults({"rules": [{"kind": "drop", "action": "DescribeVpcs", "times": 1}]})
+    with pytest.raises(UnretryableException):
+        describe(vpc)  # a dropped call still arrived
+    report = control.call("GET", "arrivals?window=60")
+    assert report["window"] == 60.0
+    assert report["actions"]["DescribeVpcs"] == {"count": 4, "max_in_window": 4}
+    tiny = control.call("GET", "arrivals?window=0.000001")["actions"]["DescribeVpcs"]
+    assert tiny["count"] == 4 and tiny["max_in_window"] == 1
+    assert control_raw(server, "GET", "arrivals?window=0")[0] == 400
+    control.call("DELETE", "calls")
+    assert control.call("GET", "arrivals")["actions"] == {}
