@@ -11,14 +11,14 @@ NOPROXY := env -u HTTP_PROXY -u HTTPS_PROXY -u http_proxy -u https_proxy -u ALL_
 VIEW = $(shell $(REPO)/tools/collection-tree.sh)
 COLLECTIONS_PATH = $(patsubst %/ansible_collections/alicloud/eip,%,$(VIEW))
 
-.PHONY: help setup demo test sanity units emulator-tests integration lint molecule bench soak clean
+.PHONY: help setup demo test sanity units emulator-tests integration lint molecule badinput bench soak clean
 
 help:
 	@echo "make demo   run the main job against the local emulator"
-	@echo "make test   run every test (sanity, units, emulator, integration, lint, molecule)"
+	@echo "make test   run every test (sanity, units, emulator, integration, lint, bad input, molecule)"
 	@echo "make bench  association benchmarks against the emulator"
 	@echo "make soak   20 converges killed with SIGKILL at random moments, then run again (SOAK_CYCLES, SOAK_SEED)"
-	@echo "parts: setup sanity units emulator-tests integration lint molecule clean"
+	@echo "parts: setup sanity units emulator-tests integration lint badinput molecule clean"
 
 setup:
 	@$(REPO)/tools/setup.sh
@@ -44,6 +44,11 @@ integration: setup
 
 lint: setup
 	@cd $(REPO) && ANSIBLE_COLLECTIONS_PATH="$(COLLECTIONS_PATH)" $(VENV)/bin/ansible-lint --offline
+
+# Bad input to every module, role and playbook: refused, naming the option and the fix, before any mutating
+# call (root: it runs inside a throwaway network namespace).
+badinput: setup
+	@$(NOPROXY) $(REPO)/tools/badinput.sh
 
 molecule: setup
 	@$(NOPROXY) $(REPO)/tools/molecule.sh

@@ -14,7 +14,7 @@ rm -rf "${log_dir}"
 mkdir -p "${log_dir}"
 unset HTTP_PROXY HTTPS_PROXY http_proxy https_proxy ALL_PROXY all_proxy
 
-lane_one=(emulator-tests units sanity lint integration)
+lane_one=(emulator-tests units badinput sanity lint integration)
 lane_two=(molecule)
 suites=("${lane_one[@]}" "${lane_two[@]}")
 
