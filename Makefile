@@ -6,8 +6,10 @@ SHELL := /bin/bash
 REPO := $(CURDIR)
 VENV := $(REPO)/.venv
 PY := $(VENV)/bin/python
-# SDK calls to the emulator must not go through a proxy (the SDK reads these variables itself).
-NOPROXY := env -u HTTP_PROXY -u HTTPS_PROXY -u http_proxy -u https_proxy -u ALL_PROXY -u all_proxy
+# SDK calls to the emulator must not go through a proxy (the SDK reads these variables itself), and the
+# credential chain must never ask the ECS metadata address 100.100.100.200 (traffic off the machine).
+NOPROXY := env -u HTTP_PROXY -u HTTPS_PROXY -u http_proxy -u https_proxy -u ALL_PROXY -u all_proxy \
+	ALIBABA_CLOUD_ECS_METADATA_DISABLED=true
 VIEW = $(shell $(REPO)/tools/collection-tree.sh)
 COLLECTIONS_PATH = $(patsubst %/ansible_collections/alicloud/eip,%,$(VIEW))
 

@@ -15,6 +15,7 @@ demo="${repo}/tools/demo"
 python="${repo}/.venv/bin/python"
 started=$(date +%s)
 unset HTTP_PROXY HTTPS_PROXY http_proxy https_proxy ALL_PROXY all_proxy
+export ALIBABA_CLOUD_ECS_METADATA_DISABLED=true  # the credential chain never asks 100.100.100.200 (issue 9 item 15)
 
 lab=true
 if [[ "$(id -u)" -ne 0 ]]; then

@@ -21,6 +21,7 @@ alicloud_region: cn-hangzhou
 CONFIG
 export ANSIBLE_COLLECTIONS_PATH="${view%/ansible_collections/*}"
 unset HTTP_PROXY HTTPS_PROXY http_proxy https_proxy
+export ALIBABA_CLOUD_ECS_METADATA_DISABLED=true  # the credential chain never asks 100.100.100.200 (issue 9 item 15)
 cd "${view}"
 targets=("$@")
 if [[ ${#targets[@]} -eq 0 ]]; then

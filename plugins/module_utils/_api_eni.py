@@ -207,7 +207,6 @@ def interface_tags_gone(
     return len(enis) == len(set(eni_ids)) and not any(key in eni["tags"] for eni in enis for key in keys)
 
 
-
 @api_call("CreateNetworkInterface", mutating=True)
 def create_network_interface(
     connection,

@@ -286,7 +286,7 @@ class ExplainedCredentialClient:
             raise CredentialException(
                 explain_credential_failure(self._source, str(error.message or error)), code=error.code
             ) from None
-        except Exception as error:  # pylint: disable=broad-except
+        except Exception as error:  # noqa: BLE001  # pylint: disable=broad-except
             # A provider that cannot reach its service (the metadata service, STS) raises the HTTP library's
             # error; it is still a credential failure, not a lost API answer, and is not retried here.
             raise CredentialException(

@@ -192,10 +192,8 @@ def _credential_failure(exception: BaseException) -> BaseException | None:
     if isinstance(exception, _CredentialException):
         return exception
     inner = getattr(exception, "inner_exception", None)
-    if _UnretryableException is not None and isinstance(exception, _UnretryableException):
-        if isinstance(inner, _CredentialException):
-            return inner
-    return None
+    wrapped = _UnretryableException is not None and isinstance(exception, _UnretryableException)
+    return inner if wrapped and isinstance(inner, _CredentialException) else None
 
 
 def translate_exception(exception: BaseException, action: str | None = None) -> AlicloudApiError | None:

@@ -231,7 +231,9 @@ class Emulator:
         entry = self.store.data["access_keys"][identity.access_key_id]
         tokens = entry.get("security_tokens") or []
         if tokens and identity.security_token not in tokens:
-            raise ApiError("InvalidSecurityToken.Malformed" if not identity.security_token else "InvalidSecurityToken.Expired")
+            raise ApiError(
+                "InvalidSecurityToken.Malformed" if not identity.security_token else "InvalidSecurityToken.Expired"
+            )
         if not tokens and identity.security_token:
             raise ApiError("InvalidSecurityToken.Malformed")
 
@@ -305,7 +307,9 @@ class _Handler(BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length") or 0)
         return self.rfile.read(length) if length else b""
 
-    def _send(self, status: int, body: bytes, headers: dict | None = None, content_type="application/json;charset=utf-8"):
+    def _send(
+        self, status: int, body: bytes, headers: dict | None = None, content_type="application/json;charset=utf-8"
+    ):
         self.send_response(status)
         self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(body)))

@@ -106,7 +106,12 @@ CASES = [
         {"name": "lost-new", "tags": {"owner": "lost"}},
         lambda state: [eip["Name"] for eip in eips(state).values()].count("lost-new") == 1,
     ),
-    ("ReleaseEipAddress", "eip_address", {"allocation_id": "eip-release", "state": "absent"}, lambda state: "eip-release" not in eips(state)),
+    (
+        "ReleaseEipAddress",
+        "eip_address",
+        {"allocation_id": "eip-release", "state": "absent"},
+        lambda state: "eip-release" not in eips(state),
+    ),
     (
         "ModifyEipAddressAttribute",
         "eip_address",
@@ -144,7 +149,12 @@ CASES = [
         {"name": "lost-eni", "vswitch_id": "vsw-app", "security_group_ids": ["sg-app"]},
         lambda state: [eni.get("NetworkInterfaceName") for eni in enis(state).values()].count("lost-eni") == 1,
     ),
-    ("DeleteNetworkInterface", "eni", {"eni_id": "eni-delete", "state": "absent"}, lambda state: "eni-delete" not in enis(state)),
+    (
+        "DeleteNetworkInterface",
+        "eni",
+        {"eni_id": "eni-delete", "state": "absent"},
+        lambda state: "eni-delete" not in enis(state),
+    ),
     (
         "AttachNetworkInterface",
         "eni",
@@ -242,9 +252,7 @@ def run_module(monkeypatch, capsys, name, args, endpoint):
     return json.loads(capsys.readouterr().out)
 
 
-@pytest.mark.parametrize(
-    ("action", "module", "args", "holds"), CASES, ids=[f"{case[1]}-{case[0]}" for case in CASES]
-)
+@pytest.mark.parametrize(("action", "module", "args", "holds"), CASES, ids=[f"{case[1]}-{case[0]}" for case in CASES])
 def test_lost_answer_on_every_mutating_action(monkeypatch, capsys, emulator, action, module, args, holds):
     emulator_instance, endpoint = emulator
     emulator_instance.load_world(WORLD)

@@ -24,9 +24,9 @@ from ansible_collections.alicloud.eip.plugins.module_utils import _client
 from ansible_collections.alicloud.eip.plugins.module_utils._client import (
     AlicloudModule,
     ConfigurationError,
+    ExplainedCredentialClient,
     alicloud_argument_spec,
     choose_credentials,
-    ExplainedCredentialClient,
     connection_from_params,
     explain_credential_failure,
     make_credential_client,
@@ -395,3 +395,21 @@ def test_the_recorder_sees_the_metadata_lookup_when_it_is_left_on(monkeypatch, c
     assert result["error"]["code"] == "InvalidCredentials"
     assert "EcsRamRoleCredentialsProvider" in result["msg"]
     assert (asks, sleeps) == (1, [])
+
+
+def test_every_test_runner_keeps_the_metadata_lookup_off():
+    """tools/*.sh that run modules, the Makefile's environment and every integration target (ansible-test passes
+    only a few variables through, so each target sets it with an ``env/set`` alias) turn the lookup off."""
+    root = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", "..", ".."))
+    targets_dir = os.path.join(root, "tests", "integration", "targets")
+    targets = sorted(os.listdir(targets_dir))
+    assert targets
+    for target in targets:
+        with open(os.path.join(targets_dir, target, "aliases"), encoding="utf-8") as handle:
+            assert "env/set/ALIBABA_CLOUD_ECS_METADATA_DISABLED/true" in handle.read().splitlines(), target
+    for tool in ("integration.sh", "molecule.sh", "bench.sh", "demo.sh", "test.sh"):
+        with open(os.path.join(root, "tools", tool), encoding="utf-8") as handle:
+            assert "\nexport ALIBABA_CLOUD_ECS_METADATA_DISABLED=true" in handle.read(), tool
+    with open(os.path.join(root, "Makefile"), encoding="utf-8") as handle:
+        makefile = handle.read()
+    assert "ALIBABA_CLOUD_ECS_METADATA_DISABLED=true" in makefile.split("NOPROXY :=", 1)[1].split("\n\n", 1)[0]

@@ -246,7 +246,9 @@ def wrapped_credential_failure(message="unable to load credentials from any of t
     """What the SDK raises: the client's request loop catches the provider's CredentialException and re-raises it
     as ``darabonba.exceptions.UnretryableException(RetryPolicyContext(...))`` (alibabacloud_tea_openapi client)."""
     return UnretryableException(
-        RetryPolicyContext(retries_attempted=1, http_request=None, http_response=None, exception=CredentialException(message))
+        RetryPolicyContext(
+            retries_attempted=1, http_request=None, http_response=None, exception=CredentialException(message)
+        )
     )
 
 
