@@ -11,36 +11,51 @@ repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 venv="${repo}/.venv"
 
 if [[ "${1:-}" == "--inside" ]]; then
-    # Second stage, inside the namespace (ip netns exec gives this process its own mount namespace).
+    # Second stage, inside the namespace (ip netns exec gives this process its own mount namespace). The module
+    # cases and the role and playbook cases run side by side, each with its own emulator.
     run_dir="$2"
     cp -a /etc "${run_dir}/etc"
     mount --bind "${run_dir}/etc" /etc || exit 1
     unset HTTP_PROXY HTTPS_PROXY http_proxy https_proxy ALL_PROXY all_proxy
     export ALIBABA_CLOUD_ECS_METADATA_DISABLED=true
-    status=0
     cd "${repo}" || exit 1
-    echo "=== module cases (pytest, in-process)"
+    started=${SECONDS}
+    view="$("${repo}/tools/collection-tree.sh")" || exit 1
+
+    endpoint="$("${repo}/tools/emulator.sh" start "${run_dir}/emulator")" || exit 1
+    # The emulator's own list of mutating actions (registry.action(..., mutating=True)).
+    mutating="$(PYTHONPATH="${repo}" "${venv}/bin/python" -c 'import json, tests.emulator.server
+from tests.emulator.registry import ACTIONS
+print(json.dumps({"badinput_mutating_actions": sorted({a.name for a in ACTIONS.values() if a.mutating})}))')" || exit 1
+    ANSIBLE_COLLECTIONS_PATH="${view%/ansible_collections/*}" ANSIBLE_NOCOLOR=1 ANSIBLE_RETRY_FILES_ENABLED=0 ANSIBLE_PIPELINING=1 \
+        "${venv}/bin/ansible-playbook" -i localhost, -c local "${repo}/tests/badinput/roles.yml" \
+        -e "badinput_endpoint=${endpoint}" -e "${mutating}" \
+        -e "ansible_python_interpreter=${venv}/bin/python" >"${run_dir}/roles.log" 2>&1 &
+    playbook_pid=$!
+
+    echo "=== module cases (one pytest process, in-process; the role and playbook cases run beside it)"
     # BADINPUT_PYTEST_ARGS narrows the run while working on a case (e.g. "-k eni_routing").
     # shellcheck disable=SC2086
     PYTHONPATH="${repo}" "${venv}/bin/python" -m pytest -p no:cacheprovider -q -ra --no-header --durations=5 \
         tests/badinput ${BADINPUT_PYTEST_ARGS:-}
-    pytest_status=$?
     # pytest exits 5 when it collected nothing: an empty suite is a failure, never a pass.
-    [[ ${pytest_status} -eq 0 ]] || status=1
+    pytest_status=$?
+    echo "module cases: pytest exit ${pytest_status} after $((SECONDS - started))s"
 
-    echo "=== role and playbook cases (one ansible-playbook run)"
-    endpoint="$("${repo}/tools/emulator.sh" start "${run_dir}/emulator")" || exit 1
-    view="$("${repo}/tools/collection-tree.sh")"
-    ANSIBLE_COLLECTIONS_PATH="${view%/ansible_collections/*}" ANSIBLE_NOCOLOR=1 ANSIBLE_RETRY_FILES_ENABLED=0 \
-        "${venv}/bin/ansible-playbook" -i localhost, -c local "${repo}/tests/badinput/roles.yml" \
-        -e "badinput_endpoint=${endpoint}" -e "badinput_run_dir=${run_dir}" \
-        -e "ansible_python_interpreter=${venv}/bin/python"
+    wait "${playbook_pid}"
     playbook_status=$?
+    echo "role and playbook cases: ansible-playbook exit ${playbook_status} after $((SECONDS - started))s"
     "${repo}/tools/emulator.sh" stop "${run_dir}/emulator"
-    [[ ${playbook_status} -eq 0 ]] || status=1
+    echo "=== role and playbook cases (one ansible-playbook run)"
+    grep -E '"msg": "(PASSED|FAILED)|ERROR!|role and playbook cases:' "${run_dir}/roles.log" \
+        | sed -e 's/^ *"msg": "//' -e 's/"$//' | cut -c1-400
+    # The whole log stays for a look at a failed case.
+    mkdir -p "${repo}/.cache/badinput-last"
+    cp "${run_dir}/roles.log" "${repo}/.cache/badinput-last/roles.log"
     echo "badinput: module cases $([[ ${pytest_status} -eq 0 ]] && echo passed || echo "FAILED (pytest exit ${pytest_status})");" \
-        "role and playbook cases $([[ ${playbook_status} -eq 0 ]] && echo passed || echo FAILED)"
-    exit "${status}"
+        "role and playbook cases $([[ ${playbook_status} -eq 0 ]] && echo passed || echo "FAILED (exit ${playbook_status})")"
+    [[ ${pytest_status} -eq 0 && ${playbook_status} -eq 0 ]]
+    exit
 fi
 
 if [[ ${EUID} -ne 0 ]]; then
