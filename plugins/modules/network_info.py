@@ -16,7 +16,7 @@ description:
     M(alicloud.eip.nat_egress) do).
   - Each list returns only the resources that exist in the region; an ID that is missing from the answer does not
     exist there (or the caller may not read it).
-  - With O(havips=true) each vSwitch also lists the HaVips in it (C(DescribeHaVips) filtered by C(VSwitchId)): an SNAT
+  - With O(havips=true) each vSwitch also lists the HaVips in it (C(DescribeHaVips) filtered by C(VSwitchId)); an SNAT
     entry cannot have such a vSwitch as its source (C(Forbidden.SourceVSwitchId.IncludeHaVip)).
 author:
   - alicloud.eip developers (@alicloud-eip)

@@ -18,8 +18,11 @@ VSWITCH = {"id": "vsw-1", "vpc_id": "vpc-1", "zone_id": "zone-a", "available_ip_
 GROUPS = [{"id": "sg-1", "vpc_id": "vpc-1"}, {"id": "sg-2", "vpc_id": "vpc-1"}, {"id": "sg-other", "vpc_id": "vpc-2"}]
 
 
-def lookups(instance=INSTANCE, vswitch=VSWITCH, groups=GROUPS):
-    """A network_info result."""
+def lookups(instance="default", vswitch="default", groups=None):
+    """A network_info result (the module's constants unless given; None for a missing resource)."""
+    instance = INSTANCE if instance == "default" else instance
+    vswitch = VSWITCH if vswitch == "default" else vswitch
+    groups = GROUPS if groups is None else groups
     return {
         "instances": [instance] if instance else [],
         "vswitches": [vswitch] if vswitch else [],
