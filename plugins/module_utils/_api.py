@@ -621,6 +621,7 @@ def _one_eip(connection, allocation_id: str) -> dict[str, Any] | None:
 
 def released(connection, allocation_id: str, client_token: str | None = None) -> bool:
     """Verify of ReleaseEipAddress: the EIP is gone or on its way (Releasing)."""
+    del client_token  # the verify gets the wrapper's arguments; the token plays no part in reading
     eip = _one_eip(connection, allocation_id)
     return eip is None or eip["status"] == "Releasing"
 
@@ -634,6 +635,7 @@ def eip_attributes_hold(
     client_token: str | None = None,
 ) -> bool:
     """Verify of ModifyEipAddressAttribute: every field that was given has the value that was asked for."""
+    del client_token  # the verify gets the wrapper's arguments; the token plays no part in reading
     eip = _one_eip(connection, allocation_id)
     if eip is None:
         return False
@@ -645,6 +647,7 @@ def eip_tags_hold(
     connection, resource_ids: list[str], tags: dict[str, str], resource_type: str = "EIP", client_token=None
 ) -> bool:
     """Verify of TagResources: every EIP carries every tag with its value (other resource types: cannot tell)."""
+    del client_token  # the verify gets the wrapper's arguments; the token plays no part in reading
     if resource_type != "EIP":
         return False
     eips = describe_eip_addresses(connection, allocation_ids=list(resource_ids))
@@ -657,6 +660,7 @@ def eip_tags_gone(
     connection, resource_ids: list[str], keys: list[str], resource_type: str = "EIP", client_token=None
 ) -> bool:
     """Verify of UnTagResources: no EIP carries any of the keys (other resource types: cannot tell)."""
+    del client_token  # the verify gets the wrapper's arguments; the token plays no part in reading
     if resource_type != "EIP":
         return False
     eips = describe_eip_addresses(connection, allocation_ids=list(resource_ids))

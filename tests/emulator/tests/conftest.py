@@ -11,6 +11,9 @@ import pytest
 for _name in list(os.environ):
     if _name.lower() in ("http_proxy", "https_proxy", "all_proxy"):
         del os.environ[_name]
+# Tests never leave the machine: should any test reach the credential chain, it must not ask the ECS metadata
+# address 100.100.100.200 (the credentials library reads this once, on import, hence before the SDK imports).
+os.environ["ALIBABA_CLOUD_ECS_METADATA_DISABLED"] = "true"
 
 from alibabacloud_ecs20140526.client import Client as EcsClient  # noqa: E402
 from alibabacloud_slb20140515.client import Client as SlbClient  # noqa: E402
