@@ -25,10 +25,16 @@ options:
   access_key_secret:
     description:
       - The AccessKey secret that goes with O(access_key_id). Required with O(access_key_id).
+      - The option is C(no_log), so ansible-core masks it in results and job output. As a module argument it is
+        still printed by E(ANSIBLE_DEBUG) before masking and embedded in the C(AnsiballZ_*) file a killed run can
+        leave behind; prefer E(ALIBABA_CLOUD_ACCESS_KEY_SECRET) in the environment of C(ansible-playbook), O(profile)
+        or an AWX credential, and never pass the secret with C(-e). The collection's C(docs/credentials.md) lists
+        where secrets can appear.
     type: str
   security_token:
     description:
       - An STS security token, for temporary keys in O(access_key_id) and O(access_key_secret).
+      - Like O(access_key_secret), C(no_log), but better read from E(ALIBABA_CLOUD_SECURITY_TOKEN).
     type: str
   profile:
     description:
