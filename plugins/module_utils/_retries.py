@@ -83,6 +83,12 @@ RETRYABLE_CODES = frozenset(
 TRANSPORT_ERROR = "TransportError"
 # Code given to a failure of the credential provider (no credentials found, role not assumable, ...).
 CREDENTIALS_ERROR = "InvalidCredentials"
+# API codes that mean the cloud refused the credentials themselves (never retried: none is in RETRYABLE_CODES).
+REFUSED_CREDENTIAL_CODES = ("InvalidAccessKeyId", "InvalidSecurityToken", "SignatureDoesNotMatch")
+CREDENTIAL_HINT = (
+    "the cloud refused the credentials (a wrong, disabled or expired access key, secret or STS token): check "
+    "access_key_id/access_key_secret/security_token, profile, ecs_ram_role or the ALIBABA_CLOUD_* variables"
+)
 
 
 class AlicloudApiError(Exception):
@@ -141,6 +147,8 @@ class AlicloudApiError(Exception):
         if self.attempts > 1:
             details.append(f"after {self.attempts} attempts")
         suffix = f" ({', '.join(details)})" if details else ""
+        if self.code.startswith(REFUSED_CREDENTIAL_CODES):
+            suffix += f"; {CREDENTIAL_HINT}"
         return f"{self.code}: {self.message}{suffix}"
 
     def as_dict(self) -> dict[str, Any]:

@@ -502,3 +502,25 @@ def test_api_call_releases_the_slot_when_the_call_fails():
     limiter = connection.calls.limiter("AssociateEipAddress")
     assert limiter.margin > 0
     assert limiter._in_flight == 0 and len(limiter._finished) == 1
+
+
+@pytest.mark.parametrize(
+    "code", ["SignatureDoesNotMatch", "InvalidAccessKeyId.NotFound", "InvalidSecurityToken.Expired"]
+)
+def test_credentials_refused_by_the_cloud_fail_at_once_and_say_so(code):
+    clock = FakeClock()
+
+    def attempt():
+        raise client_error(code, message="refused")
+
+    with pytest.raises(AlicloudApiError) as excinfo:
+        call_with_retries(policy(clock), "DescribeEipAddresses", attempt)
+    assert clock.sleeps == []
+    assert str(excinfo.value).startswith(
+        f"{code}: refused (HTTP 400, request id R1); the cloud refused the credentials"
+    )
+    assert "access_key_secret" in str(excinfo.value)
+
+
+def test_other_errors_get_no_credential_hint():
+    assert "credentials" not in translate_exception(client_error("IncorrectEipStatus")).describe()
