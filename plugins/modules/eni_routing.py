@@ -122,7 +122,7 @@ options:
         it that multi-EIP groups use) is removed; a NIC with that MAC that is still present loses its IPv4 addresses.
         Their files are removed as every managed file no longer wanted is.
       - The primary ENI's MAC, and a NIC that carries the main table's default route or holds its source address, are
-        refused (however the MAC is spelled): removing their addresses would take the host's way out.
+        refused (however the MAC is spelled), since removing their addresses would take the host's way out.
       - The kernel removes an ENI's addresses and routes with its NIC, but not the rules that look up its table; this
         is how a scale-down leaves the host clean.
     type: list

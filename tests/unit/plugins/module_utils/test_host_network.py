@@ -730,25 +730,17 @@ def test_absent_interface_never_takes_a_configured_enis_tables():
 # ---- the host's way out (issue 9, items 11-14) ----------------------------------------------------------------
 
 
-def observed_with_defaults(*defaults: dict, addresses: dict | None = None, routes: list | None = None) -> dict:
+def observed_with_defaults(*defaults: dict, addresses: dict | None = None) -> dict:
     """The observed state ``observed_state`` returns, with the main table's default routes given as ``ip -j``."""
     route_json = [{"dst": "10.0.1.0/24", "dev": "eth0", "protocol": "kernel", "scope": "link", "prefsrc": "10.0.1.10"}]
-    observed = hn.observed_state(
-        [
-            {
-                "ifname": device,
-                "addr_info": [
-                    {"family": "inet", "local": cidr.split("/")[0], "prefixlen": int(cidr.split("/")[1])}
-                    for cidr in cidrs
-                ],
-            }
-            for device, cidrs in (addresses or {"eth0": ["10.0.1.10/24"]}).items()
-        ],
-        route_json + list(defaults) + list(routes or []),
-        [],
-        LINKS,
-    )
-    return observed
+    addr_json = []
+    for device, cidrs in (addresses or {"eth0": ["10.0.1.10/24"]}).items():
+        infos = []
+        for cidr in cidrs:
+            local, prefix = cidr.split("/")
+            infos.append({"family": "inet", "local": local, "prefixlen": int(prefix)})
+        addr_json.append({"ifname": device, "addr_info": infos})
+    return hn.observed_state(addr_json, route_json + list(defaults), [], LINKS)
 
 
 @pytest.mark.parametrize(
