@@ -10,6 +10,7 @@ from ansible.module_utils.common.text.converters import to_bytes
 from ansible_collections.alicloud.eip.plugins.module_utils._eni import Plan, Step
 from ansible_collections.alicloud.eip.plugins.module_utils._retries import AlicloudApiError
 from ansible_collections.alicloud.eip.plugins.modules import eni as eni_module
+from ansible_collections.alicloud.eip.tests.unit.plugins.module_utils.test_eni import eni as eni_record
 
 
 class Recorder:
@@ -135,26 +136,7 @@ def test_diff_carries_the_secondary_address_count():
 
 CREDENTIALS = {"access_key_id": "ak", "access_key_secret": "secret-value", "region": "cn-hangzhou"}
 NEW = {"name": "web-eni", "vswitch_id": "vsw-1", "security_group_ids": ["sg-1"]}
-EXISTING = {
-    "id": "eni-1",
-    "name": "web-eni",
-    "description": "",
-    "mac_address": "00:16:3e:00:00:01",
-    "primary_ip_address": "10.0.0.5",
-    "private_ip_addresses": ["10.0.0.5"],
-    "secondary_private_ip_addresses": [],
-    "vswitch_id": "vsw-1",
-    "vpc_id": "vpc-1",
-    "zone_id": "z-1",
-    "instance_id": "",
-    "device_index": None,
-    "status": "Available",
-    "type": "Secondary",
-    "security_group_ids": ["sg-1"],
-    "associated_public_ips": [],
-    "creation_time": "",
-    "tags": {},
-}
+EXISTING = eni_record(name="web-eni", private_ip_addresses=["10.0.0.5"], secondary_private_ip_addresses=[])
 
 
 def run_main(monkeypatch, capsys, args, check_mode, existing=None):
