@@ -30,10 +30,31 @@ fi
 passed=0
 failed=0
 summary=()
+# A scenario's lab has fixed names (namespaces <prefix>-*, /run/<prefix>-lab and -emu, molecule's state under
+# ~/.cache/molecule/eip/<scenario>): two runs of one scenario at once (two checkouts, two shells) would tear down
+# each other's lab. Each scenario runs under a lock of its own; a second run waits for it, and says so.
+lock_wait="${MOLECULE_LOCK_TIMEOUT:-3600}"
+run_locked() {
+    local scenario=$1 lock="/run/alicloud-eip-molecule-$1.lock"
+    exec {lock_fd}>"${lock}"
+    if ! flock -n "${lock_fd}"; then
+        echo "molecule: another run of scenario ${scenario} holds ${lock}; waiting up to ${lock_wait}s for it to end"
+        if ! flock -w "${lock_wait}" "${lock_fd}"; then
+            echo "molecule: ${lock} still held after ${lock_wait}s; scenario ${scenario} not run" >&2
+            exec {lock_fd}>&-
+            return 1
+        fi
+    fi
+    molecule test -s "${scenario}"
+    local status=$?
+    exec {lock_fd}>&-
+    return "${status}"
+}
+
 for scenario in "${scenarios[@]}"; do
     echo "=== molecule test -s ${scenario}"
     start=$(date +%s)
-    if molecule test -s "${scenario}"; then
+    if run_locked "${scenario}"; then
         status=passed
         passed=$((passed + 1))
     else

@@ -473,14 +473,27 @@ def stop(pid_file: str) -> int:
     except (OSError, ValueError):
         return 0
     try:
-        os.kill(pid, signal.SIGTERM)
-        for _attempt in range(50):
-            os.kill(pid, 0)
-            time.sleep(0.05)
+        # Only our watcher: the number in a stale pid file may belong to another process (another run's) by now.
+        if is_watcher(pid):
+            os.kill(pid, signal.SIGTERM)
+            for _attempt in range(100):
+                if not is_watcher(pid):
+                    break
+                time.sleep(0.05)
     except ProcessLookupError:
         pass
     os.remove(pid_file)
     return 0
+
+
+def is_watcher(pid: int) -> bool:
+    """Whether ``pid`` runs this file's ``watch``."""
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as handle:
+            argv = handle.read().split(b"\0")
+    except OSError:
+        return False
+    return os.path.abspath(__file__).encode() in argv and b"watch" in argv
 
 
 def main(argv: list[str]) -> int:

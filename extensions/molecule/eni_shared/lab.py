@@ -5,6 +5,7 @@
 
     python lab.py up TOPOLOGY.yml      build it (idempotent: an existing lab is torn down first)
     python lab.py down TOPOLOGY.yml    remove it (idempotent)
+    python lab.py check TOPOLOGY.yml   exit 1 unless every metadata forwarder runs and answers in its namespace
 
 Topology (see the scenarios' ``lab/topology.yml``): a router namespace ``<prefix>-r`` with ip_forward, strict
 rp_filter and the "internet" address 198.51.100.1 on its lo; hosts ``<prefix>-<host>`` whose NICs are veth
@@ -17,7 +18,9 @@ Each host gets its own /etc: a copy of the runner's, bind-mounted over /etc in a
 connection plugin enters both namespaces, so nothing the role writes reaches the runner's /etc.
 
 Hosts with ``instance`` get the metadata forwarder of the emulator (tests/emulator/imds_forward.py) on
-100.100.100.200:80 when the environment variable ``EH_METADATA_SOCKET`` names the emulator's unix socket.
+100.100.100.200:80 when the environment variable ``EH_METADATA_SOCKET`` names the emulator's unix socket; ``up``
+returns only once each forwarder answers a request from inside its namespace (bounded by ``EH_LAB_READY_TIMEOUT``,
+60 s), and the forwarders run in a session of their own, so that they outlive the Ansible task that started them.
 Nothing is created in, or attached to, the root network namespace.
 """
 
@@ -147,41 +150,116 @@ def build_etc(topology: dict, name: str, host: dict) -> None:
     )
 
 
+# How long a lab service may take to answer once started (a loaded 2-core machine runs the other suites beside it).
+READY_TIMEOUT = float(os.environ.get("EH_LAB_READY_TIMEOUT", "60"))
+FORWARDER_MODULE = "tests.emulator.imds_forward"
+# Run inside a host namespace: one request through the forwarder to the emulator.  Any HTTP status but 502 (the
+# forwarder's "emulator unreachable") proves the whole chain: address, listener, unix socket, emulator.
+PROBE = """
+import http.client, sys
+connection = http.client.HTTPConnection("100.100.100.200", 80, timeout=5)
+try:
+    connection.request("GET", "/latest/meta-data/instance-id")
+    response = connection.getresponse()
+    print(response.status, response.read(200).decode(errors="replace"))
+except OSError as error:
+    print(0, error)
+"""
+
+
+def forwarder_answer(namespace: str) -> tuple[int, str]:
+    """(HTTP status, text) of one metadata request made inside ``namespace``; status 0 when nothing answered."""
+    result = in_ns(namespace, sys.executable, "-c", PROBE, check=False)
+    status, _, text = (result.stdout.strip() or f"0 {result.stderr.strip()}").partition(" ")
+    return int(status) if status.isdigit() else 0, text
+
+
+def is_forwarder(pid: int, instance: str) -> bool:
+    """Whether ``pid`` is this lab's forwarder for ``instance`` (a pid file may outlive its process and the
+    number be reused by another run's process: never signal a process by a number alone)."""
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as handle:
+            argv = handle.read().split(b"\0")
+    except OSError:
+        return False
+    return FORWARDER_MODULE.encode() in argv and b"--instance" in argv and instance.encode() in argv
+
+
+def log_tail(path: str) -> str:
+    try:
+        with open(path, encoding="utf-8", errors="replace") as handle:
+            return handle.read()[-800:].strip() or "(empty)"
+    except OSError:
+        return "(no log)"
+
+
 def start_forwarder(topology: dict, name: str, host: dict) -> None:
+    """Start the metadata forwarder of one host and return once it answers from inside the host's namespace.
+
+    The forwarder runs in a session of its own (``start_new_session``): the lab is built from an Ansible task, and
+    at the end of a play ansible-core sends SIGTERM to every task worker that has not exited yet, which then kills
+    its whole process group (WorkerProcess._term: ``os.killpg``).  On a loaded machine the worker that ran
+    ``lab.py up`` is often still exiting then, and a forwarder in its group died with it (issue 9 item 17).
+    """
     socket_path = os.environ.get("EH_METADATA_SOCKET")
     if not host.get("instance") or not socket_path:
         return
     namespace = f"{topology['prefix']}-{name}"
     run("ip", "-n", namespace, "addr", "add", "100.100.100.200/32", "dev", "lo")
-    with open(os.path.join(run_dir(topology), name, "forwarder.log"), "w", encoding="utf-8") as log:
-        # The forwarder outlives this script (lab.py down stops it by pid); its stdout carries one readiness line.
+    log_path = os.path.join(run_dir(topology), name, "forwarder.log")
+    argv = ["ip", "netns", "exec", namespace, sys.executable, "-m", FORWARDER_MODULE, "--listen", "100.100.100.200:80"]
+    argv += ["--socket", socket_path, "--instance", host["instance"]]
+    with open(log_path, "w", encoding="utf-8") as log:
+        # stdout carries one readiness line; stdin is /dev/null so that nothing of the caller's stays open.
         process = subprocess.Popen(  # pylint: disable=consider-using-with
-            [
-                "ip",
-                "netns",
-                "exec",
-                namespace,
-                sys.executable,
-                "-m",
-                "tests.emulator.imds_forward",
-                "--listen",
-                "100.100.100.200:80",
-                "--socket",
-                socket_path,
-                "--instance",
-                host["instance"],
-            ],
+            argv,
             cwd=REPO,
             env={**os.environ, "PYTHONPATH": REPO},
+            stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=log,
             text=True,
+            start_new_session=True,
         )
     line = process.stdout.readline()
-    if "listen" not in line:
-        raise SystemExit(f"metadata forwarder for {name} did not start: {line!r}")
+    process.stdout.close()
+    deadline = time.monotonic() + READY_TIMEOUT
+    status, text = 0, line.strip() or "no readiness line"
+    while "listen" in line and process.poll() is None and time.monotonic() < deadline:
+        status, text = forwarder_answer(namespace)
+        if status not in (0, 502):
+            break
+        time.sleep(0.2)
+    if status in (0, 502) or process.poll() is not None:
+        if process.poll() is None:
+            process.terminate()
+            process.wait(timeout=10)
+        raise SystemExit(
+            f"lab: the metadata forwarder of {name} ({namespace}, instance {host['instance']}) did not answer on "
+            f"100.100.100.200:80 within {READY_TIMEOUT:.0f}s (exit status {process.poll()}; last answer: {status} "
+            f"{text}); forwarder log {log_path}: {log_tail(log_path)}"
+        )
     with open(os.path.join(run_dir(topology), name, "forwarder.pid"), "w", encoding="utf-8") as handle:
         handle.write(str(process.pid))
+
+
+def check(topology: dict) -> list[dict]:
+    """Every forwarder of the lab: still running, and answering from inside its namespace."""
+    rows = []
+    for name, host in topology["hosts"].items():
+        if not host.get("instance"):
+            continue
+        namespace = f"{topology['prefix']}-{name}"
+        pid_file = os.path.join(run_dir(topology), name, "forwarder.pid")
+        try:
+            with open(pid_file, encoding="utf-8") as handle:
+                pid = int(handle.read())
+        except (OSError, ValueError):
+            continue  # built without a metadata socket: no forwarder to check
+        running = is_forwarder(pid, host["instance"])
+        status, text = forwarder_answer(namespace) if running else (0, "process gone")
+        rows.append({"host": name, "pid": pid, "running": running, "status": status, "answer": text})
+    return rows
 
 
 def etc_checksum() -> str:
@@ -225,11 +303,14 @@ def down(topology: dict) -> None:
         if os.path.exists(pid_file):
             with open(pid_file, encoding="utf-8") as handle:
                 pid = int(handle.read())
+            instance = topology["hosts"][name].get("instance", "")
             try:
-                os.kill(pid, signal.SIGTERM)
-                for _attempt in range(50):
-                    os.kill(pid, 0)
-                    time.sleep(0.05)
+                if is_forwarder(pid, instance):
+                    os.kill(pid, signal.SIGTERM)
+                    for _attempt in range(100):
+                        if not is_forwarder(pid, instance):
+                            break
+                        time.sleep(0.05)
             except ProcessLookupError:
                 pass
         run("umount", os.path.join(base, "mnt", name), check=False)
@@ -240,7 +321,7 @@ def down(topology: dict) -> None:
 
 
 def main(argv: list[str]) -> int:
-    if len(argv) != 3 or argv[1] not in ("up", "down", "etc-checksum"):
+    if len(argv) != 3 or argv[1] not in ("up", "down", "check", "etc-checksum"):
         print(__doc__, file=sys.stderr)
         return 2
     if argv[1] == "etc-checksum":
@@ -248,6 +329,19 @@ def main(argv: list[str]) -> int:
         return 0
     with open(argv[2], encoding="utf-8") as handle:
         topology = yaml.safe_load(handle)
+    if argv[1] == "check":
+        rows = check(topology)
+        print(json.dumps({"lab": "check", "prefix": topology["prefix"], "forwarders": rows}))
+        broken = [row for row in rows if not row["running"] or row["status"] in (0, 502)]
+        for row in broken:
+            log = os.path.join(run_dir(topology), row["host"], "forwarder.log")
+            print(
+                f"lab: the metadata forwarder of {row['host']} (pid {row['pid']}) is "
+                f"{'running' if row['running'] else 'gone'} and answered {row['status']} {row['answer']}; "
+                f"forwarder log: {log_tail(log)}",
+                file=sys.stderr,
+            )
+        return 1 if broken else 0
     try:
         (up if argv[1] == "up" else down)(topology)
     except subprocess.CalledProcessError as error:
