@@ -39,6 +39,7 @@ from ansible_collections.alicloud.eip.plugins.module_utils._limits import (
     check_bandwidth,
     check_eip_description,
     check_eip_name,
+    check_isp,
     check_tags,
 )
 from ansible_collections.alicloud.eip.plugins.module_utils._retries import AlicloudApiError
@@ -137,6 +138,7 @@ def validate_key_options(params: Mapping[str, Any]) -> None:
     try:
         check_eip_name(params.get("name"))
         check_eip_description(params.get("description"))
+        check_isp(params.get("isp"))
         check_tags(params.get("tags"))
         bandwidth = params.get("bandwidth")
         if params.get("internet_charge_type"):

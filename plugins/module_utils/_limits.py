@@ -27,6 +27,8 @@ Sources (``../shared/reference/alibaba-api.md`` unless stated):
   the reference names the parameter without a rule).
 - Secondary private IPs (§8.2, §8.4): SecondaryPrivateIpAddressCount 1-49, at most 49 secondary addresses while an
   ENI is Available, PrivateIpAddress.N 0-10 on CreateNetworkInterface and 1-50 on AssignPrivateIpAddresses.
+- EIP line type (ISP): the values of the SDK 7.2.2 docstring of AllocateEipAddress (the reference lists "BGP, BGP_PRO,
+  ..."); the single-ISP types need a whitelist, which only the cloud knows.
 - Tags (the SDK docstrings of AllocateEipAddress, TagResources and CreateNetworkInterface; §3.4 "up to 20"): at most
   20; a key is 1-128 characters, does not start with ``aliyun`` or ``acs:`` and contains no ``http://`` or
   ``https://``; a value is at most 128 characters and contains no ``http(s)://``; a VPC (EIP) value also does not
@@ -48,6 +50,18 @@ EIP_NAME = (1, 128)
 EIP_DESCRIPTION = (2, 256)
 ENI_NAME = (2, 128)
 ENI_DESCRIPTION = (2, 256)
+
+ISPS = (
+    "BGP",
+    "BGP_PRO",
+    "ChinaTelecom",
+    "ChinaUnicom",
+    "ChinaMobile",
+    "ChinaTelecom_L2",
+    "ChinaUnicom_L2",
+    "ChinaMobile_L2",
+    "BGP_FinanceCloud",
+)
 
 # Bandwidth ceilings in Mbit/s by (ChargeType, InternetChargeType); the floor is 1.
 BANDWIDTH_LIMITS = {
@@ -104,6 +118,15 @@ def check_eni_name(value: Any, option: str = "name") -> None:
 
 def check_eni_description(value: Any, option: str = "description") -> None:
     check_text(option, value, ENI_DESCRIPTION)
+
+
+def check_isp(value: str | None, option: str = "isp") -> None:
+    """``value`` (when given) is a documented line type."""
+    if value is not None and value not in ISPS:
+        raise LimitError(
+            f"{option}: {value!r} is not a line type of the API; use one of {', '.join(ISPS)} (BGP is the default; "
+            "BGP_PRO only in some regions, the single-ISP types only for accounts on their whitelist)"
+        )
 
 
 def bandwidth_limit(internet_charge_type: str | None, charge_type: str | None = "PostPaid") -> int:

@@ -61,6 +61,9 @@ options:
   isp:
     description:
       - The line type of a new EIP, for example C(BGP) (the API's default) or C(BGP_PRO). Fixed at allocation.
+      - One of C(BGP), C(BGP_PRO), C(ChinaTelecom), C(ChinaUnicom), C(ChinaMobile), C(ChinaTelecom_L2),
+        C(ChinaUnicom_L2), C(ChinaMobile_L2), C(BGP_FinanceCloud) (the values the API documents; anything else is
+        refused before any call).
     type: str
   tags:
     description:

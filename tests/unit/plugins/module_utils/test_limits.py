@@ -145,3 +145,17 @@ def test_count_limits(value, accepted):
         assert refused(limits.check_count, "count", value, 0, 49, "fewer") == (
             f"count: {value} given; it must be 0 to 49; fewer"
         )
+
+
+# ---- line type --------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("value", [None, "BGP", "BGP_PRO", "ChinaMobile_L2", "BGP_FinanceCloud"])
+def test_documented_line_types_pass(value):
+    limits.check_isp(value)
+
+
+@pytest.mark.parametrize("value", ["", "bgp", "BGP_LOL", "BGP "])
+def test_other_line_types_are_refused(value):
+    message = refused(limits.check_isp, value)
+    assert message.startswith(f"isp: {value!r} is not a line type of the API; use one of BGP, BGP_PRO,")

@@ -236,6 +236,7 @@ LIMIT_CASES = [
     (eip_address, {"name": "web", "tags": {"acs:x": "1"}}, "tags: the key 'acs:x' is reserved", 0),
     (eip_address, {"name": "web", "tags": {f"k{n}": "v" for n in range(21)}}, "tags: 21 tags given", 0),
     (eip_address, {"name": "web", "bandwidth": 0}, "bandwidth: 0 Mbit/s given", 0),
+    (eip_address, {"name": "web", "isp": "BGP_LOL"}, "isp: 'BGP_LOL' is not a line type of the API", 0),
     (eip_address, {"name": "new", "bandwidth": 501}, "PayByBandwidth billing of the new EIP allows 1 to 500", 1),
     (
         eip_address,
