@@ -9,10 +9,48 @@ python_bin="${PYTHON:-python3.11}"
 command -v "${python_bin}" >/dev/null 2>&1 || python_bin=python3
 
 # --- apt packages -------------------------------------------------------------------------------------
-# iproute2/iputils-ping: namespace labs and traffic checks; rsync: the collection view; shellcheck:
-# the sanity test of the same name; netplan.io, network-manager, systemd: validating and applying the
-# host-side network files offline; util-linux: unshare/nsenter for per-host mount namespaces.
-apt_packages=(iproute2 iputils-ping nftables rsync shellcheck netplan.io network-manager systemd util-linux procps)
+# Every program the suites, the labs, `make demo`, `make bench` and `make soak` run, by Debian package; the list
+# of programs and who runs each is tests/unit/tools/test_setup_packages.py (REQUIRED_PROGRAMS), which fails when
+# a program's package is missing here. Essential packages (coreutils, util-linux, bash, grep, sed, findutils,
+# tar, ...) are on every Debian system and not listed.
+#   iproute2 (ip, ss), iputils-ping (ping), nftables (nft), procps (sysctl, pgrep), mount (mount, umount):
+#     the namespace labs, their data plane and traffic checks, and eni_routing on the lab hosts;
+#   rsync: the collection view (tools/collection-tree.sh); shellcheck: the sanity test of that name;
+#   (ssh-keygen): ansible-test integration creates an SSH key before any target runs;
+#   netplan.io, network-manager (nmcli), systemd (systemd-networkd, networkctl): validating and applying the
+#     host-side network files offline; python3, python3-venv: the .venv; ca-certificates: pip over HTTPS;
+#   make: tools/test.sh runs each suite through the Makefile.
+apt_packages=(iproute2 iputils-ping nftables procps mount rsync shellcheck openssh-client netplan.io network-manager
+    systemd python3 python3-venv ca-certificates make)
+# How long apt waits for the dpkg lock when another package manager (unattended-upgrades, a second `make`)
+# holds it, instead of failing at once.
+apt_lock_timeout="${SETUP_APT_LOCK_TIMEOUT:-300}"
+
+# apt-get with the lock wait; apt prints "Waiting for cache lock: ... held by process N (name)" while it waits.
+apt_get() {
+    apt-get -o "DPkg::Lock::Timeout=${apt_lock_timeout}" "$@"
+}
+
+apt_install() {
+    echo "setup: installing apt packages: $*"
+    echo "setup: if another package manager holds the dpkg lock, apt waits up to ${apt_lock_timeout}s for it" \
+        "(SETUP_APT_LOCK_TIMEOUT) and names the process holding it"
+    export DEBIAN_FRONTEND=noninteractive
+    # policy-rc.d keeps the daemons of network-manager from starting on a machine without systemd.
+    if ! apt_get update -qq || ! apt_get install -y -q --no-install-recommends "$@"; then
+        echo "setup: apt-get failed (see above). If it could not get the lock /var/lib/dpkg/lock-frontend, another" \
+            "package manager was still running after ${apt_lock_timeout}s: let it finish, then run make again" >&2
+        return 1
+    fi
+}
+
+# `tools/setup.sh apt-install PACKAGE...`: only the apt step, for the given packages (used to check the lock wait).
+if [[ "${1:-}" == apt-install ]]; then
+    shift
+    apt_install "$@"
+    exit $?
+fi
+
 missing=()
 for package in "${apt_packages[@]}"; do
     dpkg-query -W -f='${Status}' "${package}" 2>/dev/null | grep -q "install ok installed" || missing+=("${package}")
@@ -22,11 +60,7 @@ if [[ ${#missing[@]} -gt 0 ]]; then
         echo "setup: missing apt packages (${missing[*]}) and not root; install them first" >&2
         exit 1
     fi
-    echo "setup: installing apt packages: ${missing[*]}"
-    export DEBIAN_FRONTEND=noninteractive
-    apt-get update -qq
-    # policy-rc.d keeps the daemons of network-manager from starting on a machine without systemd.
-    apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+    apt_install "${missing[@]}"
 fi
 
 # --- virtualenv with pinned versions -------------------------------------------------------------------
