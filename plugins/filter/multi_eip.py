@@ -49,7 +49,9 @@ def addresses_needed(settings, existing):
     mode = settings.get("mode")
     count = int(settings.get("count") or 0)
     vswitch_id = settings.get("vswitch_id")
-    by_slot = {_slot_of(interface): interface for interface in existing or [] if interface.get("vswitch_id") == vswitch_id}
+    by_slot = {
+        _slot_of(interface): interface for interface in existing or [] if interface.get("vswitch_id") == vswitch_id
+    }
     needed = 0
     for slot in range(eni_count(mode, count)):
         interface = by_slot.get(slot)

@@ -51,7 +51,9 @@ def describe_security_groups_page(connection, security_group_ids: list[str], nex
 def describe_security_groups(connection, security_group_ids: Iterable[str]) -> list[dict[str, Any]]:
     """The security groups with these IDs that exist in the region, normalized (100 IDs per listing)."""
     groups = []
-    for batch in chunks(list(dict.fromkeys(group_id for group_id in security_group_ids if group_id)), SECURITY_GROUP_BATCH):
+    for batch in chunks(
+        list(dict.fromkeys(group_id for group_id in security_group_ids if group_id)), SECURITY_GROUP_BATCH
+    ):
         token = None
         while True:
             body = describe_security_groups_page(connection, batch, token)

@@ -44,8 +44,12 @@ def settings(**overrides):
 
 def eni(slot, vswitch="vsw-1", secondary=()):
     """One of the role's ENIs, as eni_info returns it."""
-    return {"id": f"eni-{slot}", "vswitch_id": vswitch, "secondary_private_ip_addresses": list(secondary),
-            "tags": {"alicloud-eip-slot": str(slot)}}
+    return {
+        "id": f"eni-{slot}",
+        "vswitch_id": vswitch,
+        "secondary_private_ip_addresses": list(secondary),
+        "tags": {"alicloud-eip-slot": str(slot)},
+    }
 
 
 @pytest.mark.parametrize("mode", ["nat_enis", "nat_secondary_ips", "cut_through", "multi_eip_cut_through"])
@@ -59,64 +63,84 @@ def test_a_sound_request_passes_in_every_mode(mode):
         (
             lookups(instance=None),
             {},
-            "multi_eip_instance_id: there is no ECS instance i-1 in this region (InvalidInstanceId.NotFound); check the "
-            "ID and the region of the play's module_defaults",
+            (
+                "multi_eip_instance_id: there is no ECS instance i-1 in this region (InvalidInstanceId.NotFound); check the "
+                "ID and the region of the play's module_defaults"
+            ),
         ),
         (
             lookups(instance={**INSTANCE, "status": "Starting"}),
             {},
-            "multi_eip_instance_id: instance i-1 is Starting, and ENIs attach only to a Running or Stopped instance "
-            "(InvalidOperation.InvalidEcsState); run again once it is Running or Stopped",
+            (
+                "multi_eip_instance_id: instance i-1 is Starting, and ENIs attach only to a Running or Stopped instance "
+                "(InvalidOperation.InvalidEcsState); run again once it is Running or Stopped"
+            ),
         ),
         (
             lookups(instance={**INSTANCE, "network_type": "classic"}),
             {},
-            "multi_eip_instance_id: instance i-1 is not in a VPC (network type classic); ENIs and their EIPs need a VPC "
-            "instance",
+            (
+                "multi_eip_instance_id: instance i-1 is not in a VPC (network type classic); ENIs and their EIPs need a VPC "
+                "instance"
+            ),
         ),
         (
             lookups(vswitch=None),
             {},
-            "multi_eip_vswitch_id: there is no vSwitch vsw-1 in this region (InvalidVSwitchId.NotFound); give a vSwitch "
-            "of the instance's VPC in its zone (VPC vpc-1, zone zone-a)",
+            (
+                "multi_eip_vswitch_id: there is no vSwitch vsw-1 in this region (InvalidVSwitchId.NotFound); give a vSwitch "
+                "of the instance's VPC in its zone (VPC vpc-1, zone zone-a)"
+            ),
         ),
         (
             lookups(vswitch={**VSWITCH, "vpc_id": "vpc-2"}),
             {},
-            "multi_eip_vswitch_id: vSwitch vsw-1 is in VPC vpc-2, instance i-1 in VPC vpc-1 "
-            "(InvalidOperation.VpcMismatch); give a vSwitch of the instance's VPC in its zone (VPC vpc-1, zone zone-a)",
+            (
+                "multi_eip_vswitch_id: vSwitch vsw-1 is in VPC vpc-2, instance i-1 in VPC vpc-1 "
+                "(InvalidOperation.VpcMismatch); give a vSwitch of the instance's VPC in its zone (VPC vpc-1, zone zone-a)"
+            ),
         ),
         (
             lookups(vswitch={**VSWITCH, "zone_id": "zone-b"}),
             {},
-            "multi_eip_vswitch_id: vSwitch vsw-1 is in zone zone-b, instance i-1 in zone zone-a, and an ENI attaches "
-            "only to an instance of its zone (InvalidOperation.AvailabilityZoneMismatch); give a vSwitch of the "
-            "instance's VPC in its zone (VPC vpc-1, zone zone-a)",
+            (
+                "multi_eip_vswitch_id: vSwitch vsw-1 is in zone zone-b, instance i-1 in zone zone-a, and an ENI attaches "
+                "only to an instance of its zone (InvalidOperation.AvailabilityZoneMismatch); give a vSwitch of the "
+                "instance's VPC in its zone (VPC vpc-1, zone zone-a)"
+            ),
         ),
         (
             lookups(),
             {"security_group_ids": ["sg-1", "sg-gone"]},
-            "multi_eip_security_group_ids: there is no security group sg-gone in this region "
-            "(InvalidSecurityGroupId.NotFound); give security groups of the instance's VPC vpc-1",
+            (
+                "multi_eip_security_group_ids: there is no security group sg-gone in this region "
+                "(InvalidSecurityGroupId.NotFound); give security groups of the instance's VPC vpc-1"
+            ),
         ),
         (
             lookups(),
             {"security_group_ids": ["sg-other"]},
-            "multi_eip_security_group_ids: security group sg-other is in VPC vpc-2, not in the instance's VPC vpc-1 "
-            "(InvalidOperation.VpcMismatch); give security groups of VPC vpc-1",
+            (
+                "multi_eip_security_group_ids: security group sg-other is in VPC vpc-2, not in the instance's VPC vpc-1 "
+                "(InvalidOperation.VpcMismatch); give security groups of VPC vpc-1"
+            ),
         ),
         (
             lookups(),
             {"mode": "nat_enis", "eni_security_group_ids": [[], ["sg-gone"]]},
-            "multi_eip_eni_security_group_ids[1]: there is no security group sg-gone in this region "
-            "(InvalidSecurityGroupId.NotFound); give security groups of the instance's VPC vpc-1",
+            (
+                "multi_eip_eni_security_group_ids[1]: there is no security group sg-gone in this region "
+                "(InvalidSecurityGroupId.NotFound); give security groups of the instance's VPC vpc-1"
+            ),
         ),
         (
             lookups(vswitch={**VSWITCH, "available_ip_count": 2}),
             {},
-            "multi_eip_vswitch_id: the run needs 3 free private addresses in vSwitch vsw-1 (one per new ENI, plus one "
-            "secondary IP per EIP) and it has 2 (InvalidVSwitchId.IpNotEnough); free addresses there, give another "
-            "vSwitch of the zone, or lower multi_eip_count",
+            (
+                "multi_eip_vswitch_id: the run needs 3 free private addresses in vSwitch vsw-1 (one per new ENI, plus one "
+                "secondary IP per EIP) and it has 2 (InvalidVSwitchId.IpNotEnough); free addresses there, give another "
+                "vSwitch of the zone, or lower multi_eip_count"
+            ),
         ),
     ],
 )
@@ -176,7 +200,9 @@ def test_a_rerun_with_its_enis_in_place_needs_no_free_address():
 
 
 def test_security_groups_to_look_up():
-    assert multi_eip_security_groups(settings(mode="nat_enis", count=3, eni_security_group_ids=[[], ["sg-2", "sg-1"]])) == [
+    assert multi_eip_security_groups(
+        settings(mode="nat_enis", count=3, eni_security_group_ids=[[], ["sg-2", "sg-1"]])
+    ) == [
         "sg-1",
         "sg-2",
     ]

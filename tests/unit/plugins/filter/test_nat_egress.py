@@ -264,19 +264,25 @@ def vsw(vswitch_id, vpc="vpc-1", havips=()):
     [
         (
             [vsw("vsw-app", havips=["havip-1"])],
-            "nat_egress_snat_entries[0] (app): vSwitch vsw-app holds HaVip havip-1, and the API refuses an SNAT entry "
-            "whose source vSwitch holds a HaVip (Forbidden.SourceVSwitchId.IncludeHaVip); give the hosts' addresses as "
-            "source_cidr or instance_id instead, or delete the HaVip",
+            (
+                "nat_egress_snat_entries[0] (app): vSwitch vsw-app holds HaVip havip-1, and the API refuses an SNAT entry "
+                "whose source vSwitch holds a HaVip (Forbidden.SourceVSwitchId.IncludeHaVip); give the hosts' addresses as "
+                "source_cidr or instance_id instead, or delete the HaVip"
+            ),
         ),
         (
             [],
-            "nat_egress_snat_entries[0] (app): there is no vSwitch vsw-app in this region (InvalidVSwitchId.NotFound); "
-            "give a vSwitch of the NAT gateway's VPC vpc-1, or source_cidr",
+            (
+                "nat_egress_snat_entries[0] (app): there is no vSwitch vsw-app in this region (InvalidVSwitchId.NotFound); "
+                "give a vSwitch of the NAT gateway's VPC vpc-1, or source_cidr"
+            ),
         ),
         (
             [vsw("vsw-app", vpc="vpc-2")],
-            "nat_egress_snat_entries[0] (app): vSwitch vsw-app is in VPC vpc-2, not in the NAT gateway's VPC vpc-1 "
-            "(InvalidVSwitchId.NotFound); give a vSwitch of VPC vpc-1",
+            (
+                "nat_egress_snat_entries[0] (app): vSwitch vsw-app is in VPC vpc-2, not in the NAT gateway's VPC vpc-1 "
+                "(InvalidVSwitchId.NotFound); give a vSwitch of VPC vpc-1"
+            ),
         ),
     ],
 )
@@ -290,7 +296,10 @@ def test_a_new_vswitch_entry_the_api_would_refuse_stops_the_run_before_any_alloc
 def test_source_vswitch_checks_apply_only_to_entries_still_to_be_created():
     held = [ours(81, 1)]
     existing = entry("vsw-app", ["198.51.100.81"], "snat-app")
-    settings = {"eip_count": 1, "snat_entries": [{"source_vswitch_id": "vsw-app"}, {"source_vswitch_id": "vsw-db", "state": "absent"}]}
+    settings = {
+        "eip_count": 1,
+        "snat_entries": [{"source_vswitch_id": "vsw-app"}, {"source_vswitch_id": "vsw-db", "state": "absent"}],
+    }
     plan = nat_egress_plan(gateway(held, [existing]), held, settings, None, [vsw("vsw-app", havips=["havip-1"])])
     assert plan["errors"] == []
     assert [(item["source_vswitch_id"], item["state"]) for item in plan["snat_entries"]] == [

@@ -264,9 +264,7 @@ def test_havips_by_vswitch_filters_by_vswitch_twenty_at_a_time():
         (flt,) = request.filter
         assert flt.key == "VSwitchId"
         records = [
-            {"HaVipId": havip, "VSwitchId": vswitch}
-            for vswitch in flt.value
-            for havip in havips.get(vswitch, [])
+            {"HaVipId": havip, "VSwitchId": vswitch} for vswitch in flt.value for havip in havips.get(vswitch, [])
         ]
         return {"HaVips": {"HaVip": records}, "TotalCount": len(records)}
 

@@ -17,7 +17,10 @@ def test_security_groups_by_json_id_list_in_batches_of_100_with_pages():
         start = int(request.next_token or 0)
         page = records[start : start + 30]
         following = start + 30
-        return {"SecurityGroups": {"SecurityGroup": page}, "NextToken": str(following) if following < len(records) else ""}
+        return {
+            "SecurityGroups": {"SecurityGroup": page},
+            "NextToken": str(following) if following < len(records) else "",
+        }
 
     conn = connection(answer)
     wanted = [f"sg-{n}" for n in range(150)]

@@ -263,7 +263,9 @@ def test_assumed_addresses_count_as_bound():
 
 def test_a_new_entry_for_a_vswitch_holding_a_havip_is_refused_with_the_api_code():
     with pytest.raises(PlanError) as excinfo:
-        plan_entry(desired(source_vswitch_id="vsw-1", snat_ips=["47.0.0.1"]), GATEWAY, "stb-1", [], source_havips=("havip-1",))
+        plan_entry(
+            desired(source_vswitch_id="vsw-1", snat_ips=["47.0.0.1"]), GATEWAY, "stb-1", [], source_havips=("havip-1",)
+        )
     assert str(excinfo.value).startswith(
         "source_vswitch_id: vSwitch vsw-1 holds HaVip havip-1, and the API refuses an SNAT entry whose source vSwitch "
         "holds a HaVip (Forbidden.SourceVSwitchId.IncludeHaVip); give the hosts' addresses as source_cidr"

@@ -211,7 +211,12 @@ def test_havips_are_read_only_for_a_vswitch_entry_still_to_be_created(monkeypatc
     cloud.add("snat-app", "vsw-app", "10.1.0.0/24", ["47.0.0.1"])
     result = run(monkeypatch, capsys, snat_entry, {**VSWITCH, "snat_ips": ["47.0.0.2"]})
     assert result["changed"] and [call[0] for call in cloud.mutations()] == ["modify"]
-    cidr = run(monkeypatch, capsys, snat_entry, {"nat_gateway_id": "ngw-1", "source_cidr": "10.1.0.5/32", "snat_ips": ["47.0.0.1"]})
+    cidr = run(
+        monkeypatch,
+        capsys,
+        snat_entry,
+        {"nat_gateway_id": "ngw-1", "source_cidr": "10.1.0.5/32", "snat_ips": ["47.0.0.1"]},
+    )
     assert cidr["changed"]
     assert not [call for call in cloud.calls if call[0] == "describe_havips"]
 
