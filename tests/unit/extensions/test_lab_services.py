@@ -193,3 +193,20 @@ def test_stale_pid_files_never_stop_another_process(work):
     finally:
         bystander.kill()
         bystander.wait()
+
+
+def test_every_lab_has_names_of_its_own():
+    """Namespaces and /run directories are named after the topology's prefix: no two labs may share one."""
+    paths = [os.path.join(ROOT, "tools", "demo", "topology.yml")]
+    scenarios = os.path.join(ROOT, "extensions", "molecule")
+    paths += [
+        os.path.join(scenarios, name, "lab", "topology.yml")
+        for name in sorted(os.listdir(scenarios))
+        if os.path.exists(os.path.join(scenarios, name, "lab", "topology.yml"))
+    ]
+    prefixes = {}
+    for path in paths:
+        with open(path, encoding="utf-8") as handle:
+            prefixes.setdefault(yaml.safe_load(handle)["prefix"], []).append(os.path.relpath(path, ROOT))
+    assert len(paths) > 2
+    assert {prefix: users for prefix, users in prefixes.items() if len(users) > 1} == {}
