@@ -170,7 +170,7 @@ except OSError as error:
 def forwarder_answer(namespace: str) -> tuple[int, str]:
     """(HTTP status, text) of one metadata request made inside ``namespace``; status 0 when nothing answered."""
     result = in_ns(namespace, sys.executable, "-c", PROBE, check=False)
-    status, _, text = (result.stdout.strip() or f"0 {result.stderr.strip()}").partition(" ")
+    status, _separator, text = (result.stdout.strip() or f"0 {result.stderr.strip()}").partition(" ")
     return int(status) if status.isdigit() else 0, text
 
 

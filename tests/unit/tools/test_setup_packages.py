@@ -115,7 +115,7 @@ def test_each_program_comes_from_the_package_named_for_it():
         for candidate in candidates:
             result = subprocess.run(["dpkg", "-S", candidate], capture_output=True, text=True, check=False)
             for line in result.stdout.splitlines():
-                owner, _, _file = line.partition(": ")
+                owner, _separator, _file = line.partition(": ")
                 owners.update(name.strip().split(":")[0] for name in owner.replace("diversion by ", "").split(","))
         if package not in owners:
             wrong[program] = f"{path} belongs to {sorted(owners) or 'no package'}, not {package}"
