@@ -186,6 +186,72 @@ def check_attach_target(instance: Mapping[str, Any] | None, instance_id: str, vp
         )
 
 
+def network_lookups(plan: Plan, current: Mapping[str, Any] | None) -> tuple[str, list[str]]:
+    """(the vSwitch, the security groups) the plan's create, modify and assign steps depend on; empty when none.
+
+    Only a plan that sends a vSwitch, security groups or listed addresses needs them, so an unchanged ENI costs no
+    extra read.
+    """
+    vswitch_id = ""
+    groups: list[str] = []
+    for step in plan.steps:
+        if step.action == "create":
+            vswitch_id = step.args["vswitch_id"]
+            groups = list(step.args["security_group_ids"])
+        elif step.action == "modify" and step.args.get("security_group_ids"):
+            groups = list(step.args["security_group_ids"])
+        elif step.action == "assign" and step.args.get("private_ip_addresses") and current is not None:
+            vswitch_id = current["vswitch_id"]
+    return vswitch_id, groups
+
+
+def check_network(
+    plan: Plan,
+    current: Mapping[str, Any] | None,
+    vswitch: Mapping[str, Any] | None,
+    vswitch_id: str,
+    groups: Sequence[Mapping[str, Any]],
+    group_ids: Sequence[str],
+) -> None:
+    """Refuse, before any call, a vSwitch or security group that does not exist, a group of another VPC, and an
+    address outside the vSwitch's CIDR (also in check mode).
+
+    ``vswitch`` is ``{id, vpc_id, cidr_block}`` of ``vswitch_id`` (``None``: not found); ``groups`` the found ones
+    of ``group_ids`` (``{id, vpc_id}``).
+    """
+    if vswitch_id and vswitch is None:
+        raise InputError(f"vswitch_id={vswitch_id!r}: no such vSwitch in this region; check the ID (and the region)")
+    missing = [group_id for group_id in group_ids if group_id not in {group["id"] for group in groups}]
+    if missing:
+        raise InputError(
+            f"security_group_ids: {', '.join(missing)} not found in this region; check the IDs (and the region)"
+        )
+    vpc_id = (vswitch or {}).get("vpc_id") or (current or {}).get("vpc_id") or ""
+    foreign = [group for group in groups if vpc_id and group.get("vpc_id") and group["vpc_id"] != vpc_id]
+    if foreign:
+        names = ", ".join(f"{group['id']} ({group['vpc_id']})" for group in foreign)
+        raise InputError(
+            f"security_group_ids: {names} not of the ENI's VPC {vpc_id}; give security groups of {vpc_id}"
+        )
+    cidr = (vswitch or {}).get("cidr_block")
+    if not cidr:
+        return
+    network = ipaddress.IPv4Network(cidr, strict=False)
+    for step in plan.steps:
+        if step.action == "create" and step.args.get("primary_ip_address"):
+            _inside("primary_ip_address", [step.args["primary_ip_address"]], network, vswitch_id)
+        if step.action in ("create", "assign"):
+            _inside("secondary_private_ip_addresses", step.args.get("private_ip_addresses") or [], network, vswitch_id)
+
+
+def _inside(option: str, addresses: Sequence[str], network: ipaddress.IPv4Network, vswitch_id: str) -> None:
+    outside = [address for address in addresses if ipaddress.IPv4Address(address) not in network]
+    if outside:
+        raise InputError(
+            f"{option}: {', '.join(outside)} outside vSwitch {vswitch_id} ({network}); give addresses of {network}"
+        )
+
+
 def _eips_on(interface: Mapping[str, Any], addresses: Sequence[str]) -> list[str]:
     """``ip (allocation id)`` of every EIP bound to one of ``addresses`` of the interface."""
     return [

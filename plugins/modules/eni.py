@@ -21,8 +21,9 @@ description:
     with O(attached=false), associate the EIP, then run it again with O(instance_id).
   - Before any mutating call the module refuses what cannot work - unassigning a private address or deleting an ENI
     an EIP is associated with, detaching the primary ENI, moving an attached ENI without O(force_detach), attaching
-    to an instance that does not exist, is not Running or Stopped, or sits in another VPC or zone - with the same
-    message in check mode and in a real run.
+    to an instance that does not exist, is not Running or Stopped, or sits in another VPC or zone, a vSwitch or
+    security group that does not exist, a security group of another VPC, an address outside the vSwitch's CIDR, a
+    value beyond the documented limits - with the same message in check mode and in a real run.
 author:
   - alicloud.eip developers (@alicloud-eip)
 options:
@@ -315,13 +316,17 @@ from ansible_collections.alicloud.eip.plugins.module_utils._api_eni import (
     untag_interfaces,
     wait_for_interfaces,
 )
+from ansible_collections.alicloud.eip.plugins.module_utils._api_nat import describe_vswitches
+from ansible_collections.alicloud.eip.plugins.module_utils._api_network import describe_security_groups
 from ansible_collections.alicloud.eip.plugins.module_utils._client import AlicloudModule
 from ansible_collections.alicloud.eip.plugins.module_utils._eni import (
     InputError,
     Plan,
     check_attach_target,
+    check_network,
     may_unassign,
     merge_eips,
+    network_lookups,
     normalize_params,
     plan_absent,
     plan_present,
@@ -378,6 +383,17 @@ def check_attachments(connection, plan: Plan, current: dict | None) -> None:
                 current["vpc_id"] if current else "",
                 current["zone_id"] if current else "",
             )
+
+
+def check_network_of(connection, plan: Plan, current: dict | None) -> None:
+    """Look up the vSwitch and security groups the plan sends (only those) and refuse what cannot work."""
+    vswitch_id, group_ids = network_lookups(plan, current)
+    vswitch = None
+    if vswitch_id:
+        found = describe_vswitches(connection, [vswitch_id])
+        vswitch = found[0] if found else None
+    groups = describe_security_groups(connection, group_ids) if group_ids else []
+    check_network(plan, current, vswitch, vswitch_id, groups, group_ids)
 
 
 def run_plan(connection, plan: Plan, eni_id: str, wait: bool, timeout: float) -> str:
@@ -477,6 +493,7 @@ def main():
             current = merge_eips(current, held)
         plan = plan_present(current, params) if present else plan_absent(current, params["force_detach"])
         if present:
+            check_network_of(connection, plan, current)
             check_attachments(connection, plan, current)
     except InputError as error:
         module.fail_json(msg=str(error), changed=False)

@@ -139,6 +139,15 @@ NEW = {"name": "web-eni", "vswitch_id": "vsw-1", "security_group_ids": ["sg-1"]}
 EXISTING = eni_record(name="web-eni", private_ip_addresses=["10.0.0.5"], secondary_private_ip_addresses=[])
 
 
+VSWITCHES = {"vsw-1": ("vpc-1", "10.0.0.0/16"), "vsw-other": ("vpc-2", "10.9.0.0/24")}
+GROUPS = {"sg-1": {"id": "sg-1", "vpc_id": "vpc-1"}, "sg-2": {"id": "sg-2", "vpc_id": "vpc-2"}}
+
+
+def vswitch(vswitch_id):
+    vpc_id, cidr = VSWITCHES[vswitch_id]
+    return {"id": vswitch_id, "vpc_id": vpc_id, "cidr_block": cidr, "zone_id": "z-1"}
+
+
 def run_main(monkeypatch, capsys, args, check_mode, existing=None):
     """eni's main() on a cloud that answers every read with ``existing`` (or nothing); returns (result, recorder).
 
@@ -154,6 +163,17 @@ def run_main(monkeypatch, capsys, args, check_mode, existing=None):
     monkeypatch.setattr(eni_module, "describe_interfaces", describe_interfaces)
     monkeypatch.setattr(eni_module, "describe_eip_addresses", lambda connection, **filters: [])
     monkeypatch.setattr(eni_module, "describe_instances", lambda connection, ids: [])
+
+    def describe_vswitches(connection, ids):
+        recorder.calls.append(("describe_vswitches", (list(ids),), {}))
+        return [vswitch(vswitch_id) for vswitch_id in ids if vswitch_id in VSWITCHES]
+
+    def describe_security_groups(connection, ids):
+        recorder.calls.append(("describe_security_groups", (list(ids),), {}))
+        return [GROUPS[group_id] for group_id in ids if group_id in GROUPS]
+
+    monkeypatch.setattr(eni_module, "describe_vswitches", describe_vswitches)
+    monkeypatch.setattr(eni_module, "describe_security_groups", describe_security_groups)
     arguments = {**CREDENTIALS, **args, "_ansible_check_mode": check_mode}
     monkeypatch.setattr(basic, "_ANSIBLE_ARGS", to_bytes(json.dumps({"ANSIBLE_MODULE_ARGS": arguments})))
     monkeypatch.setattr(basic, "_ANSIBLE_PROFILE", "legacy", raising=False)
@@ -193,7 +213,49 @@ ENI_LIMIT_CASES = [
 def test_a_documented_limit_is_refused_before_any_mutating_call(monkeypatch, capsys, args, existing, message, check_mode):
     result, recorder = run_main(monkeypatch, capsys, args, check_mode, existing)
     assert result.get("failed") and message in result["msg"] and not result.get("changed")
-    assert [name for name in names(recorder) if name != "describe_interfaces"] == []
+    assert [name for name in names(recorder) if not name.startswith("describe_")] == []
+
+
+NETWORK_CASES = [
+    # (args, existing ENI, the refusal's message) - everything the plan depends on is looked up before any change.
+    ({**NEW, "vswitch_id": "vsw-nope"}, None, "vswitch_id='vsw-nope': no such vSwitch in this region"),
+    ({**NEW, "security_group_ids": ["sg-nope"]}, None, "security_group_ids: sg-nope not found in this region"),
+    ({**NEW, "security_group_ids": ["sg-2"]}, None, "security_group_ids: sg-2 (vpc-2) not of the ENI's VPC vpc-1"),
+    ({**NEW, "primary_ip_address": "10.9.0.5"}, None, "primary_ip_address: 10.9.0.5 outside vSwitch vsw-1"),
+    (
+        {**NEW, "secondary_private_ip_addresses": ["10.0.1.5", "192.168.1.5"]},
+        None,
+        "secondary_private_ip_addresses: 192.168.1.5 outside vSwitch vsw-1 (10.0.0.0/16)",
+    ),
+    (
+        {"network_interface_id": "eni-1", "secondary_private_ip_addresses": ["192.168.1.5"]},
+        EXISTING,
+        "secondary_private_ip_addresses: 192.168.1.5 outside vSwitch vsw-1",
+    ),
+    ({"network_interface_id": "eni-1", "security_group_ids": ["sg-2"]}, EXISTING, "sg-2 (vpc-2) not of the ENI's VPC"),
+    ({"network_interface_id": "eni-1", "security_group_ids": ["sg-1", "sg-x"]}, EXISTING, "sg-x not found"),
+]
+
+
+@pytest.mark.parametrize("check_mode", [True, False], ids=["check", "real"])
+@pytest.mark.parametrize("args, existing, message", NETWORK_CASES)
+def test_what_the_plan_depends_on_is_looked_up_before_any_change(monkeypatch, capsys, args, existing, message, check_mode):
+    result, recorder = run_main(monkeypatch, capsys, args, check_mode, existing)
+    assert result.get("failed") and message in result["msg"] and not result.get("changed")
+    assert [name for name in names(recorder) if not name.startswith("describe_")] == []
+
+
+def test_an_unchanged_eni_costs_no_network_lookup(monkeypatch, capsys):
+    result, recorder = run_main(
+        monkeypatch, capsys, {"network_interface_id": "eni-1", "security_group_ids": ["sg-1"]}, False, EXISTING
+    )
+    assert result["changed"] is False
+    assert names(recorder) == ["describe_interfaces"]
+
+
+def test_a_create_looks_up_its_vswitch_and_groups_once(monkeypatch, capsys):
+    result, recorder = run_main(monkeypatch, capsys, {**NEW, "primary_ip_address": "10.0.3.4"}, True)
+    assert result["changed"] and names(recorder) == ["describe_interfaces", "describe_vswitches", "describe_security_groups"]
 
 
 @pytest.mark.parametrize(
@@ -207,4 +269,4 @@ def test_a_documented_limit_is_refused_before_any_mutating_call(monkeypatch, cap
 def test_values_at_the_limits_are_sent(monkeypatch, capsys, args):
     result, recorder = run_main(monkeypatch, capsys, args, check_mode=False)
     assert not result.get("failed") and result["actions"] == ["create"]
-    assert [name for name in names(recorder) if name != "describe_interfaces"] == ["create"]
+    assert [name for name in names(recorder) if not name.startswith("describe_")] == ["create"]
