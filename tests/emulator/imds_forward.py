@@ -115,6 +115,8 @@ def main(argv: list[str] | None = None) -> int:
     server = ForwardServer(args.listen, args.socket, args.instance)
 
     def stop(signum, frame):
+        # On stderr (the lab keeps it as forwarder.log): a forwarder that vanished says who ended it.
+        print(f"imds_forward: stopping on {signal.Signals(signum).name}", file=sys.stderr, flush=True)
         raise KeyboardInterrupt
 
     signal.signal(signal.SIGTERM, stop)
