@@ -149,8 +149,15 @@ def interfaces_from_metadata(metadata: dict) -> tuple[str, list[dict]]:
         raise HostNetworkError(f"metadata must give the primary 'mac' and a 'macs' mapping; got {metadata!r}")
     primary = normalize_mac(metadata["mac"])
     interfaces = []
-    for mac, items in sorted(metadata["macs"].items()):
-        mac = normalize_mac(mac.rstrip("/"))
+    spelled: dict[str, str] = {}
+    for key, items in sorted(metadata["macs"].items()):
+        mac = normalize_mac(key.rstrip("/"))
+        if mac in spelled:
+            raise HostNetworkError(
+                f"metadata.macs lists MAC {mac} twice (as '{spelled[mac]}' and '{key}'): give each MAC once, as the "
+                "role collects it from the metadata service"
+            )
+        spelled[mac] = key
         missing = [key for key in ("gateway", "private-ipv4s", "vswitch-cidr-block") if not (items or {}).get(key)]
         if missing:
             raise HostNetworkError(f"metadata of MAC {mac} lacks {', '.join(missing)}")
@@ -176,17 +183,85 @@ def interfaces_from_metadata(metadata: dict) -> tuple[str, list[dict]]:
     return primary, interfaces
 
 
-def merge_interfaces(discovered: list[dict], explicit: list[dict]) -> list[dict]:
-    """Per MAC, explicit keys win over discovered ones; explicit MACs that metadata lacks are added."""
+def _resolved(key: str, value: Any) -> Any:
+    """What one value of an interface spec resolves to, so that two spellings of one thing compare equal.
+
+    A value that does not parse is compared as given; ``resolve_enis`` names it later.
+    """
+    try:
+        if key == "addresses":
+            return tuple(str(ipaddress.IPv4Address(str(item).strip())) for item in value)
+        if key == "cidr":
+            return str(ipaddress.IPv4Network(str(value).strip(), strict=False))
+        if key == "gateway":
+            return str(ipaddress.IPv4Address(str(value).strip()))
+        if key == "eips":
+            return tuple(_eip_network(eip, "eips") for eip in value)
+        if key == "table":
+            return int(value)
+    except (HostNetworkError, TypeError, ValueError):
+        pass
+    return value
+
+
+def _shown(value: Any) -> str:
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(str(item) for item in value) + "]"
+    return str(value)
+
+
+def _combine_entries(items: list[dict], option: str) -> dict[str, dict]:
+    """Entries of ``option`` by the MAC they resolve to; entries of one MAC are combined when they agree.
+
+    Two entries of one MAC (however spelled: case, dashes or colons) may repeat each other or complement each other
+    (one gives the mode, the other the addresses); a key both give with values that resolve differently is refused,
+    naming both positions, the MAC and the fix.
+    """
+    combined: dict[str, dict] = {}
+    seen: dict[str, list[tuple[int, dict]]] = {}
+    for index, item in enumerate(items):
+        try:
+            mac = normalize_mac(item.get("mac"))
+        except HostNetworkError as error:
+            raise HostNetworkError(f"{option}[{index}].mac: {error}") from error
+        given = {key: value for key, value in item.items() if key != "mac" and value is not None}
+        for earlier, before in seen.get(mac, []):
+            clashes = [
+                f"{key} {_shown(before[key])} against {_shown(value)}"
+                for key, value in given.items()
+                if key in before and _resolved(key, before[key]) != _resolved(key, value)
+            ]
+            if clashes:
+                raise HostNetworkError(
+                    f"ENI {mac} is listed twice in {option}, as {option}[{earlier}] and {option}[{index}], and the "
+                    f"two entries disagree ({'; '.join(clashes)}); give each MAC (in any spelling) once in {option}, "
+                    "with the values it should have"
+                )
+        seen.setdefault(mac, []).append((index, given))
+        combined[mac] = {**combined.get(mac, {}), **given, "mac": mac}
+    return combined
+
+
+def merge_interfaces(discovered: list[dict], explicit: list[dict], absent: list[dict] | None = None) -> list[dict]:
+    """Per MAC, explicit keys win over discovered ones; explicit MACs that metadata lacks are added.
+
+    Entries of ``explicit`` for one MAC are combined when they agree and refused when they disagree (see
+    ``_combine_entries``); so are entries of ``absent``, and a MAC both in ``explicit`` and in ``absent``.
+    """
     merged: dict[str, dict] = {}
     for item in discovered:
         merged[normalize_mac(item["mac"])] = dict(item)
-    for item in explicit:
-        mac = normalize_mac(item.get("mac"))
-        base = merged.get(mac, {})
-        override = {key: value for key, value in item.items() if value is not None}
-        override["mac"] = mac
-        merged[mac] = {**base, **override}
+    wanted = _combine_entries(explicit, "interfaces")
+    gone = _combine_entries(absent or [], "absent_interfaces")
+    for mac in sorted(set(wanted) & set(gone)):
+        first = next(i for i, item in enumerate(explicit) if normalize_mac(item.get("mac")) == mac)
+        other = next(i for i, item in enumerate(absent or []) if normalize_mac(item.get("mac")) == mac)
+        raise HostNetworkError(
+            f"ENI {mac} is listed as absent and as an interface to configure (absent_interfaces[{other}] and "
+            f"interfaces[{first}]); an ENI is either configured or absent: remove it from one of the two lists"
+        )
+    for mac, item in wanted.items():
+        merged[mac] = {**merged.get(mac, {}), **item}
     return [merged[mac] for mac in sorted(merged)]
 
 
@@ -452,6 +527,7 @@ def add_absent_interfaces(
     MAC that is still present gets its IPv4 addresses removed.  Tables a configured ENI uses are never touched.
     The primary ENI's MAC and a NIC that carries the route the host uses to leave (``egress``, from
     ``main_egress``) are refused: removing their addresses makes the kernel drop the main default route.
+    Entries of one MAC (however spelled) are combined when they agree and refused when they disagree.
     Returns the devices found still present.
     """
     configured_macs = {eni.mac for eni in enis}
@@ -460,15 +536,24 @@ def add_absent_interfaces(
     tables = set(desired["tables"])
     owners = desired.setdefault("table_owners", {})
     present = []
-    for item in absent:
-        mac = normalize_mac(item.get("mac"))
+    # One pass per MAC however often (and however spelled) it is listed; entries that disagree are refused.
+    combined = _combine_entries(absent, "absent_interfaces")
+    positions: dict[str, int] = {}
+    for index, item in enumerate(absent):
+        positions.setdefault(normalize_mac(item.get("mac")), index)
+    for mac, item in combined.items():
+        index = positions[mac]
         if primary_mac and mac == normalize_mac(primary_mac):
             raise HostNetworkError(
                 f"absent_interfaces lists {mac}, the primary ENI's MAC: the primary ENI is never unconfigured (its "
                 "addresses carry the route this host uses to leave); remove it from absent_interfaces"
             )
         if mac in configured_macs:
-            raise HostNetworkError(f"ENI {mac} is listed as absent and as an interface to configure")
+            raise HostNetworkError(
+                f"ENI {mac} is listed as absent and as an interface to configure (absent_interfaces[{index}]; it is in "
+                "interfaces, or the metadata still reports it attached): remove it from absent_interfaces, or detach "
+                "it first"
+            )
         for device in devices.get(mac, []):
             if egress and device in egress:
                 raise HostNetworkError(

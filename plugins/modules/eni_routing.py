@@ -476,7 +476,8 @@ def gather_enis(params: dict, links: list) -> tuple[list, str]:
     if not primary_mac:
         raise HostNetworkError("primary_mac is required when no metadata is given")
     explicit = [{key: value for key, value in item.items() if value is not None} for item in params["interfaces"]]
-    interfaces = merge_interfaces(discovered, explicit)
+    # Before anything else: one entry per MAC (however spelled) in each list, and no MAC both wanted and absent.
+    interfaces = merge_interfaces(discovered, explicit, params["absent_interfaces"])
     if not interfaces:
         raise HostNetworkError("no ENI to configure: neither metadata nor interfaces list one")
     return resolve_enis(interfaces, primary_mac, links), primary_mac

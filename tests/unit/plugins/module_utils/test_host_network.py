@@ -240,6 +240,139 @@ def spec(**overrides) -> dict:
     return {**base, **overrides}
 
 
+EIP = {"ip": "203.0.113.2", "gateway": "203.0.113.1", "mask": "24"}
+
+
+# Entries of one MAC in ``interfaces``: combined when they repeat or complement each other (whatever the spelling of
+# the MAC and of the values), refused before anything else when they disagree.
+@pytest.mark.parametrize(
+    "explicit, expected",
+    [
+        # The same entry twice, the MAC spelled in capitals and with dashes the second time.
+        ([spec(), spec(mac="00-16-3E-00-00-02")], {"mode": "nat", "addresses": ("10.0.2.20",), "groups": 0}),
+        # One gives the mode and EIPs, the other the addresses: nothing to choose between.
+        (
+            [{"mac": SECOND.upper(), "mode": "multi_eip", "eips": [EIP]}, spec()],
+            {"mode": "multi_eip", "addresses": ("10.0.2.20",), "groups": 1},
+        ),
+        # Values spelled differently that resolve to the same thing (a host bit in the CIDR, blanks, a dotted mask).
+        (
+            [
+                spec(cidr="10.0.2.7/24", gateway=" 10.0.2.253", mode="multi_eip", eips=[EIP]),
+                spec(addresses=[" 10.0.2.20"], eips=[{**EIP, "mask": "255.255.255.0"}]),
+            ],
+            {"mode": "multi_eip", "addresses": ("10.0.2.20",), "groups": 1},
+        ),
+        # None is "not given", as the module's argument spec passes an absent suboption.
+        ([spec(table=None), spec(table=2000, mode=None)], {"mode": "nat", "addresses": ("10.0.2.20",), "table": 2000}),
+    ],
+    ids=["identical", "complementary", "same-resolved-values", "none-is-not-given"],
+)
+def test_merge_interfaces_combines_entries_of_one_mac_that_agree(explicit, expected):
+    merged = hn.merge_interfaces([], explicit)
+    assert [item["mac"] for item in merged] == [SECOND]
+    eni = hn.resolve_enis(merged, PRIMARY, LINKS)[0]
+    assert (eni.mac, eni.device, eni.network, eni.gateway) == (SECOND, "eth1", "10.0.2.0/24", "10.0.2.253")
+    assert (eni.mode, eni.addresses) == (expected["mode"], expected["addresses"])
+    assert eni.table == expected.get("table", hn.table_for_mac(SECOND))
+    assert len(eni.eip_groups) == expected.get("groups", 0)
+
+
+@pytest.mark.parametrize(
+    "explicit, positions, clash",
+    [
+        (
+            [spec(addresses=["10.0.2.20"]), spec(addresses=["10.0.2.21"])],
+            (0, 1),
+            "addresses [10.0.2.20] against [10.0.2.21]",
+        ),
+        # Order matters: the first address is the primary one.
+        (
+            [spec(addresses=["10.0.2.20", "10.0.2.21"]), spec(addresses=["10.0.2.21", "10.0.2.20"])],
+            (0, 1),
+            "addresses [10.0.2.20, 10.0.2.21] against [10.0.2.21, 10.0.2.20]",
+        ),
+        (
+            [spec(), spec(mac=THIRD), spec(mac="00-16-3E-00-00-02", cidr="10.0.0.0/16")],
+            (0, 2),
+            "cidr 10.0.2.0/24 against 10.0.0.0/16",
+        ),
+        ([spec(gateway="10.0.2.1"), spec(mac=SECOND.upper())], (0, 1), "gateway 10.0.2.1 against 10.0.2.253"),
+        ([spec(table=2000), spec(table=2016)], (0, 1), "table 2000 against 2016"),
+        ([spec(mode="nat"), {"mac": SECOND, "mode": "cut_through"}], (0, 1), "mode nat against cut_through"),
+        # Complementary first, then a third entry that disagrees with the first.
+        (
+            [{"mac": SECOND, "mode": "nat"}, spec(), {"mac": SECOND, "mode": "multi_eip"}],
+            (0, 2),
+            "mode nat against multi_eip",
+        ),
+        (
+            [spec(mode="multi_eip", eips=[EIP]), spec(mode="multi_eip", eips=[{**EIP, "ip": "203.0.113.3"}])],
+            (0, 1),
+            "eips [",
+        ),
+    ],
+    ids=["addresses", "address-order", "cidr-other-spelling", "gateway", "table", "mode", "third-entry", "eips"],
+)
+def test_merge_interfaces_refuses_entries_of_one_mac_that_disagree(explicit, positions, clash):
+    first, second = positions
+    with pytest.raises(hn.HostNetworkError) as error:
+        hn.merge_interfaces(hn.interfaces_from_metadata(METADATA)[1], explicit)
+    message = str(error.value)
+    assert f"ENI {SECOND} is listed twice in interfaces, as interfaces[{first}] and interfaces[{second}]" in message
+    assert clash in message
+    assert "give each MAC (in any spelling) once in interfaces" in message
+
+
+def test_merge_interfaces_metadata_and_one_explicit_entry_of_a_mac_still_merge():
+    """The role passes metadata and the user's entries side by side: one explicit entry per MAC overrides metadata."""
+    merged = hn.merge_interfaces(
+        hn.interfaces_from_metadata(METADATA)[1], [{"mac": SECOND.upper(), "addresses": ["10.0.2.21"]}]
+    )
+    assert [item["addresses"] for item in merged if item["mac"] == SECOND] == [["10.0.2.21"]]
+
+
+def test_merge_interfaces_names_the_entry_with_a_bad_mac():
+    with pytest.raises(hn.HostNetworkError, match=r"interfaces\[1\]\.mac: '00:16:3e:zz:00:02' is not a MAC address"):
+        hn.merge_interfaces([], [spec(), spec(mac="00:16:3e:zz:00:02")])
+
+
+@pytest.mark.parametrize(
+    "spelling", [SECOND, SECOND.upper(), SECOND.replace(":", "-"), SECOND.upper().replace(":", "-")]
+)
+def test_merge_interfaces_refuses_a_mac_both_configured_and_absent(spelling):
+    with pytest.raises(hn.HostNetworkError) as error:
+        hn.merge_interfaces(
+            [], [spec(mac=THIRD), spec()], [{"mac": "00:16:3e:00:00:09"}, {"mac": spelling, "table": None}]
+        )
+    message = str(error.value)
+    assert f"ENI {SECOND} is listed as absent and as an interface to configure" in message
+    assert "absent_interfaces[1] and interfaces[1]" in message and "remove it from one of the two lists" in message
+
+
+def test_absent_interfaces_entries_of_one_mac_are_combined_or_refused():
+    enis = hn.resolve_enis([PRIMARY_SPEC], PRIMARY, LINKS)
+    desired = hn.desired_state(enis)
+    absent = [{"mac": SECOND, "table": None}, {"mac": SECOND.upper().replace(":", "-"), "table": 3000}, {"mac": SECOND}]
+    assert hn.add_absent_interfaces(desired, absent, enis, LINKS) == ["eth1"]
+    assert desired["purge"] == ["eth1"]
+    # One slot, the given table's (the entry without a table only repeats the MAC); not also the derived one.
+    assert set(desired["tables"]) - set(hn.desired_state(enis)["tables"]) == set(range(3000, 3016))
+    with pytest.raises(hn.HostNetworkError) as error:
+        hn.merge_interfaces([], [], [{"mac": SECOND, "table": 3000}, {"mac": SECOND.upper(), "table": 3016}])
+    assert str(error.value).startswith(
+        f"ENI {SECOND} is listed twice in absent_interfaces, as absent_interfaces[0] and absent_interfaces[1], and "
+        "the two entries disagree (table 3000 against 3016)"
+    )
+
+
+def test_interfaces_from_metadata_refuses_one_mac_spelled_twice():
+    macs = dict(METADATA["macs"])
+    macs[SECOND.upper() + "/"] = macs[SECOND]
+    with pytest.raises(hn.HostNetworkError, match=f"metadata.macs lists MAC {SECOND} twice"):
+        hn.interfaces_from_metadata({**METADATA, "macs": macs})
+
+
 @pytest.mark.parametrize(
     "interfaces, message",
     [
@@ -715,8 +848,10 @@ def test_absent_interface_still_present_loses_its_addresses():
 def test_absent_interface_never_takes_a_configured_enis_tables():
     enis = enis_for("nat")
     desired = hn.desired_state(enis)
-    with pytest.raises(hn.HostNetworkError, match="listed as absent and as an interface"):
-        hn.add_absent_interfaces(desired, [{"mac": SECOND}], enis, LINKS)
+    with pytest.raises(
+        hn.HostNetworkError, match=r"listed as absent and as an interface to configure \(absent_interfaces\[1\];"
+    ):
+        hn.add_absent_interfaces(desired, [{"mac": THIRD.upper()}, {"mac": SECOND.replace(":", "-")}], enis, LINKS)
     table = hn.table_for_mac(SECOND)
     # An absent ENI whose explicit table overlaps a configured ENI's slot leaves those tables alone.
     desired = hn.desired_state(enis)
