@@ -230,9 +230,7 @@ def check_network(
     foreign = [group for group in groups if vpc_id and group.get("vpc_id") and group["vpc_id"] != vpc_id]
     if foreign:
         names = ", ".join(f"{group['id']} ({group['vpc_id']})" for group in foreign)
-        raise InputError(
-            f"security_group_ids: {names} not of the ENI's VPC {vpc_id}; give security groups of {vpc_id}"
-        )
+        raise InputError(f"security_group_ids: {names} not of the ENI's VPC {vpc_id}; give security groups of {vpc_id}")
     cidr = (vswitch or {}).get("cidr_block")
     if not cidr:
         return

@@ -178,7 +178,12 @@ def test_good_input_passes():
         (record("eip-1", internet_charge_type="PayByTraffic"), {"bandwidth": 200}, False, None),
         (record("eip-1", internet_charge_type="PayByTraffic"), {"bandwidth": 201}, False, "of eip-1 allows 1 to 200"),
         (record("eip-1", internet_charge_type="PayByBandwidth"), {"bandwidth": 500}, False, None),
-        (record("eip-1", charge_type="PrePaid", internet_charge_type="PayByBandwidth"), {"bandwidth": 1000}, False, None),
+        (
+            record("eip-1", charge_type="PrePaid", internet_charge_type="PayByBandwidth"),
+            {"bandwidth": 1000},
+            False,
+            None,
+        ),
         (record("eip-1", charge_type="PrePaid"), {"bandwidth": 1001}, False, "subscription billing of eip-1"),
         # Unchanged: no call is made, so nothing to refuse.
         (record("eip-1", bandwidth=300, internet_charge_type="PayByTraffic"), {"bandwidth": 300}, False, None),

@@ -80,7 +80,10 @@ EIP_ON_7 = [{"private_ip_address": "10.0.0.7", "ip_address": "47.0.0.7", "alloca
             {"primary_ip_address": "10.0.0.5", "secondary_private_ip_addresses": ["10.0.0.5"]},
             "10.0.0.5 is the primary_ip_address",
         ),
-        ({"secondary_private_ip_address_count": -1}, "secondary_private_ip_address_count: -1 given; it must be 0 to 49"),
+        (
+            {"secondary_private_ip_address_count": -1},
+            "secondary_private_ip_address_count: -1 given; it must be 0 to 49",
+        ),
         ({"purge_secondary_private_ip_addresses": True}, "needs secondary_private_ip_addresses"),
         ({"attached": True}, "attached=true needs instance_id"),
     ],

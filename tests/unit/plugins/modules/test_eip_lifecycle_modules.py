@@ -202,7 +202,9 @@ def test_check_mode_of_a_recovery_predicts_the_association_refusal(monkeypatch, 
     ],
 )
 @pytest.mark.parametrize("key", [{"ip_address": "47.0.0.9"}, {"allocation_id": "eip-gone"}])
-def test_a_refused_association_target_stops_the_recovery_before_it_happens(monkeypatch, capsys, cloud, target, code, key):
+def test_a_refused_association_target_stops_the_recovery_before_it_happens(
+    monkeypatch, capsys, cloud, target, code, key
+):
     """Issue 9 item 3: the real run refuses before AllocateEipAddress, with check mode's code and message."""
     args = {**key, "name": "back", "bandwidth": 7, "association": {"instance_id": target}}
     check = run(monkeypatch, capsys, eip_recover, args, check_mode=True)
@@ -247,7 +249,12 @@ LIMIT_CASES = [
     (eip_address, {"allocation_id": "eip-web", "bandwidth": 201}, "PayByTraffic billing of eip-web allows 1 to 200", 1),
     (eip_recover, {"ip_address": "47.0.0.9", "bandwidth": 201}, "PayByTraffic billing of the recovered EIP", 1),
     (eip_recover, {"ip_address": "47.0.0.9", "name": "http://x"}, "name: 'http://x' starts with http://", 0),
-    (eip_recover, {"ip_address": "47.0.0.9", "description": "1 web"}, "description: '1 web' must start with a letter", 0),
+    (
+        eip_recover,
+        {"ip_address": "47.0.0.9", "description": "1 web"},
+        "description: '1 web' must start with a letter",
+        0,
+    ),
     (eip_recover, {"ip_address": "47.0.0.9", "tags": {"owner": {"a": 1}}}, "tags.owner: the value is a dict", 0),
     (eip_recover, {"ip_address": "47.0.0.1", "bandwidth": 300}, "PayByTraffic billing of eip-web allows 1 to 200", 1),
 ]
@@ -255,7 +262,9 @@ LIMIT_CASES = [
 
 @pytest.mark.parametrize("check_mode", [True, False], ids=["check", "real"])
 @pytest.mark.parametrize("module, args, message, reads", LIMIT_CASES)
-def test_a_documented_limit_is_refused_before_any_call(monkeypatch, capsys, cloud, module, args, message, reads, check_mode):
+def test_a_documented_limit_is_refused_before_any_call(
+    monkeypatch, capsys, cloud, module, args, message, reads, check_mode
+):
     result = run(monkeypatch, capsys, module, args, check_mode=check_mode)
     assert result["failed"] and message in result["msg"] and not result.get("changed")
     assert cloud.mutating() == []

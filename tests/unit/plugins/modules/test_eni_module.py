@@ -210,7 +210,9 @@ ENI_LIMIT_CASES = [
 
 @pytest.mark.parametrize("check_mode", [True, False], ids=["check", "real"])
 @pytest.mark.parametrize("args, existing, message", ENI_LIMIT_CASES)
-def test_a_documented_limit_is_refused_before_any_mutating_call(monkeypatch, capsys, args, existing, message, check_mode):
+def test_a_documented_limit_is_refused_before_any_mutating_call(
+    monkeypatch, capsys, args, existing, message, check_mode
+):
     result, recorder = run_main(monkeypatch, capsys, args, check_mode, existing)
     assert result.get("failed") and message in result["msg"] and not result.get("changed")
     assert [name for name in names(recorder) if not name.startswith("describe_")] == []
@@ -239,7 +241,9 @@ NETWORK_CASES = [
 
 @pytest.mark.parametrize("check_mode", [True, False], ids=["check", "real"])
 @pytest.mark.parametrize("args, existing, message", NETWORK_CASES)
-def test_what_the_plan_depends_on_is_looked_up_before_any_change(monkeypatch, capsys, args, existing, message, check_mode):
+def test_what_the_plan_depends_on_is_looked_up_before_any_change(
+    monkeypatch, capsys, args, existing, message, check_mode
+):
     result, recorder = run_main(monkeypatch, capsys, args, check_mode, existing)
     assert result.get("failed") and message in result["msg"] and not result.get("changed")
     assert [name for name in names(recorder) if not name.startswith("describe_")] == []
@@ -255,7 +259,11 @@ def test_an_unchanged_eni_costs_no_network_lookup(monkeypatch, capsys):
 
 def test_a_create_looks_up_its_vswitch_and_groups_once(monkeypatch, capsys):
     result, recorder = run_main(monkeypatch, capsys, {**NEW, "primary_ip_address": "10.0.3.4"}, True)
-    assert result["changed"] and names(recorder) == ["describe_interfaces", "describe_vswitches", "describe_security_groups"]
+    assert result["changed"] and names(recorder) == [
+        "describe_interfaces",
+        "describe_vswitches",
+        "describe_security_groups",
+    ]
 
 
 @pytest.mark.parametrize(
