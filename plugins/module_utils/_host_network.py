@@ -242,25 +242,16 @@ def _combine_entries(items: list[dict], option: str) -> dict[str, dict]:
     return combined
 
 
-def merge_interfaces(discovered: list[dict], explicit: list[dict], absent: list[dict] | None = None) -> list[dict]:
+def merge_interfaces(discovered: list[dict], explicit: list[dict]) -> list[dict]:
     """Per MAC, explicit keys win over discovered ones; explicit MACs that metadata lacks are added.
 
     Entries of ``explicit`` for one MAC are combined when they agree and refused when they disagree (see
-    ``_combine_entries``); so are entries of ``absent``, and a MAC both in ``explicit`` and in ``absent``.
+    ``_combine_entries``).
     """
     merged: dict[str, dict] = {}
     for item in discovered:
         merged[normalize_mac(item["mac"])] = dict(item)
-    wanted = _combine_entries(explicit, "interfaces")
-    gone = _combine_entries(absent or [], "absent_interfaces")
-    for mac in sorted(set(wanted) & set(gone)):
-        first = next(i for i, item in enumerate(explicit) if normalize_mac(item.get("mac")) == mac)
-        other = next(i for i, item in enumerate(absent or []) if normalize_mac(item.get("mac")) == mac)
-        raise HostNetworkError(
-            f"ENI {mac} is listed as absent and as an interface to configure (absent_interfaces[{other}] and "
-            f"interfaces[{first}]); an ENI is either configured or absent: remove it from one of the two lists"
-        )
-    for mac, item in wanted.items():
+    for mac, item in _combine_entries(explicit, "interfaces").items():
         merged[mac] = {**merged.get(mac, {}), **item}
     return [merged[mac] for mac in sorted(merged)]
 
@@ -518,6 +509,7 @@ def add_absent_interfaces(
     links: list[dict],
     primary_mac: str | None = None,
     egress: dict[str, str] | None = None,
+    explicit: list[dict] | None = None,
 ) -> list[str]:
     """Extend ``desired`` so that the plan removes what ENIs that are gone (detached, deleted) left behind.
 
@@ -527,8 +519,9 @@ def add_absent_interfaces(
     MAC that is still present gets its IPv4 addresses removed.  Tables a configured ENI uses are never touched.
     The primary ENI's MAC and a NIC that carries the route the host uses to leave (``egress``, from
     ``main_egress``) are refused: removing their addresses makes the kernel drop the main default route.
-    Entries of one MAC (however spelled) are combined when they agree and refused when they disagree.
-    Returns the devices found still present.
+    Entries of one MAC (however spelled) are combined when they agree and refused when they disagree; a MAC that
+    is also an ENI to configure is refused, naming its entry of ``explicit`` (the ``interfaces`` option) if it has
+    one, else the metadata that still reports it.  Returns the devices found still present.
     """
     configured_macs = {eni.mac for eni in enis}
     in_use = {table for eni in enis for table in eni_tables(eni)}
@@ -549,10 +542,15 @@ def add_absent_interfaces(
                 "addresses carry the route this host uses to leave); remove it from absent_interfaces"
             )
         if mac in configured_macs:
+            given = [i for i, entry in enumerate(explicit or []) if normalize_mac(entry.get("mac")) == mac]
+            if given:
+                raise HostNetworkError(
+                    f"ENI {mac} is listed as absent and as an interface to configure (absent_interfaces[{index}] and "
+                    f"interfaces[{given[0]}]); an ENI is either configured or absent: remove it from one of the two lists"
+                )
             raise HostNetworkError(
-                f"ENI {mac} is listed as absent and as an interface to configure (absent_interfaces[{index}]; it is in "
-                "interfaces, or the metadata still reports it attached): remove it from absent_interfaces, or detach "
-                "it first"
+                f"ENI {mac} is listed as absent and as an interface to configure (absent_interfaces[{index}], and the "
+                "metadata still reports it attached): remove it from absent_interfaces, or detach it first"
             )
         for device in devices.get(mac, []):
             if egress and device in egress:

@@ -476,8 +476,8 @@ def gather_enis(params: dict, links: list) -> tuple[list, str]:
     if not primary_mac:
         raise HostNetworkError("primary_mac is required when no metadata is given")
     explicit = [{key: value for key, value in item.items() if value is not None} for item in params["interfaces"]]
-    # Before anything else: one entry per MAC (however spelled) in each list, and no MAC both wanted and absent.
-    interfaces = merge_interfaces(discovered, explicit, params["absent_interfaces"])
+    # One entry per MAC (however spelled), or entries that agree; before anything is looked at or changed.
+    interfaces = merge_interfaces(discovered, explicit)
     if not interfaces:
         raise HostNetworkError("no ENI to configure: neither metadata nor interfaces list one")
     return resolve_enis(interfaces, primary_mac, links), primary_mac
@@ -709,7 +709,13 @@ def ensure_configured(module: AnsibleModule, host: Host) -> dict:
     enis, primary_mac = gather_enis(params, links)
     desired = desired_state(enis, params["rp_filter"], params["arp_tuning"], params["allow_primary_changes"])
     add_absent_interfaces(
-        desired, params["absent_interfaces"], enis, links, normalize_mac(primary_mac), main_egress(observed)
+        desired,
+        params["absent_interfaces"],
+        enis,
+        links,
+        normalize_mac(primary_mac),
+        main_egress(observed),
+        params["interfaces"],
     )
     check_preconditions(params, enis, desired, observed, normalize_mac(primary_mac))
     primary = [eni for eni in enis if eni.primary]

@@ -340,14 +340,26 @@ def test_merge_interfaces_names_the_entry_with_a_bad_mac():
 @pytest.mark.parametrize(
     "spelling", [SECOND, SECOND.upper(), SECOND.replace(":", "-"), SECOND.upper().replace(":", "-")]
 )
-def test_merge_interfaces_refuses_a_mac_both_configured_and_absent(spelling):
+def test_absent_interfaces_refuses_a_mac_also_configured_naming_both_entries(spelling):
+    explicit = [spec(mac=PRIMARY, addresses=["10.0.1.10"], cidr="10.0.1.0/24", gateway="10.0.1.253"), spec()]
+    enis = hn.resolve_enis(hn.merge_interfaces([], explicit), PRIMARY, LINKS)
+    absent = [{"mac": "00:16:3e:00:00:09"}, {"mac": spelling, "table": None}]
     with pytest.raises(hn.HostNetworkError) as error:
-        hn.merge_interfaces(
-            [], [spec(mac=THIRD), spec()], [{"mac": "00:16:3e:00:00:09"}, {"mac": spelling, "table": None}]
-        )
+        hn.add_absent_interfaces(hn.desired_state(enis), absent, enis, LINKS, PRIMARY, {"eth0": "default"}, explicit)
     message = str(error.value)
     assert f"ENI {SECOND} is listed as absent and as an interface to configure" in message
-    assert "absent_interfaces[1] and interfaces[1]" in message and "remove it from one of the two lists" in message
+    assert "(absent_interfaces[1] and interfaces[1])" in message and "remove it from one of the two lists" in message
+    # Only from metadata (no explicit entry): the message says so.
+    with pytest.raises(hn.HostNetworkError, match=r"absent_interfaces\[1\], and the metadata still reports it"):
+        hn.add_absent_interfaces(hn.desired_state(enis), absent, enis, LINKS, PRIMARY, {"eth0": "default"}, [])
+
+
+def test_absent_interfaces_the_primary_mac_is_named_as_such_even_when_also_configured():
+    """The more telling message wins: the primary ENI is never absent (extensions/molecule/eni_cut_through)."""
+    explicit = [PRIMARY_SPEC]
+    enis = hn.resolve_enis(explicit, PRIMARY, LINKS)
+    with pytest.raises(hn.HostNetworkError, match=f"absent_interfaces lists {PRIMARY}, the primary ENI's MAC"):
+        hn.add_absent_interfaces(hn.desired_state(enis), [{"mac": PRIMARY.upper()}], enis, LINKS, PRIMARY, {}, explicit)
 
 
 def test_absent_interfaces_entries_of_one_mac_are_combined_or_refused():
@@ -359,7 +371,8 @@ def test_absent_interfaces_entries_of_one_mac_are_combined_or_refused():
     # One slot, the given table's (the entry without a table only repeats the MAC); not also the derived one.
     assert set(desired["tables"]) - set(hn.desired_state(enis)["tables"]) == set(range(3000, 3016))
     with pytest.raises(hn.HostNetworkError) as error:
-        hn.merge_interfaces([], [], [{"mac": SECOND, "table": 3000}, {"mac": SECOND.upper(), "table": 3016}])
+        absent = [{"mac": SECOND, "table": 3000}, {"mac": SECOND.upper(), "table": 3016}]
+        hn.add_absent_interfaces(hn.desired_state(enis), absent, enis, LINKS)
     assert str(error.value).startswith(
         f"ENI {SECOND} is listed twice in absent_interfaces, as absent_interfaces[0] and absent_interfaces[1], and "
         "the two entries disagree (table 3000 against 3016)"
@@ -849,7 +862,7 @@ def test_absent_interface_never_takes_a_configured_enis_tables():
     enis = enis_for("nat")
     desired = hn.desired_state(enis)
     with pytest.raises(
-        hn.HostNetworkError, match=r"listed as absent and as an interface to configure \(absent_interfaces\[1\];"
+        hn.HostNetworkError, match=r"listed as absent and as an interface to configure \(absent_interfaces\[1\],"
     ):
         hn.add_absent_interfaces(desired, [{"mac": THIRD.upper()}, {"mac": SECOND.replace(":", "-")}], enis, LINKS)
     table = hn.table_for_mac(SECOND)
