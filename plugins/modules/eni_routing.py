@@ -47,6 +47,10 @@ options:
   interfaces:
     description:
       - ENIs to configure, merged per MAC over what O(metadata) gives; a key given here wins.
+      - A MAC is the same however spelled (case, dashes or colons). Several entries of one MAC are combined when each
+        key they both give resolves to the same value (one may give the mode, another the addresses); entries that
+        disagree (other addresses, address order, cidr, gateway, table, mode, eips) are refused before any change,
+        naming both entries. A MAC also listed in O(absent_interfaces) is refused.
       - Without O(metadata), each entry needs O(interfaces[].addresses), O(interfaces[].cidr) and O(interfaces[].gateway).
     type: list
     elements: dict
