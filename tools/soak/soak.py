@@ -11,9 +11,9 @@ SIGKILL to it makes the kernel kill every process of the namespace, including th
 setsid() (they leave the process group, never the namespace). Afterwards /proc is searched for any process
 still in that namespace.
 
-Kill moments are drawn uniformly over the duration of a whole converge: a first, unkilled one (cycle 0, which also
-proves the world converges), or a longer re-run from scratch (after a kill before any create) when the machine's
-load has slowed the runs down; a ``latency`` fault on about half of the create and associate calls (0.2-1.0 s) makes a kill
+Kill moments are drawn uniformly over the duration of a whole converge: first an unkilled one (cycle 0, which also
+proves the world converges), then the latest run that converged from scratch (a re-run after a kill before any
+create, or a run that ended before its kill), so that the range follows the machine's load; a ``latency`` fault on about half of the create and associate calls (0.2-1.0 s) makes a kill
 land now and then while such a call is in the emulator (it is carried out after the client died, as a cloud
 would). The randomness is seeded: the seed is printed, and SOAK_SEED=<seed> replays the same kill moments and
 faults (the machine's load still moves what a given moment hits).
@@ -402,6 +402,7 @@ def main() -> int:
             while run.elapsed() < moment and run.process.poll() is None:
                 time.sleep(0.02)
             finished_first = run.process.poll() is not None
+            ended = run.elapsed()
             at_kill = emulator.state()
             left = run.kill()
             killed_at = run.elapsed()
@@ -442,9 +443,12 @@ def main() -> int:
                 problems.append(f"cycle {cycle}: the re-run failed (exit {status}, log {rerun.log})")
             verdict = "as requested" if status == 0 and not duplicates and not orphans else "NOT as requested"
             bound = full
+            # The range of kill moments follows the machine's load: the latest whole converge from scratch sets it
+            # (a re-run after a kill before any create, or a run that ended before its kill).
             if phase == "before any create" and status == 0:
-                # That re-run was a whole converge from scratch: the machine's load moves the range of kill moments.
-                full = max(full, rerun.elapsed())
+                full = rerun.elapsed()
+            elif finished_first:
+                full = ended
             print(
                 f"cycle {cycle:2d}: kill at {killed_at:5.1f} s of ~{bound:.0f} s in {task!r} ({phase}"
                 f"{f', {in_flight} create(s) in flight' if in_flight > 0 else ''}); left {len(left)} processes; "
