@@ -13,10 +13,11 @@ still in that namespace.
 
 Kill moments are drawn uniformly over the duration of a whole converge: first an unkilled one (cycle 0, which also
 proves the world converges), then the latest run that converged from scratch (a re-run after a kill before any
-create, or a run that ended before its kill), so that the range follows the machine's load; a ``latency`` fault on about half of the create and associate calls (0.2-1.0 s) makes a kill
-land now and then while such a call is in the emulator (it is carried out after the client died, as a cloud
-would). The randomness is seeded: the seed is printed, and SOAK_SEED=<seed> replays the same kill moments and
-faults (the machine's load still moves what a given moment hits).
+create, or a run that ended before its kill), so that the range follows the machine's load. A ``latency`` fault
+on about half of the create and associate calls (0.2-1.0 s) makes a kill land now and then while such a call is in
+the emulator (it is carried out after the client died, as a cloud would). The randomness is seeded: the seed is
+printed, and SOAK_SEED=<seed> replays the same kill fractions and faults (the machine's load still moves what a
+given moment hits).
 
     SOAK_CYCLES=20 SOAK_SEED=1234 python tools/soak/soak.py
 
