@@ -212,12 +212,13 @@ def check_network(
     vswitch_id: str,
     groups: Sequence[Mapping[str, Any]],
     group_ids: Sequence[str],
+    holders: Mapping[str, str] | None = None,
 ) -> None:
     """Refuse, before any call, a vSwitch or security group that does not exist, a group of another VPC, and an
     address outside the vSwitch's CIDR (also in check mode).
 
     ``vswitch`` is ``{id, vpc_id, cidr_block}`` of ``vswitch_id`` (``None``: not found); ``groups`` the found ones
-    of ``group_ids`` (``{id, vpc_id}``).
+    of ``group_ids`` (``{id, vpc_id}``); ``holders`` maps the addresses other ENIs of the vSwitch hold to their IDs.
     """
     if vswitch_id and vswitch is None:
         raise InputError(f"vswitch_id={vswitch_id!r}: no such vSwitch in this region; check the ID (and the region)")
@@ -235,19 +236,32 @@ def check_network(
     if not cidr:
         return
     network = ipaddress.IPv4Network(cidr, strict=False)
+    for option, addresses in listed_addresses(plan):
+        _free_inside(option, addresses, network, vswitch_id, holders or {})
+
+
+def listed_addresses(plan: Plan) -> list[tuple[str, list[str]]]:
+    """``(option, addresses)`` the plan's create and assign steps name explicitly."""
+    listed = []
     for step in plan.steps:
         if step.action == "create" and step.args.get("primary_ip_address"):
-            _inside("primary_ip_address", [step.args["primary_ip_address"]], network, vswitch_id)
-        if step.action in ("create", "assign"):
-            _inside("secondary_private_ip_addresses", step.args.get("private_ip_addresses") or [], network, vswitch_id)
+            listed.append(("primary_ip_address", [step.args["primary_ip_address"]]))
+        if step.action in ("create", "assign") and step.args.get("private_ip_addresses"):
+            listed.append(("secondary_private_ip_addresses", list(step.args["private_ip_addresses"])))
+    return listed
 
 
-def _inside(option: str, addresses: Sequence[str], network: ipaddress.IPv4Network, vswitch_id: str) -> None:
+def _free_inside(
+    option: str, addresses: Sequence[str], network: ipaddress.IPv4Network, vswitch_id: str, holders: Mapping[str, str]
+) -> None:
     outside = [address for address in addresses if ipaddress.IPv4Address(address) not in network]
     if outside:
         raise InputError(
             f"{option}: {', '.join(outside)} outside vSwitch {vswitch_id} ({network}); give addresses of {network}"
         )
+    held = [f"{address} (held by {holders[address]})" for address in addresses if address in holders]
+    if held:
+        raise InputError(f"{option}: {', '.join(held)}; give free addresses of vSwitch {vswitch_id} ({network})")
 
 
 def _eips_on(interface: Mapping[str, Any], addresses: Sequence[str]) -> list[str]:

@@ -324,6 +324,7 @@ from ansible_collections.alicloud.eip.plugins.module_utils._eni import (
     Plan,
     check_attach_target,
     check_network,
+    listed_addresses,
     may_unassign,
     merge_eips,
     network_lookups,
@@ -393,7 +394,13 @@ def check_network_of(connection, plan: Plan, current: dict | None) -> None:
         found = describe_vswitches(connection, [vswitch_id])
         vswitch = found[0] if found else None
     groups = describe_security_groups(connection, group_ids) if group_ids else []
-    check_network(plan, current, vswitch, vswitch_id, groups, group_ids)
+    holders: dict[str, str] = {}
+    if vswitch is not None and listed_addresses(plan):
+        # The addresses the other ENIs of the vSwitch hold (a listed one must be free): one listing of the vSwitch.
+        for other in describe_interfaces(connection, vswitch_id=vswitch_id):
+            if current is None or other["id"] != current["id"]:
+                holders.update({address: other["id"] for address in other["private_ip_addresses"]})
+    check_network(plan, current, vswitch, vswitch_id, groups, group_ids, holders)
 
 
 def run_plan(connection, plan: Plan, eni_id: str, wait: bool, timeout: float) -> str:

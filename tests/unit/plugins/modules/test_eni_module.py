@@ -136,6 +136,7 @@ def test_diff_carries_the_secondary_address_count():
 
 CREDENTIALS = {"access_key_id": "ak", "access_key_secret": "secret-value", "region": "cn-hangzhou"}
 NEW = {"name": "web-eni", "vswitch_id": "vsw-1", "security_group_ids": ["sg-1"]}
+OTHER = eni_record(id="eni-other", name="other", private_ip_addresses=["10.0.0.20", "10.0.0.21"])
 EXISTING = eni_record(name="web-eni", private_ip_addresses=["10.0.0.5"], secondary_private_ip_addresses=[])
 
 
@@ -158,6 +159,8 @@ def run_main(monkeypatch, capsys, args, check_mode, existing=None):
 
     def describe_interfaces(connection, **filters):
         recorder.calls.append(("describe_interfaces", (), filters))
+        if filters.get("vswitch_id") and not filters.get("name"):  # the listing of the vSwitch's addresses
+            return ([dict(existing)] if existing else []) + [OTHER]
         return [dict(existing)] if existing else []
 
     monkeypatch.setattr(eni_module, "describe_interfaces", describe_interfaces)
@@ -234,6 +237,12 @@ NETWORK_CASES = [
         EXISTING,
         "secondary_private_ip_addresses: 192.168.1.5 outside vSwitch vsw-1",
     ),
+    (
+        {"network_interface_id": "eni-1", "secondary_private_ip_addresses": ["10.0.0.21"]},
+        EXISTING,
+        "secondary_private_ip_addresses: 10.0.0.21 (held by eni-other); give free addresses of vSwitch vsw-1",
+    ),
+    ({**NEW, "primary_ip_address": "10.0.0.20"}, None, "primary_ip_address: 10.0.0.20 (held by eni-other)"),
     ({"network_interface_id": "eni-1", "security_group_ids": ["sg-2"]}, EXISTING, "sg-2 (vpc-2) not of the ENI's VPC"),
     ({"network_interface_id": "eni-1", "security_group_ids": ["sg-1", "sg-x"]}, EXISTING, "sg-x not found"),
 ]
@@ -257,13 +266,16 @@ def test_an_unchanged_eni_costs_no_network_lookup(monkeypatch, capsys):
     assert names(recorder) == ["describe_interfaces"]
 
 
-def test_a_create_looks_up_its_vswitch_and_groups_once(monkeypatch, capsys):
+def test_a_create_looks_up_its_vswitch_groups_and_held_addresses_once(monkeypatch, capsys):
     result, recorder = run_main(monkeypatch, capsys, {**NEW, "primary_ip_address": "10.0.3.4"}, True)
-    assert result["changed"] and names(recorder) == [
-        "describe_interfaces",
+    assert result["changed"]
+    assert names(recorder) == [
+        "describe_interfaces",  # the ENI by name
         "describe_vswitches",
         "describe_security_groups",
+        "describe_interfaces",  # the addresses the vSwitch's ENIs hold (a listed address must be free)
     ]
+    assert recorder.calls[-1][2] == {"vswitch_id": "vsw-1"}
 
 
 @pytest.mark.parametrize(
