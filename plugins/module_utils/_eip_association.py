@@ -863,11 +863,11 @@ class _Planner:
                 desired,
                 "InvalidAssociation.Duplicated",
                 f"{where} already holds EIP {_names(occupants)}; {rule}. Set allow_reassociation: true to replace it "
-                f"with {eip['allocation_id']} (the old EIP is disassociated first), or disassociate it",
+                f"with {eip['allocation_id'] or eip['ip_address']} (the old EIP is disassociated first), or disassociate it",
             )
             return []
         steps = [
-            self.disassociate(other, desired, f"replaced by {eip['allocation_id']} on {where}") for other in occupants
+            self.disassociate(other, desired, f"replaced by {eip['allocation_id'] or eip['ip_address']} on {where}") for other in occupants
         ]
         return [step for step in steps if step is not None]
 

@@ -413,6 +413,17 @@ def test_the_association_of_a_recovery_is_planned_before_anything_changes(target
     assert cloud.released == {"47.0.0.9": "eip-gone"}
 
 
+def test_the_refusal_for_an_eip_recovered_by_address_names_the_address():
+    """A pending EIP recovered by address has no allocation ID yet: the refusal names its address instead of a blank."""
+    cloud = LifecycleCloud([record("eip-old", on=ECS1)], [(ECS1, instance("i-1"))], released={"47.0.0.9": "eip-gone"})
+    pending = lifecycle.new_eip_view({}, "cn-hangzhou", ip_address="47.0.0.9")
+    with pytest.raises(LifecycleError) as refused:
+        lifecycle.plan_association(
+            CONNECTION, pending, {"instance_id": "i-1"}, 30, pending=True, api=cloud, wait_policy=NO_WAIT
+        )
+    assert "replace it with 47.0.0.9 (the old EIP" in str(refused.value)
+
+
 def test_the_plan_of_a_valid_association_changes_nothing():
     cloud = LifecycleCloud([], [(("EcsInstance", "i-2"), instance("i-2"))])
     pending = lifecycle.new_eip_view({}, "cn-hangzhou", ip_address="47.0.0.9")
