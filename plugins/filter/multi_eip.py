@@ -6,10 +6,20 @@
 The role reads the instance, the vSwitch and the security groups with alicloud.eip.network_info, and the ENIs it
 made before with eni_info; ``multi_eip_preflight`` turns that and the role's variables into every reason to
 refuse the run, each naming the role variable, what the cloud would answer (the API's error code) and the fix.
-Python rather than Jinja so that unit tests cover every case.
+Python rather than Jinja so that unit tests cover every case.  The EIP and ENI settings (bandwidth, names, tags,
+wait timeout) are checked with the same functions the modules use (``module_utils/_limits``), so that a value the
+modules would refuse stops the run here, before the first ENI is created, and the message names the role variable.
 """
 
 from __future__ import annotations
+
+from ansible_collections.alicloud.eip.plugins.module_utils._limits import (
+    LimitError,
+    check_bandwidth,
+    check_eip_name,
+    check_eni_name,
+    check_tags,
+)
 
 # AttachNetworkInterface needs the instance Running or Stopped (alibaba-api.md §8.5).
 ATTACHABLE_STATES = ("Running", "Stopped")
@@ -60,6 +70,67 @@ def addresses_needed(settings, existing):
         if mode == "nat_secondary_ips":
             needed += max(0, count - secondary)
     return needed
+
+
+def _derived_name(errors, check, name, what):
+    """Refuse a name the role derives from multi_eip_name_prefix that the module would refuse."""
+    try:
+        check(name)
+    except LimitError as error:
+        errors.append(
+            f"multi_eip_name_prefix: the {what} name {name[:60]!r}{'...' if len(name) > 60 else ''} that the role "
+            f"makes of it (<prefix>-<instance>-...) is refused by the module ({error}); give another prefix"
+        )
+
+
+def settings_errors(settings):
+    """Every EIP and ENI setting the modules would refuse, by role variable (the checks of eip_address and eni).
+
+    Reads the optional ``settings`` keys ``name`` (the role's name stem, ``<prefix>-<instance>``), ``tags`` (the
+    user's tags), ``base_tags`` (the role's own tags), ``bandwidth``, ``internet_charge_type`` and ``wait_timeout``;
+    a missing key is not checked.  The descriptions are the role's own text around the instance ID, which the
+    pre-flight requires to exist, so they are not checked here.
+    """
+    count = int(settings.get("count") or 0)
+    if count <= 0:
+        return []
+    errors = []
+    mode = settings.get("mode")
+    bandwidth = settings.get("bandwidth")
+    if bandwidth is not None:
+        try:
+            bandwidth = int(bandwidth)
+        except (TypeError, ValueError):
+            errors.append(f"multi_eip_bandwidth: {bandwidth!r} is not a whole number of Mbit/s; give one, e.g. 5")
+        else:
+            try:
+                check_bandwidth(
+                    bandwidth,
+                    settings.get("internet_charge_type"),
+                    option="multi_eip_bandwidth",
+                    whose="the role's EIPs",
+                )
+            except LimitError as error:
+                errors.append(str(error).replace("internet_charge_type=", "multi_eip_internet_charge_type="))
+    timeout = settings.get("wait_timeout")
+    if timeout is not None and int(timeout) <= 0:
+        errors.append(f"multi_eip_wait_timeout: {timeout} given; it must be a positive number of seconds")
+    name = settings.get("name")
+    if name is not None:
+        _derived_name(errors, check_eip_name, f"{name}-eip-{count - 1}", "EIP")
+        _derived_name(errors, check_eni_name, f"{name}-eni-{eni_count(mode, count) - 1}", "ENI")
+    if settings.get("tags") is not None or settings.get("base_tags") is not None:
+        # What the modules get: the user's tags, then the role's tags and the slot (the highest: the longest value).
+        # The EIP rules (VPC) include the ENI rules (ECS), so one check covers both.
+        given = dict(settings.get("tags") or {})
+        tags = {**given, **(settings.get("base_tags") or {}), "alicloud-eip-slot": str(count - 1)}
+        try:
+            check_tags(tags, option="multi_eip_tags")
+        except LimitError as error:
+            added = len(tags) - len(given)
+            note = f" ({len(given)} given, and the role adds {added} of its own)" if "tags given" in str(error) else ""
+            errors.append(f"{error}{note}")
+    return errors
 
 
 def multi_eip_preflight(lookups, settings, existing=None):
@@ -152,7 +223,7 @@ def multi_eip_preflight(lookups, settings, existing=None):
                     f"{variable}: security group {group_id} is in VPC {group.get('vpc_id')}, not in the instance's VPC "
                     f"{vpc_id} (InvalidOperation.VpcMismatch); give security groups of VPC {vpc_id}"
                 )
-    return errors
+    return errors + settings_errors(settings)
 
 
 def multi_eip_security_groups(settings):

@@ -15,6 +15,13 @@ from __future__ import annotations
 import ipaddress
 import re
 
+from ansible_collections.alicloud.eip.plugins.module_utils._limits import (
+    LimitError,
+    check_bandwidth,
+    check_eip_name,
+    check_tags,
+)
+
 TAG_KEY = "nat-egress-gateway"
 # A DNAT entry keeps an EIP busy too; the API answers HasBeenUsedByForwardEntry without Force.
 DNAT_STATUSES = ("UsedByForwardTable", "UsedByForwardSnatTable")
@@ -121,6 +128,43 @@ def _check_source_vswitch(label, vswitch_id, gateway, vswitches, errors):
         )
 
 
+def _allocation_errors(settings, gateway_id, names):
+    """What alicloud.eip.eip_address would refuse in the EIPs to allocate, by role variable (``_limits``, the
+    module's own checks), so that a bad setting stops the run before the first EIP is allocated.  Reads the
+    optional ``settings`` keys eip_bandwidth, eip_internet_charge_type, eip_tags and wait_timeout."""
+    errors = []
+    bandwidth = settings.get("eip_bandwidth")
+    if bandwidth is not None:
+        try:
+            check_bandwidth(
+                int(bandwidth),
+                settings.get("eip_internet_charge_type"),
+                option="nat_egress_eip_bandwidth",
+                whose="the new EIPs",
+            )
+        except LimitError as error:
+            errors.append(str(error).replace("internet_charge_type=", "nat_egress_eip_internet_charge_type="))
+    timeout = settings.get("wait_timeout")
+    if timeout is not None and int(timeout) <= 0:
+        errors.append(f"nat_egress_wait_timeout: {timeout} given; it must be a positive number of seconds")
+    longest = max(names, key=len)
+    try:
+        check_eip_name(longest)
+    except LimitError as error:
+        errors.append(
+            f"nat_egress_eip_name_prefix: the EIP name {longest[:60]!r}{'...' if len(longest) > 60 else ''} made of it "
+            f"(<prefix>-<n>) is refused by alicloud.eip.eip_address ({error}); give a shorter prefix"
+        )
+    if settings.get("eip_tags") is not None:
+        given = dict(settings.get("eip_tags") or {})
+        try:
+            check_tags({**given, TAG_KEY: gateway_id}, option="nat_egress_eip_tags")
+        except LimitError as error:
+            note = f" ({len(given)} given, and the role adds {TAG_KEY})" if "tags given" in str(error) else ""
+            errors.append(f"{error}{note}")
+    return errors
+
+
 def nat_egress_plan(gateway, eips, settings, instance_results=None, vswitches=None):
     """The plan of one run of the role, with ``errors`` listing every reason to stop before any change.
 
@@ -154,6 +198,9 @@ def nat_egress_plan(gateway, eips, settings, instance_results=None, vswitches=No
     kept = [eip for eip in ours if eip["name"] in names]
     surplus = [eip for eip in ours if eip["name"] not in names]
     to_allocate = sorted(set(names) - {eip["name"] for eip in kept}, key=lambda name: int(pattern.match(name)[1]))
+
+    if to_allocate:
+        errors.extend(_allocation_errors(settings, gateway_id, to_allocate))
 
     desired = {eip["allocation_id"]: eip for eip in given_present + kept}
     for eip in given_present:

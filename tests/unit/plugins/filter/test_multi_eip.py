@@ -211,3 +211,78 @@ def test_security_groups_to_look_up():
 
 def test_filters_are_registered():
     assert set(FilterModule().filters()) == {"multi_eip_preflight", "multi_eip_security_groups"}
+
+
+def eip_settings(**overrides):
+    """A sound request with the settings of the EIPs and ENIs the later tasks create."""
+    base = {
+        "mode": "nat_enis",
+        "name": "multi-eip-i-1",
+        "tags": {"team": "net"},
+        "base_tags": {"alicloud-eip-role": "multi_eip", "alicloud-eip-instance": "i-1"},
+        "bandwidth": 5,
+        "internet_charge_type": "PayByTraffic",
+        "wait_timeout": 300,
+    }
+    return settings(**{**base, **overrides})
+
+
+def test_sound_eip_and_eni_settings_pass():
+    assert multi_eip_preflight(lookups(), eip_settings()) == []
+
+
+@pytest.mark.parametrize(
+    ("overrides", "expected"),
+    [
+        ({"bandwidth": 0}, ["multi_eip_bandwidth: 0 Mbit/s given; the bandwidth must be at least 1 Mbit/s"]),
+        (
+            {"bandwidth": 300},
+            [
+                "multi_eip_bandwidth: 300 Mbit/s given; the pay-as-you-go PayByTraffic billing of the role's EIPs allows "
+                "1 to 200 Mbit/s; give at most that (or allocate the EIP with "
+                "multi_eip_internet_charge_type=PayByBandwidth, up to 500 Mbit/s)"
+            ],
+        ),
+        ({"wait_timeout": 0}, ["multi_eip_wait_timeout: 0 given; it must be a positive number of seconds"]),
+        (
+            {"tags": {"acs:owner": "me"}},
+            ["multi_eip_tags: the key 'acs:owner' is reserved by Alibaba Cloud (acs: and aliyun prefixes); rename it"],
+        ),
+        (
+            {"tags": {"owner": "aliyun-team"}},
+            [
+                "multi_eip_tags.owner: the value 'aliyun-team' starts with aliyun or acs:, which the API reserves; "
+                "reword it"
+            ],
+        ),
+        (
+            {"tags": {f"t{index}": "x" for index in range(18)}},
+            [
+                "multi_eip_tags: 21 tags given; a resource takes at most 20; drop some (18 given, and the role adds 3 "
+                "of its own)"
+            ],
+        ),
+    ],
+)
+def test_each_eip_or_eni_setting_the_modules_refuse_is_refused_naming_the_role_variable(overrides, expected):
+    assert multi_eip_preflight(lookups(), eip_settings(**overrides)) == expected
+
+
+def test_a_name_prefix_too_long_for_the_derived_names_is_refused():
+    errors = multi_eip_preflight(lookups(), eip_settings(name="p" * 120 + "-i-1"))
+    assert len(errors) == 2
+    assert errors[0].startswith("multi_eip_name_prefix: the EIP name 'ppp")
+    assert "(name: 130 characters given; it must be 1 to 128 characters; shorten it); give another prefix" in errors[0]
+    assert errors[1].startswith("multi_eip_name_prefix: the ENI name 'ppp")
+
+
+def test_the_eni_name_counts_only_the_enis_of_the_mode():
+    # A stem of 122 characters: "-eip-9" and "-eni-0" make 128 (nat_secondary_ips has one ENI), "-eip-10" and
+    # "-eni-10" (nat_enis, eleven ENIs) make 129, one too many for each module.
+    assert multi_eip_preflight(lookups(), eip_settings(mode="nat_secondary_ips", count=10, name="p" * 122)) == []
+    errors = multi_eip_preflight(lookups(), eip_settings(mode="nat_enis", count=11, name="p" * 122))
+    assert [error.split(" name ")[0] for error in errors] == ["multi_eip_name_prefix: the EIP", "multi_eip_name_prefix: the ENI"]
+
+
+def test_eip_settings_do_not_matter_at_count_zero():
+    assert multi_eip_preflight(lookups(), eip_settings(count=0, bandwidth=0, wait_timeout=0)) == []

@@ -356,3 +356,61 @@ def test_purge_snat_entries_deletes_unnamed_sources_and_lifts_the_force_need():
         (None, "10.9.0.0/24", "absent"),
         ("vsw-old", None, "absent"),
     ]
+
+
+ALLOCATION = {
+    "eip_count": 2,
+    "eip_bandwidth": 5,
+    "eip_internet_charge_type": "PayByTraffic",
+    "eip_tags": {"team": "net"},
+    "wait_timeout": 300,
+}
+
+
+@pytest.mark.parametrize(
+    ("overrides", "expected"),
+    [
+        ({}, []),
+        ({"eip_bandwidth": 0}, ["nat_egress_eip_bandwidth: 0 Mbit/s given; the bandwidth must be at least 1 Mbit/s"]),
+        (
+            {"eip_bandwidth": 201},
+            [
+                "nat_egress_eip_bandwidth: 201 Mbit/s given; the pay-as-you-go PayByTraffic billing of the new EIPs "
+                "allows 1 to 200 Mbit/s; give at most that (or allocate the EIP with "
+                "nat_egress_eip_internet_charge_type=PayByBandwidth, up to 500 Mbit/s)"
+            ],
+        ),
+        ({"eip_bandwidth": 500, "eip_internet_charge_type": "PayByBandwidth"}, []),
+        ({"wait_timeout": 0}, ["nat_egress_wait_timeout: 0 given; it must be a positive number of seconds"]),
+        (
+            {"eip_tags": {"aliyun-x": "1"}},
+            ["nat_egress_eip_tags: the key 'aliyun-x' is reserved by Alibaba Cloud (acs: and aliyun prefixes); rename it"],
+        ),
+        (
+            {"eip_tags": {f"t{index}": "x" for index in range(20)}},
+            [
+                "nat_egress_eip_tags: 21 tags given; a resource takes at most 20; drop some (20 given, and the role adds "
+                "nat-egress-gateway)"
+            ],
+        ),
+    ],
+)
+def test_a_setting_eip_address_would_refuse_stops_the_run_before_the_first_allocation(overrides, expected):
+    plan = nat_egress_plan(gateway(), [], {**ALLOCATION, **overrides})
+    assert plan["errors"] == expected
+
+
+def test_a_prefix_too_long_for_the_last_name_is_refused():
+    # 126 + "-1" = 128 passes, 126 + "-10" = 129 does not: the 10th allocation would fail after nine succeeded.
+    assert nat_egress_plan(gateway(), [], {**ALLOCATION, "eip_name_prefix": "p" * 126, "eip_count": 9})["errors"] == []
+    errors = nat_egress_plan(gateway(), [], {**ALLOCATION, "eip_name_prefix": "p" * 126, "eip_count": 10})["errors"]
+    assert len(errors) == 1
+    assert errors[0].startswith("nat_egress_eip_name_prefix: the EIP name 'ppp")
+    assert "(name: 129 characters given; it must be 1 to 128 characters; shorten it)" in errors[0]
+
+
+def test_eip_settings_do_not_matter_when_nothing_is_allocated():
+    held = [ours(1, 1), ours(2, 2)]
+    plan = nat_egress_plan(gateway(held), held, {**ALLOCATION, "eip_bandwidth": 0, "eip_tags": {"acs:x": "1"}})
+    assert plan["errors"] == []
+    assert plan["to_allocate"] == []
