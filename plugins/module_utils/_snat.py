@@ -216,6 +216,29 @@ class Plan:
         return self.action != "none"
 
 
+def check_source_vswitch(vswitch_id: str, gateway: dict[str, Any], found: list[dict[str, Any]]) -> None:
+    """Refuse a source vSwitch that does not exist or is not in the gateway's VPC (raises PlanError).
+
+    CreateSnatEntry answers InvalidVSwitchId.NotFound for both (alibaba-api.md §7.2; that a vSwitch of another VPC
+    gets the same code is the emulator's reading, UNCONFIRMED), so the prediction carries that code.
+    """
+    vpc_id = gateway.get("vpc_id") or ""
+    vswitch = next((item for item in found if item.get("id") == vswitch_id), None)
+    if vswitch is None:
+        raise PlanError(
+            f"source_vswitch_id: there is no vSwitch {vswitch_id} in this region (InvalidVSwitchId.NotFound); give a "
+            f"vSwitch of the NAT gateway's VPC {vpc_id}, or the hosts' addresses as source_cidr",
+            code="InvalidVSwitchId.NotFound",
+        )
+    if vpc_id and vswitch.get("vpc_id") != vpc_id:
+        raise PlanError(
+            f"source_vswitch_id: vSwitch {vswitch_id} is in VPC {vswitch.get('vpc_id')}, and NAT gateway "
+            f"{gateway.get('id')} serves only VPC {vpc_id}, so the API would refuse the entry "
+            f"(InvalidVSwitchId.NotFound); give a vSwitch of VPC {vpc_id}",
+            code="InvalidVSwitchId.NotFound",
+        )
+
+
 def plan_entry(
     desired: DesiredEntry,
     gateway: dict[str, Any],
@@ -223,12 +246,16 @@ def plan_entry(
     entries: list[dict[str, Any]],
     assumed_bound: tuple[str, ...] = (),
     source_havips: tuple[str, ...] = (),
+    source_vswitches: list[dict[str, Any]] | None = None,
 ) -> Plan:
     """Decide the call that brings the entry of ``desired``'s source to the desired state (pure).
 
     ``assumed_bound``: addresses to count as EIPs of the gateway although the gateway does not list them (check
     mode of a play whose earlier task only predicted their association).  ``source_havips``: the HaVips in the
     source vSwitch; with any, a new entry for that vSwitch is refused as CreateSnatEntry would refuse it.
+    ``source_vswitches``: what DescribeVSwitches answered for the source vSwitch of a new entry (``None``: not looked
+    up); a vSwitch that does not exist, or is in another VPC than the gateway, is refused as CreateSnatEntry would
+    refuse it (InvalidVSwitchId.NotFound).
     """
     entry = find_entry(desired, entries)
     if desired.state == "absent":
@@ -244,6 +271,8 @@ def plan_entry(
             f"(its EIPs: {', '.join(bound) or 'none'}); associate it first with alicloud.eip.eip_association",
             code="InvalidSnatIp.NotFound",
         )
+    if entry is None and desired.source_vswitch_id and source_vswitches is not None:
+        check_source_vswitch(desired.source_vswitch_id, gateway, source_vswitches)
     if entry is None and desired.source_vswitch_id and source_havips:
         raise PlanError(
             f"source_vswitch_id: vSwitch {desired.source_vswitch_id} holds HaVip {', '.join(source_havips)}, and the "

@@ -17,9 +17,11 @@ description:
     whose SNAT IPs (compared as a set) or name differ is changed in place with C(ModifySnatEntry); the source of an
     entry cannot change.
   - Before any mutating call the module checks that every SNAT IP is an EIP associated with the gateway, that a
-    CIDR is not already the source of a vSwitch's entry and that a new entry's source vSwitch holds no HaVip (the API
-    answers C(Forbidden.SourceVSwitchId.IncludeHaVip)); such a request fails with the same message, and the API's
-    error code under C(error.code), in check mode and in a real run.
+    CIDR is not already the source of a vSwitch's entry, and that a new entry's source vSwitch exists in the
+    gateway's VPC (the API answers C(InvalidVSwitchId.NotFound)) and holds no HaVip (the API answers
+    C(Forbidden.SourceVSwitchId.IncludeHaVip)); such a request fails with the same message, and the API's error code
+    under C(error.code), in check mode and in a real run. The vSwitch and its HaVips are read (one
+    C(DescribeVSwitches), one C(DescribeHaVips)) only when an entry of a source vSwitch is to be created.
   - Associate the EIPs with the gateway first, with M(alicloud.eip.eip_association).
 author:
   - alicloud.eip developers (@alicloud-eip)
@@ -214,6 +216,7 @@ from ansible_collections.alicloud.eip.plugins.module_utils._api_nat import (
     delete_snat_entry,
     describe_nat_gateway_details,
     describe_snat_entries,
+    describe_vswitches,
     havips_by_vswitch,
     modify_snat_entry,
 )
@@ -248,10 +251,12 @@ def argument_spec() -> dict:
 
 
 def observe(module, desired):
-    """(gateway, SNAT table ID, entries of the table, HaVips of a new entry's source vSwitch).
+    """(gateway, SNAT table ID, entries of the table, HaVips of a new entry's source vSwitch, that vSwitch).
 
-    A transient entry of the same source is settled first.  The HaVips are read only when the entry of a source
-    vSwitch is still to be created (one DescribeHaVips), since that is the call the API would refuse.
+    A transient entry of the same source is settled first.  The source vSwitch and its HaVips are read only when the
+    entry of a source vSwitch is still to be created (one DescribeVSwitches, one DescribeHaVips), since that is the
+    call the API would refuse (InvalidVSwitchId.NotFound, Forbidden.SourceVSwitchId.IncludeHaVip).  The last item
+    is ``None`` when the vSwitch was not looked up, else the DescribeVSwitches records (empty: no such vSwitch).
     """
     connection = module.connection
     gateways = describe_nat_gateway_details(connection, [desired.nat_gateway_id])
@@ -268,8 +273,10 @@ def observe(module, desired):
         and vswitch_id
         and not any(entry["source_vswitch_id"] == vswitch_id and entry["status"] != "Deleting" for entry in entries)
     ):
+        vswitches = describe_vswitches(connection, [vswitch_id])
         havips = tuple(havips_by_vswitch(connection, [vswitch_id]).get(vswitch_id, []))
-    return gateway, table_id, entries, havips
+        return gateway, table_id, entries, havips, vswitches
+    return gateway, table_id, entries, havips, None
 
 
 def main():
@@ -289,9 +296,17 @@ def main():
         module.fail_json(msg=str(error))
 
     try:
-        gateway, table_id, entries, havips = observe(module, desired)
+        gateway, table_id, entries, havips, vswitches = observe(module, desired)
         assumed = tuple(params["check_mode_associated_ips"]) if module.check_mode else ()
-        plan = plan_entry(desired, gateway, table_id, entries, assumed_bound=assumed, source_havips=havips)
+        plan = plan_entry(
+            desired,
+            gateway,
+            table_id,
+            entries,
+            assumed_bound=assumed,
+            source_havips=havips,
+            source_vswitches=vswitches,
+        )
     except PlanError as error:
         module.fail_json(msg=str(error), error=error.as_dict(), changed=False)
     except WaitError as error:

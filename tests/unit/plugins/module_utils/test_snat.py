@@ -293,6 +293,46 @@ def test_havips_only_block_creating_a_vswitch_entry(params, entries, action):
     assert plan.action == action
 
 
+GATEWAY_IN_VPC = {**GATEWAY, "vpc_id": "vpc-1"}
+
+
+@pytest.mark.parametrize(
+    "found,message",
+    [
+        ([], "source_vswitch_id: there is no vSwitch vsw-1 in this region (InvalidVSwitchId.NotFound)"),
+        (
+            [{"id": "vsw-1", "vpc_id": "vpc-2"}],
+            "source_vswitch_id: vSwitch vsw-1 is in VPC vpc-2, and NAT gateway ngw-1 serves only VPC vpc-1",
+        ),
+    ],
+)
+def test_a_new_entry_for_an_unknown_vswitch_or_one_of_another_vpc_is_refused_with_the_api_code(found, message):
+    with pytest.raises(PlanError) as excinfo:
+        plan_entry(
+            desired(source_vswitch_id="vsw-1", snat_ips=["47.0.0.1"]), GATEWAY_IN_VPC, "stb-1", [], source_vswitches=found
+        )
+    assert str(excinfo.value).startswith(message)
+    assert excinfo.value.as_dict()["code"] == "InvalidVSwitchId.NotFound"
+    assert excinfo.value.as_dict()["predicted"] is True
+
+
+@pytest.mark.parametrize(
+    "params,entries,found,action",
+    [
+        # a vSwitch of the gateway's VPC
+        ({"source_vswitch_id": "vsw-1", "snat_ips": ["47.0.0.1"]}, [], [{"id": "vsw-1", "vpc_id": "vpc-1"}], "create"),
+        # not looked up (None): nothing to refuse
+        ({"source_vswitch_id": "vsw-1", "snat_ips": ["47.0.0.1"]}, [], None, "create"),
+        # the entry exists already: modifying or deleting it is not CreateSnatEntry
+        ({"source_vswitch_id": "vsw-1", "snat_ips": ["47.0.0.3"]}, [VSWITCH_ENTRY], [], "modify"),
+        ({"source_vswitch_id": "vsw-1", "state": "absent"}, [VSWITCH_ENTRY], [], "delete"),
+    ],
+)
+def test_the_source_vswitch_check_only_concerns_creating_a_vswitch_entry(params, entries, found, action):
+    plan = plan_entry(desired(**params), GATEWAY_IN_VPC, "stb-1", entries, source_vswitches=found)
+    assert plan.action == action
+
+
 def test_absent_does_not_check_snat_ips():
     plan = plan_entry(desired(source_vswitch_id="vsw-1", state="absent", snat_ips=["47.0.0.9"]), GATEWAY, "stb-1", [])
     assert plan.action == "none"

@@ -26,6 +26,7 @@ class FakeNat:
         self.sequence = 0
         self.refuse = None  # an AlicloudApiError the next mutating call raises
         self.havips = {}  # vSwitch ID -> HaVip IDs in it
+        self.vswitches = {"vsw-app": "vpc-1", "vsw-ngw": "vpc-1", "vsw-other": "vpc-2"}  # vSwitch ID -> its VPC
         self.gateway = {
             "id": "ngw-1",
             "vpc_id": "vpc-1",
@@ -68,6 +69,10 @@ class FakeNat:
     def describe_vswitch_free_ips(self, connection, vpc_ids):
         self.calls.append(("describe_vswitches", list(vpc_ids)))
         return {"vsw-ngw": 7}
+
+    def describe_vswitches(self, connection, vswitch_ids):
+        self.calls.append(("describe_vswitch", list(vswitch_ids)))
+        return [{"id": item, "vpc_id": self.vswitches[item]} for item in vswitch_ids if item in self.vswitches]
 
     def havips_by_vswitch(self, connection, vswitch_ids):
         self.calls.append(("describe_havips", list(vswitch_ids)))
@@ -136,6 +141,7 @@ def cloud(monkeypatch):
         "modify_snat_entry",
         "delete_snat_entry",
         "havips_by_vswitch",
+        "describe_vswitches",
     ):
         monkeypatch.setattr(snat_entry, name, getattr(fake, name))
     for name in ("describe_nat_gateway_details", "describe_snat_entries", "describe_vswitch_free_ips"):
@@ -218,7 +224,42 @@ def test_havips_are_read_only_for_a_vswitch_entry_still_to_be_created(monkeypatc
         {"nat_gateway_id": "ngw-1", "source_cidr": "10.1.0.5/32", "snat_ips": ["47.0.0.1"]},
     )
     assert cidr["changed"]
-    assert not [call for call in cloud.calls if call[0] == "describe_havips"]
+    assert not [call for call in cloud.calls if call[0] in ("describe_havips", "describe_vswitch")]
+
+
+@pytest.mark.parametrize("check_mode", [True, False])
+@pytest.mark.parametrize(
+    ("vswitch_id", "expected"),
+    [
+        (
+            "vsw-nope",
+            "source_vswitch_id: there is no vSwitch vsw-nope in this region (InvalidVSwitchId.NotFound); give a vSwitch "
+            "of the NAT gateway's VPC vpc-1, or the hosts' addresses as source_cidr",
+        ),
+        (
+            "vsw-other",
+            "source_vswitch_id: vSwitch vsw-other is in VPC vpc-2, and NAT gateway ngw-1 serves only VPC vpc-1, so the "
+            "API would refuse the entry (InvalidVSwitchId.NotFound); give a vSwitch of VPC vpc-1",
+        ),
+    ],
+)
+def test_an_unknown_source_vswitch_or_one_of_another_vpc_is_refused_before_the_create_call(
+    monkeypatch, capsys, cloud, check_mode, vswitch_id, expected
+):
+    args = {"nat_gateway_id": "ngw-1", "source_vswitch_id": vswitch_id, "snat_ips": ["47.0.0.1"]}
+    result = run(monkeypatch, capsys, snat_entry, args, check_mode=check_mode)
+    assert result["failed"] and not result["changed"] and cloud.mutations() == []
+    assert result["msg"] == expected
+    assert result["error"] == {"code": "InvalidVSwitchId.NotFound", "message": expected, "request_id": None,
+                               "predicted": True}
+    assert ("describe_vswitch", [vswitch_id]) in cloud.calls
+
+
+def test_a_new_vswitch_entry_reads_the_vswitch_and_its_havips_once_each(monkeypatch, capsys, cloud):
+    result = run(monkeypatch, capsys, snat_entry, {**VSWITCH, "snat_ips": ["47.0.0.1"]})
+    assert result["changed"]
+    reads = [call[0] for call in cloud.calls if call[0] not in MUTATING]
+    assert reads.count("describe_vswitch") == 1 and reads.count("describe_havips") == 1
 
 
 def test_modify_sends_the_new_set_only(monkeypatch, capsys, cloud):
