@@ -3,8 +3,9 @@
 # non-zero exit status if any suite failed or ran nothing.
 #
 # The suites run in two lanes at once (this machine has 2 cores and the suites are mostly one process at a
-# time): the molecule scenarios in one, everything else in the other. Each suite writes its own log under
-# .cache/test-logs; a line is printed when a suite ends, and the last lines of every failed suite's log are
+# time): the molecule scenarios, then sanity and lint, in one; everything else in the other (sanity and lint moved
+# there on 2026-12-02, when lane one held ~10 min of suites before the ~10 min of integration). Each suite writes
+# its own log under .cache/test-logs; a line is printed when a suite ends, and the last lines of every failed suite's log are
 # repeated before the summary. TEST_SERIAL=1 runs the suites one after another with their output on screen.
 set -uo pipefail
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -15,8 +16,8 @@ mkdir -p "${log_dir}"
 unset HTTP_PROXY HTTPS_PROXY http_proxy https_proxy ALL_PROXY all_proxy
 export ALIBABA_CLOUD_ECS_METADATA_DISABLED=true  # the credential chain never asks 100.100.100.200 (issue 9 item 15)
 
-lane_one=(emulator-tests units badinput sanity lint integration)
-lane_two=(molecule)
+lane_one=(emulator-tests units badinput integration)
+lane_two=(molecule sanity lint)
 suites=("${lane_one[@]}" "${lane_two[@]}")
 
 # A suite "ran nothing" when its runner says so; that is a failure, never a pass.
