@@ -5,8 +5,8 @@
 # The suites run in two lanes at once (this machine has 2 cores and the suites are mostly one process at a
 # time): the molecule scenarios, then sanity and lint, in one; everything else in the other (sanity and lint moved
 # there on 2026-12-02, when lane one held ~10 min of suites before the ~10 min of integration). Each suite writes
-# its own log under .cache/test-logs; a line is printed when a suite ends, and the last lines of every failed suite's log are
-# repeated before the summary. TEST_SERIAL=1 runs the suites one after another with their output on screen.
+# its own log under .cache/test-logs; a line is printed when a suite ends, and the last lines of every failed
+# suite's log are repeated before the summary. TEST_SERIAL=1 runs the suites one after another with their output on screen.
 set -uo pipefail
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "${repo}" || exit 1
