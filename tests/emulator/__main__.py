@@ -35,34 +35,39 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO, format="%(asctime)s %(message)s")
 
-    emulator = Emulator(state_file=args.state, world_spec=load_world_file(args.world))
-    server = EmulatorServer(emulator, args.host, args.port)
-    unix_server = UnixEmulatorServer(emulator, args.metadata_socket) if args.metadata_socket else None
-    if unix_server is not None:
-        unix_server.start_background()
-    announcement = {"endpoint": server.endpoint}
-    if args.metadata_socket:
-        announcement["metadata_socket"] = args.metadata_socket
-    # The ready file is written before the announcement, so that a reader woken by the printed line finds it.
-    if args.ready_file:
-        with open(args.ready_file, "w", encoding="utf-8") as handle:
-            handle.write(server.endpoint + "\n")
-    print(json.dumps(announcement), flush=True)
-
     def stop(signum, frame):
         raise KeyboardInterrupt
 
+    # Before anything is announced: a caller that stops the emulator as soon as it answered (a loaded machine can
+    # deschedule this thread right after the announcement) must find the handler, not SIGTERM's default action,
+    # which exits with -15 and skips the state save and the socket clean-up.
     signal.signal(signal.SIGTERM, stop)
+    emulator = server = unix_server = None
     try:
+        emulator = Emulator(state_file=args.state, world_spec=load_world_file(args.world))
+        server = EmulatorServer(emulator, args.host, args.port)
+        if args.metadata_socket:
+            unix_server = UnixEmulatorServer(emulator, args.metadata_socket)
+            unix_server.start_background()
+        announcement = {"endpoint": server.endpoint}
+        if args.metadata_socket:
+            announcement["metadata_socket"] = args.metadata_socket
+        # The ready file is written before the announcement, so that a reader woken by the printed line finds it.
+        if args.ready_file:
+            with open(args.ready_file, "w", encoding="utf-8") as handle:
+                handle.write(server.endpoint + "\n")
+        print(json.dumps(announcement), flush=True)
         server.serve_forever()
     except KeyboardInterrupt:
         pass
     finally:
-        server.server_close()
+        if server is not None:
+            server.server_close()
         if unix_server is not None:
             unix_server.shutdown()
             unix_server.server_close()
-        emulator.store.save()
+        if emulator is not None:
+            emulator.store.save()
     return 0
 
 

@@ -257,6 +257,38 @@ def test_cli_metadata_socket(workdir):
     assert not os.path.exists(socket_path)
 
 
+# Stands in for a loaded machine that lets the caller stop the emulator right after the announcement, before the
+# main thread runs on: SIGTERM arrives while the announcement is being printed.
+_TERM_AT_ANNOUNCEMENT = """
+import builtins, os, signal, sys
+import tests.emulator.__main__ as cli
+real_print = builtins.print
+def announce_then_term(*args, **kwargs):
+    real_print(*args, **kwargs)
+    os.kill(os.getpid(), signal.SIGTERM)
+builtins.print = announce_then_term
+sys.exit(cli.main(sys.argv[1:]))
+"""
+
+
+def test_cli_stopped_right_after_its_announcement_exits_cleanly(workdir):
+    socket_path = os.path.join(workdir, "m.sock")
+    state_file = os.path.join(workdir, "state.json")
+    result = subprocess.run(
+        [sys.executable, "-c", _TERM_AT_ANNOUNCEMENT, "--port", "0", "--world", DEMO_WORLD]
+        + ["--metadata-socket", socket_path, "--state", state_file],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        env={"PYTHONPATH": REPO, "PATH": os.environ.get("PATH", "")},
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout.splitlines()[0])["metadata_socket"] == socket_path
+    assert os.path.exists(state_file) and not os.path.exists(socket_path)
+
+
 def test_cli_refuses_a_bad_world(workdir):
     world = os.path.join(workdir, "bad.yml")
     with open(world, "w", encoding="utf-8") as handle:
