@@ -386,18 +386,25 @@ def describe_nat_gateways(connection, nat_gateway_ids: Iterable[str]) -> list[di
     return gateways
 
 
-@api_call("DescribeHaVips")
-def describe_ha_vips_page(connection, page_number: int, havip_ids: list[str]) -> dict[str, Any]:
-    """One page of DescribeHaVips filtered by HaVipId (``Filter.1.Value.N``)."""
+def ha_vips_filtered_page(connection, page_number: int, key: str, values: list[str]) -> dict[str, Any]:
+    """One page of DescribeHaVips filtered by ``key`` (``Filter.1.Key``; the values, ``Filter.1.Value.N``, are OR-ed).
+
+    Undecorated: each caller wraps it in its own ``api_call("DescribeHaVips")``."""
     from alibabacloud_vpc20160428 import models
 
     request = models.DescribeHaVipsRequest(
         region_id=connection.region,
-        filter=[models.DescribeHaVipsRequestFilter(key="HaVipId", value=list(havip_ids))],
+        filter=[models.DescribeHaVipsRequestFilter(key=key, value=list(values))],
         page_number=page_number,
         page_size=HAVIP_PAGE_SIZE,
     )
     return _body(connection.vpc.describe_ha_vips_with_options(request, connection.runtime()))
+
+
+@api_call("DescribeHaVips")
+def describe_ha_vips_page(connection, page_number: int, havip_ids: list[str]) -> dict[str, Any]:
+    """One page of DescribeHaVips filtered by HaVipId (``Filter.1.Value.N``)."""
+    return ha_vips_filtered_page(connection, page_number, "HaVipId", havip_ids)
 
 
 def describe_ha_vips(connection, havip_ids: Iterable[str]) -> list[dict[str, Any]]:

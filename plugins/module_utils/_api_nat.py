@@ -18,14 +18,19 @@ import datetime
 from collections.abc import Iterable
 from typing import Any
 
-from ansible_collections.alicloud.eip.plugins.module_utils._api import _body, _inner_list, _pages, _text
+from ansible_collections.alicloud.eip.plugins.module_utils._api import (
+    _body,
+    _inner_list,
+    _pages,
+    _text,
+    ha_vips_filtered_page,
+)
 from ansible_collections.alicloud.eip.plugins.module_utils._retries import api_call
 
 # DescribeNatGateways, DescribeSnatTableEntries and DescribeVSwitches all take PageSize up to 50.
 NAT_PAGE_SIZE = 50
 SNAT_PAGE_SIZE = 50
 VSWITCH_PAGE_SIZE = 50
-HAVIP_PAGE_SIZE = 50
 # DescribeHaVips: values of one Filter key are OR-ed; the docs give no limit on their number (UNCONFIRMED), so
 # the vSwitch IDs are sent 20 at a time.
 HAVIP_FILTER_BATCH = 20
@@ -230,15 +235,7 @@ def describe_vswitches(connection, vswitch_ids: Iterable[str]) -> list[dict[str,
 @api_call("DescribeHaVips")
 def describe_ha_vips_by_vswitch_page(connection, page_number: int, vswitch_ids: list[str]) -> dict[str, Any]:
     """One page of DescribeHaVips filtered by ``VSwitchId`` (``Filter.1.Value.N``, values OR-ed)."""
-    from alibabacloud_vpc20160428 import models
-
-    request = models.DescribeHaVipsRequest(
-        region_id=connection.region,
-        filter=[models.DescribeHaVipsRequestFilter(key="VSwitchId", value=list(vswitch_ids))],
-        page_number=page_number,
-        page_size=HAVIP_PAGE_SIZE,
-    )
-    return _body(connection.vpc.describe_ha_vips_with_options(request, connection.runtime()))
+    return ha_vips_filtered_page(connection, page_number, "VSwitchId", vswitch_ids)
 
 
 def havips_by_vswitch(connection, vswitch_ids: Iterable[str]) -> dict[str, list[str]]:
