@@ -498,6 +498,6 @@ class AlicloudModule:
                     self._module.no_log_values.add(secret)
         return self._connection
 
-    def fail_json_aliyun(self, error: AlicloudApiError, msg: str, **result: Any) -> None:
+    def fail_json_alicloud(self, error: AlicloudApiError, msg: str, **result: Any) -> None:
         """Fail with ``msg``, the API's answer (code, message, request id, HTTP status) and ``result``."""
         self._module.fail_json(msg=f"{msg}: {error.describe()}", error=error.as_dict(), **result)

@@ -43,6 +43,7 @@ from ansible_collections.alicloud.eip.plugins.module_utils._waiter import (
     WaitPolicy,
     wait_for_eips,
 )
+from ansible_collections.alicloud.eip.plugins.module_utils._util import InputError  # noqa: F401 (re-exported)
 
 ECS = "EcsInstance"
 ENI = "NetworkInterface"
@@ -144,10 +145,6 @@ MAX_CONCURRENCY = 16
 ITEM_OPTIONS = ("allocation_id", "ip_address", "instance_id", "instance_type", "private_ip_address", "mode", "vpc_id")
 
 _ALLOCATION_ID = re.compile(r"^eip-[0-9A-Za-z][0-9A-Za-z_-]*$")
-
-
-class InputError(ValueError):
-    """Bad input; the message names the option and the fix."""
 
 
 @dataclass(frozen=True)

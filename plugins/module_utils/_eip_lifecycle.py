@@ -50,6 +50,7 @@ from ansible_collections.alicloud.eip.plugins.module_utils._waiter import (
     WaitPolicy,
     wait_for_eips,
 )
+from ansible_collections.alicloud.eip.plugins.module_utils._util import InputError  # noqa: F401 (re-exported)
 
 # Tag keys the cloud reserves for itself (SYSTEM_TAG_PREFIXES, from _limits) cannot be set or removed by the user
 # (Forbidden.TagKeys), so purge_tags leaves them alone, as amazon.aws leaves "aws:" tags alone.
@@ -86,10 +87,6 @@ ALLOCATION_ERROR_HINTS = {
         "(a ticket raises it)"
     ),
 }
-
-
-class InputError(ValueError):
-    """Bad input; the message names the option and the fix."""
 
 
 class LifecycleError(Exception):

@@ -32,10 +32,7 @@ from ansible_collections.alicloud.eip.plugins.module_utils._limits import (
     check_eni_name,
     check_tags,
 )
-
-
-class InputError(ValueError):
-    """Bad or impossible input; the message names the option and the fix."""
+from ansible_collections.alicloud.eip.plugins.module_utils._util import InputError  # noqa: F401 (re-exported)
 
 
 # ECS instance states in which AttachNetworkInterface / DetachNetworkInterface are accepted (alibaba-api.md §8.5).

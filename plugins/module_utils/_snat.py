@@ -34,14 +34,11 @@ from typing import Any
 from ansible_collections.alicloud.eip.plugins.module_utils._api_nat import describe_snat_entries
 from ansible_collections.alicloud.eip.plugins.module_utils._util import DifferenceTracker
 from ansible_collections.alicloud.eip.plugins.module_utils._waiter import WaitError, WaitPolicy, polling_rounds
+from ansible_collections.alicloud.eip.plugins.module_utils._util import InputError  # noqa: F401 (re-exported)
 
 TRANSIENT_STATUSES = ("Pending", "Deleting")
 GONE = "gone"
 AVAILABLE = "Available"
-
-
-class InputError(ValueError):
-    """Options that cannot describe a SNAT entry; the message names the option and the fix."""
 
 
 class PlanError(Exception):

@@ -18,6 +18,14 @@ T = TypeVar("T")
 R = TypeVar("R")
 
 
+class InputError(ValueError):
+    """Bad input, found before any call; the message names the option and the fix.
+
+    The one input error of the collection: every engine raises it and every module turns it into
+    ``fail_json(msg=...)`` with nothing changed.
+    """
+
+
 class DifferenceTracker:
     """Collects ``name -> (before, after)`` pairs and renders them as Ansible's ``diff`` result.
 

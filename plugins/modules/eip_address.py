@@ -447,7 +447,7 @@ def main():
     except WaitError as error:
         module.fail_json(msg=f"the EIP stayed in a transient state: {error}", changed=False)
     except AlicloudApiError as error:
-        module.fail_json_aliyun(error, f"could not read the EIP with {key_label(params)}", changed=False)
+        module.fail_json_alicloud(error, f"could not read the EIP with {key_label(params)}", changed=False)
     before = diff_view(eip)
     try:
         if params["state"] == "present":
@@ -462,7 +462,7 @@ def main():
         # The mutating call was accepted; only the wait for its outcome ran out.
         module.fail_json(msg=f"the EIP did not reach its status: {error}", changed=True)
     except AlicloudApiError as error:
-        module.fail_json_aliyun(error, f"could not manage the EIP with {key_label(params)}", changed=False)
+        module.fail_json_alicloud(error, f"could not manage the EIP with {key_label(params)}", changed=False)
     result = {"changed": changed, "eip": after, "actions": actions}
     if module._diff:
         result["diff"] = {

@@ -520,7 +520,7 @@ def main():
     except WaitError as error:
         module.fail_json(msg=f"EIPs in a transient state did not settle: {error}", changed=False)
     except AlicloudApiError as error:
-        module.fail_json_aliyun(error, "could not read the EIPs and resources to associate", changed=False)
+        module.fail_json_alicloud(error, "could not read the EIPs and resources to associate", changed=False)
 
     records = dict(snapshot.eips)
     outcome = None

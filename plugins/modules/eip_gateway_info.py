@@ -122,7 +122,7 @@ def main():
     try:
         eips = gateway_entries(module.connection, eni_id)
     except AlicloudApiError as error:
-        module.fail_json_aliyun(error, f"could not read the EIP gateways of {eni_id}")
+        module.fail_json_alicloud(error, f"could not read the EIP gateways of {eni_id}")
     module.exit_json(changed=False, eips=eips)
 
 

@@ -266,7 +266,7 @@ def main():
     try:
         eips = describe_eip_addresses(module.connection, **filters)
     except AlicloudApiError as error:
-        module.fail_json_aliyun(error, "could not list the EIPs")
+        module.fail_json_alicloud(error, "could not list the EIPs")
     module.exit_json(changed=False, eips=eips)
 
 

@@ -506,7 +506,7 @@ def main():
     except WaitError as error:
         module.fail_json(msg=f"the EIP did not reach its status: {error}", changed=changed, actions=actions)
     except AlicloudApiError as error:
-        module.fail_json_aliyun(error, "could not recover the EIP", changed=changed, actions=actions)
+        module.fail_json_alicloud(error, "could not recover the EIP", changed=changed, actions=actions)
     result = {
         "changed": changed,
         "recovered": recovered,

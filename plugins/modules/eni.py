@@ -507,7 +507,7 @@ def main():
     except WaitError as error:
         module.fail_json(msg=f"the ENI did not settle: {error}", changed=False)
     except AlicloudApiError as error:
-        module.fail_json_aliyun(error, "could not read the ENI", changed=False)
+        module.fail_json_alicloud(error, "could not read the ENI", changed=False)
 
     before = current or {}
     interface = plan.after if present else before
@@ -525,7 +525,7 @@ def main():
         except AlicloudApiError as error:
             interface = read_back(connection, plan.created_id or eni_id, interface)
             action = f" ({error.action})" if error.action else ""
-            module.fail_json_aliyun(
+            module.fail_json_alicloud(
                 error, f"ENI {interface.get('id') or '(new)'}: a call failed{action}", interface=interface, **result
             )
     result["interface"] = interface

@@ -234,7 +234,7 @@ def main():
     try:
         interfaces = describe_interfaces(module.connection, **filters)
     except AlicloudApiError as error:
-        module.fail_json_aliyun(error, "could not list the ENIs")
+        module.fail_json_alicloud(error, "could not list the ENIs")
     module.exit_json(changed=False, interfaces=interfaces)
 
 

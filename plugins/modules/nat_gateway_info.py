@@ -247,7 +247,7 @@ def main():
     try:
         gateways = list_gateways(module.connection, module.params)
     except AlicloudApiError as error:
-        module.fail_json_aliyun(error, "could not list the NAT gateways")
+        module.fail_json_alicloud(error, "could not list the NAT gateways")
     module.exit_json(changed=False, nat_gateways=gateways)
 
 

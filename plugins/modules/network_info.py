@@ -234,7 +234,7 @@ def main():
     try:
         found = look_up(module.connection, module.params)
     except AlicloudApiError as error:
-        module.fail_json_aliyun(error, "could not read the instances, vSwitches and security groups")
+        module.fail_json_alicloud(error, "could not read the instances, vSwitches and security groups")
     module.exit_json(changed=False, **found)
 
 

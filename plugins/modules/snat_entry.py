@@ -312,7 +312,7 @@ def main():
     except WaitError as error:
         module.fail_json(msg=f"a SNAT entry of {desired.source_label} did not settle: {error}", changed=False)
     except AlicloudApiError as error:
-        module.fail_json_aliyun(
+        module.fail_json_alicloud(
             error, f"could not read NAT gateway {desired.nat_gateway_id} and its SNAT entries", changed=False
         )
 
@@ -325,7 +325,7 @@ def main():
             entry = apply_plan(module.connection, plan, desired, params["wait"], params["wait_timeout"], functions)
         except AlicloudApiError as error:
             # A failed mutating call changed nothing; a failed read-back after it did change something.
-            module.fail_json_aliyun(
+            module.fail_json_alicloud(
                 error,
                 f"could not {plan.action} the SNAT entry of {desired.source_label} on {desired.nat_gateway_id}",
                 changed=error.action == "DescribeSnatTableEntries",
