@@ -325,34 +325,44 @@ import shutil
 import stat
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.alicloud.eip.plugins.module_utils._host_network import (
+from ansible_collections.alicloud.eip.plugins.module_utils._host_network.backends import (
     BACKEND_DIRS,
     BACKEND_PATTERNS,
+    detect_backend,
+    is_managed_file,
+    render_files,
+)
+from ansible_collections.alicloud.eip.plugins.module_utils._host_network.inventory import (
+    interfaces_from_metadata,
+    merge_interfaces,
+    resolve_enis,
+)
+from ansible_collections.alicloud.eip.plugins.module_utils._host_network.model import (
     MAIN_TABLE,
     HostNetworkError,
-    add_absent_interfaces,
+    normalize_mac,
+)
+from ansible_collections.alicloud.eip.plugins.module_utils._host_network.safety import (
     connection_problems,
-    desired_state,
-    detect_backend,
     egress_problems,
     foreign_rule_users,
     foreign_table_users,
-    interfaces_from_metadata,
-    is_managed_file,
     main_default_device,
     main_egress,
-    merge_interfaces,
-    normalize_mac,
+    routes_to_restore,
+    shadowing_problems,
+)
+from ansible_collections.alicloud.eip.plugins.module_utils._host_network.state import (
+    add_absent_interfaces,
+    desired_state,
     observed_state,
     plan_changes,
     projected_state,
-    render_files,
-    resolve_enis,
-    routes_to_restore,
     runtime_view,
-    shadowing_problems,
 )
-from ansible_collections.alicloud.eip.plugins.module_utils._util import DifferenceTracker
+from ansible_collections.alicloud.eip.plugins.module_utils._util import (
+    DifferenceTracker,
+)
 
 NETWORK_DAEMONS = ("NetworkManager", "systemd-networkd")
 
