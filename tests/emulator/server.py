@@ -55,15 +55,19 @@ class Arrivals:
     def __init__(self, clock=time.monotonic):
         self.clock = clock
         self.times: dict[str, list[float]] = {}
+        # Every action in arrival order, for ``GET /_emulator/sequence`` (tests that check an order of calls).
+        self.sequence: list[str] = []
         self._lock = threading.Lock()
 
     def record(self, action: str) -> None:
         with self._lock:
             self.times.setdefault(action, []).append(self.clock())
+            self.sequence.append(action)
 
     def clear(self) -> None:
         with self._lock:
             self.times = {}
+            self.sequence = []
 
     def report(self, window: float) -> dict:
         """``{action: {"count", "max_in_window"}}`` plus the window, for ``GET /_emulator/arrivals?window=S``."""
@@ -146,6 +150,8 @@ class Emulator:
                 if window <= 0:
                     return 400, {"error": "window must be a positive number of seconds"}
                 return 200, self.arrivals.report(window)
+            if path == "sequence" and method == "GET":
+                return 200, {"actions": list(self.arrivals.sequence)}
             if path == "faults" and method == "GET":
                 return 200, self.faults.to_dict()
             if path == "faults" and method == "POST":
