@@ -119,10 +119,9 @@ def load_topology(path: str | None) -> dict:
 
 def eip_gateway(eip: dict) -> tuple[str, str]:
     """(gateway, netmask) of a cut-through EIP: the emulator's DescribeEipGatewayInfo rule."""
-    from tests.emulator.actions.vpc_eip import gateway_info  # pylint: disable=import-outside-toplevel
+    from tests.emulator.public import eip_gateway as emulator_eip_gateway  # pylint: disable=import-outside-toplevel
 
-    info = gateway_info(eip)
-    return info["IpGw"], info["IpMask"]
+    return emulator_eip_gateway(eip)
 
 
 def nic_name(eni_id: str) -> str:
