@@ -8,10 +8,16 @@ Set ``ALICLOUD_EIP_UPDATE_GOLDEN=1`` to rewrite the golden files after an intend
 
 from __future__ import annotations
 
+import fnmatch
 import os
 
 import pytest
 from ansible_collections.alicloud.eip.plugins.module_utils._host_network.backends import (
+    BACKEND_CLASSES,
+    BACKENDS,
+    NETWORK_DAEMONS,
+    SYSCTL_FILE,
+    HostFacts,
     detect_backend,
     is_managed_file,
     render_files,
@@ -25,6 +31,7 @@ from ansible_collections.alicloud.eip.plugins.module_utils._host_network.model i
 from ansible_collections.alicloud.eip.plugins.module_utils._host_network.state import (
     desired_state,
 )
+from ansible_collections.alicloud.eip.plugins.modules.eni_routing import argument_spec
 from ansible_collections.alicloud.eip.tests.unit.plugins.module_utils.host_network.cases import (
     CASES,
     GOLDEN,
@@ -124,3 +131,57 @@ def test_detect_backend(daemons, netplan_texts, has_netplan, has_ifcfg, backend)
 def test_detect_backend_refuses_to_guess():
     with pytest.raises(HostNetworkError, match="could not tell which network stack"):
         detect_backend(set(), [], False, False)
+
+
+# ---- one class per backend: the table the rest reads ------------------------------------------------------------
+
+
+@pytest.mark.parametrize("backend", sorted(BACKEND_CLASSES))
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_every_file_a_backend_writes_matches_its_patterns(case, backend):
+    """Stale files are found by the patterns; a file they miss would never be removed."""
+    chosen = BACKEND_CLASSES[backend]
+    enis = enis_for(case)
+    files = render_files(backend, enis, desired_state(enis), MARKER)
+    written = [path for path in files if path != SYSCTL_FILE]
+    assert written
+    for path in written:
+        directory, name = os.path.split(path)
+        assert directory == chosen.directory
+        assert any(fnmatch.fnmatch(name, pattern) for pattern in chosen.patterns), (path, chosen.patterns)
+        assert files[path][1] == chosen.file_mode
+
+
+def test_the_backend_table_feeds_the_module_choices_and_the_daemons():
+
+    assert argument_spec()["backend"]["choices"] == ["auto", "networkd", "nm", "netplan", "ifcfg", "none"]
+    assert BACKENDS == ("networkd", "nm", "netplan", "ifcfg", "none")
+    assert NETWORK_DAEMONS == ("NetworkManager", "systemd-networkd")
+    assert sorted(backend.rank for backend in BACKEND_CLASSES.values()) == [1, 2, 3, 4]
+
+
+@pytest.mark.parametrize(
+    "backend, facts, reason",
+    [
+        ("networkd", HostFacts(frozenset({"systemd-networkd"}), (), False, False), "systemd-networkd is running"),
+        ("networkd", HostFacts(frozenset({"NetworkManager"}), (), False, True), None),
+        ("nm", HostFacts(frozenset({"NetworkManager"}), (), False, False), "NetworkManager is running"),
+        ("nm", HostFacts(frozenset(), (NETPLAN_NM,), True, False), "netplan renders to NetworkManager"),
+        ("nm", HostFacts(frozenset({"systemd-networkd"}), (NETPLAN_NETWORKD,), True, False), None),
+        (
+            "netplan",
+            HostFacts(frozenset(), (NETPLAN_NETWORKD,), True, False),
+            "netplan files render to systemd-networkd",
+        ),
+        ("netplan", HostFacts(frozenset(), (NETPLAN_NETWORKD,), False, False), None),
+        ("netplan", HostFacts(frozenset({"NetworkManager"}), (NETPLAN_NETWORKD,), True, False), None),
+        ("ifcfg", HostFacts(frozenset(), (), False, True), "/etc/sysconfig/network-scripts exists"),
+        ("ifcfg", HostFacts(frozenset({"systemd-networkd"}), (), False, False), None),
+    ],
+)
+def test_detect_per_backend(backend, facts, reason):
+    found = BACKEND_CLASSES[backend].detect(facts)
+    if reason is None:
+        assert found is None
+    else:
+        assert found is not None and found.startswith(reason), found
