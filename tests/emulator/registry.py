@@ -89,7 +89,7 @@ def action(product: str, name: str, mutating: bool = False):
     """Register ``handler`` as ``product``'s action ``name``."""
 
     if product not in PRODUCTS:
-        raise ValueError("action %s.%s: product %s is not in registry.PRODUCTS" % (product, name, product))
+        raise ValueError(f"action {product}.{name}: product {product} is not in registry.PRODUCTS")
 
     def decorate(handler):
         key = (product, name)

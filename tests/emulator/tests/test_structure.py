@@ -138,7 +138,10 @@ def test_the_emulator_has_no_import_circle():
             id="late-import-in-a-function",
         ),
         pytest.param(
-            {"a.py": "from .b import thing\n", "b.py": "import importlib\nimportlib.import_module('.a', __package__)\n"},
+            {
+                "a.py": "from .b import thing\n",
+                "b.py": "import importlib\nimportlib.import_module('.a', __package__)\n",
+            },
             ["a", "b", "a"],
             id="import-module",
         ),
@@ -147,7 +150,9 @@ def test_the_emulator_has_no_import_circle():
             ["a", "b", "a"],
             id="absolute",
         ),
-        pytest.param({"a.py": "from . import b\n", "b.py": "from .c import x\n", "c.py": "import os\n"}, None, id="none"),
+        pytest.param(
+            {"a.py": "from . import b\n", "b.py": "from .c import x\n", "c.py": "import os\n"}, None, id="none"
+        ),
     ],
 )
 def test_the_circle_check_sees_every_kind_of_import(tmp_path, files, circle):
@@ -175,7 +180,12 @@ def test_an_action_of_an_unknown_product_is_refused():
 
 @pytest.mark.parametrize(
     "product, host",
-    [("Vpc", "vpc.aliyuncs.com"), ("Ecs", "ecs.aliyuncs.com"), ("Slb", "slb.aliyuncs.com"), ("Nope", "vpc.aliyuncs.com")],
+    [
+        ("Vpc", "vpc.aliyuncs.com"),
+        ("Ecs", "ecs.aliyuncs.com"),
+        ("Slb", "slb.aliyuncs.com"),
+        ("Nope", "vpc.aliyuncs.com"),
+    ],
 )
 def test_error_bodies_name_the_host_of_the_product(product, host):
     status, _, body = Emulator._error(ApiError("InvalidParameter", "X"), product, "req-1", {})
