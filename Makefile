@@ -13,14 +13,14 @@ NOPROXY := env -u HTTP_PROXY -u HTTPS_PROXY -u http_proxy -u https_proxy -u ALL_
 VIEW = $(shell $(REPO)/tools/collection-tree.sh)
 COLLECTIONS_PATH = $(patsubst %/ansible_collections/alicloud/eip,%,$(VIEW))
 
-.PHONY: help setup demo test sanity units emulator-tests integration lint molecule badinput bench soak clean
+.PHONY: help setup demo test sanity units emulator-tests integration lint molecule badinput bench soak diagrams clean
 
 help:
 	@echo "make demo   run the main job against the local emulator"
 	@echo "make test   run every test (sanity, units, emulator, integration, lint, bad input, molecule)"
 	@echo "make bench  association benchmarks against the emulator"
 	@echo "make soak   20 converges killed with SIGKILL at random moments, then run again (SOAK_CYCLES, SOAK_SEED)"
-	@echo "parts: setup sanity units emulator-tests integration lint badinput molecule clean"
+	@echo "parts: setup sanity units emulator-tests integration lint badinput molecule diagrams clean"
 
 setup:
 	@$(REPO)/tools/setup.sh
@@ -60,6 +60,10 @@ bench: setup
 
 soak: setup
 	@$(NOPROXY) $(REPO)/tools/soak.sh
+
+# docs/diagrams/*.svg from their Graphviz sources (docs/architecture.md); a unit test checks they are current.
+diagrams: setup
+	@$(REPO)/tools/diagrams.sh
 
 clean:
 	rm -rf $(REPO)/.cache $(REPO)/tests/output
