@@ -104,6 +104,26 @@ class Verdict:
         return self
 
 
+def capacity(item, staying: list, context: Context, maximum: int, code: str, message: Callable[[int], str]) -> Limit:
+    """The limit of a target that keeps ``staying`` and receives every item of the plan that names it."""
+    return Limit(len(staying) + len(context.arriving(item.target)), maximum, code, message)
+
+
+def release_needs_status(statuses: tuple[str, ...], code: str, advice: str) -> Callable[..., PredictedFailure | None]:
+    """A release check: UnassociateEipAddress fails with ``code`` unless the holder is in one of ``statuses``."""
+
+    def check(eip, holder, resource, force) -> PredictedFailure | None:
+        if resource["status"] in statuses:
+            return None
+        return PredictedFailure(
+            code,
+            f"{eip_label(eip)} is on {holder.describe()}, which is {state_of(resource)}; {advice}",
+            "UnassociateEipAddress",
+        )
+
+    return check
+
+
 def refused(code: str, message: str) -> Verdict:
     """A verdict with one refusal."""
     return Verdict().refuse(code, message)

@@ -27,12 +27,13 @@ from ansible_collections.alicloud.eip.plugins.module_utils._eip_association.kind
     MULTI_EIP_CUT_THROUGH_REGIONS,
     NAT_MODE,
     Context,
-    Limit,
     PredictedFailure,
     Verdict,
+    capacity,
     eip_label,
     names,
     refused,
+    release_needs_status,
     state_of,
 )
 
@@ -77,22 +78,23 @@ def gateway_vpc(desired, eni: Mapping[str, Any] | None) -> str:
     return ""
 
 
+_release_needs_status = release_needs_status(
+    ("Available", "InUse"),
+    "InvalidStatus.EniStatusNotSupport",
+    "wait until the ENI is Available or InUse and run again",
+)
+
+
 def check_release(eip, holder, eni: Mapping[str, Any], force: bool) -> PredictedFailure | None:
-    label, what = eip_label(eip), holder.describe()
-    if eni["status"] not in ("Available", "InUse"):
-        return PredictedFailure(
-            "InvalidStatus.EniStatusNotSupport",
-            f"{label} is on {what}, which is {state_of(eni)}; wait until the ENI is Available or InUse and run again",
-            "UnassociateEipAddress",
-        )
-    if holder.mode == CUT_THROUGH and eni.get("instance_id"):
+    refusal = _release_needs_status(eip, holder, eni, force)
+    if refusal is None and holder.mode == CUT_THROUGH and eni.get("instance_id"):
         return PredictedFailure(
             "Eni.Attached",
-            f"{label} is on {what}, which is attached to {eni['instance_id']}; a cut-through EIP comes off a detached "
-            "ENI only. Detach the ENI first (DetachNetworkInterface)",
+            f"{eip_label(eip)} is on {holder.describe()}, which is attached to {eni['instance_id']}; a cut-through EIP "
+            "comes off a detached ENI only. Detach the ENI first (DetachNetworkInterface)",
             "UnassociateEipAddress",
         )
-    return None
+    return refusal
 
 
 def mode_conflict(name: str, mode: str, staying: list[dict[str, Any]]) -> Verdict | None:
@@ -251,8 +253,10 @@ def _check_multi_eip(item, eni, instance, staying, context: Context) -> Verdict:
     occupants = []
     if item.private_ip_address:
         occupants = [other for other in staying if other["private_ip_address"] == item.private_ip_address]
-    limit = Limit(
-        len(staying) + len(context.arriving(item.target)),
+    limit = capacity(
+        item,
+        staying,
+        context,
         MULTI_BINDED_EIP_LIMIT,
         "QuotaExceed.MultiBindedEip",
         lambda total: (

@@ -31,11 +31,12 @@ from ansible_collections.alicloud.eip.plugins.module_utils._eip_association.kind
     NAT_GATEWAY_EIP_LIMIT,
     Context,
     Key,
-    Limit,
     PredictedFailure,
     Verdict,
+    capacity,
     eip_label,
     refused,
+    release_needs_status,
     state_of,
 )
 
@@ -142,15 +143,11 @@ def _check_ecs(item, eip, instance, context: Context) -> Verdict:
     return Verdict(occupants=occupants, slot=name, rule="an ECS instance holds one EIP")
 
 
-def _release_ecs(eip, holder, instance, force) -> PredictedFailure | None:
-    if instance["status"] in ("Running", "Stopped"):
-        return None
-    return PredictedFailure(
-        "IncorrectInstanceStatus",
-        f"{eip_label(eip)} is on {holder.describe()}, which is {state_of(instance)}; an EIP comes off a Running or "
-        "Stopped instance only. Wait until it is Running or Stopped and run again",
-        UNASSOCIATE,
-    )
+_release_ecs = release_needs_status(
+    ("Running", "Stopped"),
+    "IncorrectInstanceStatus",
+    "an EIP comes off a Running or Stopped instance only. Wait until it is Running or Stopped and run again",
+)
 
 
 def _ecs_neighbours(instance) -> tuple[list[Key], list[Key]]:
@@ -186,8 +183,10 @@ def _check_nat_gateway(item, eip, gateway, context: Context) -> Verdict:
             "IncorrectStatus.NatGateway", f"{name} is {state_of(gateway)}; wait until it is Available and run again"
         )
     staying = context.staying(item.target, eip["allocation_id"])
-    limit = Limit(
-        len(staying) + len(context.arriving(item.target)),
+    limit = capacity(
+        item,
+        staying,
+        context,
         NAT_GATEWAY_EIP_LIMIT,
         "QuotaExceeded.NumberOfEip",
         lambda total: (
@@ -237,15 +236,9 @@ def _check_havip(item, eip, havip, context: Context) -> Verdict:
     return _exclusive("a HaVip holds one EIP")(item, eip, havip, context)
 
 
-def _release_havip(eip, holder, havip, force) -> PredictedFailure | None:
-    if havip["status"] in ("Available", "InUse"):
-        return None
-    return PredictedFailure(
-        "IncorrectHaVipStatus",
-        f"{eip_label(eip)} is on {holder.describe()}, which is {state_of(havip)}; wait until the HaVip is Available "
-        "or InUse",
-        UNASSOCIATE,
-    )
+_release_havip = release_needs_status(
+    ("Available", "InUse"), "IncorrectHaVipStatus", "wait until the HaVip is Available or InUse"
+)
 
 
 def _check_ip_address(item, eip, target, context: Context) -> Verdict:
