@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 import uuid
-from typing import NamedTuple
+from typing import ClassVar, NamedTuple
 
 from ansible_collections.alicloud.eip.plugins.module_utils._host_network.model import (
     FILE_PREFIX,
@@ -59,6 +59,17 @@ def _eni_file_rules(eni: Eni, enis: list[Eni], state: dict) -> list[Rule]:
     if eni.mac == _internal_rule_owner(enis):
         rules = [Rule(INTERNAL_RULE_PRIORITY, MAIN_TABLE, dst=INTERNAL_RANGE)] + rules
     return rules
+
+
+def _route_items(route: Route) -> list[tuple[str, str]]:
+    """The set fields of a route after its destination, in file order: gateway, scope, source, table."""
+    items = (("gateway", route.gateway), ("scope", route.scope), ("src", route.src), ("table", str(route.table)))
+    return [(key, value) for key, value in items if value]
+
+
+def _rule_items(rule: Rule) -> list[tuple[str, str]]:
+    """The set selectors of a rule, in file order: source, destination."""
+    return [(key, value) for key, value in (("src", rule.src), ("dst", rule.dst)) if value]
 
 
 def render_sysctl(sysctls: dict[str, str], marker: str) -> str:
@@ -137,6 +148,13 @@ class Networkd(Backend):
 
     name = "networkd"
     directory = "etc/systemd/network"
+    ROUTE_KEYS: ClassVar[dict[str, str]] = {
+        "gateway": "Gateway",
+        "scope": "Scope",
+        "src": "PreferredSource",
+        "table": "Table",
+    }
+    RULE_KEYS: ClassVar[dict[str, str]] = {"src": "From", "dst": "To"}
     patterns = (f"05-{FILE_PREFIX}*.network",)
     daemon = "systemd-networkd"
     rank = 3
@@ -162,22 +180,12 @@ class Networkd(Backend):
             lines += ["", "[Address]", f"Address={cidr}"]
         routes = _eni_routes_rules(eni, state)[0]
         for route in routes:
-            lines += ["", "[Route]"]
-            if route.dst != "default":
-                lines.append(f"Destination={route.dst}")
-            if route.gateway:
-                lines.append(f"Gateway={route.gateway}")
-            if route.scope:
-                lines.append(f"Scope={route.scope}")
-            if route.src:
-                lines.append(f"PreferredSource={route.src}")
-            lines.append(f"Table={route.table}")
+            lines += ["", "[Route]"] + ([f"Destination={route.dst}"] if route.dst != "default" else [])
+            lines += [f"{self.ROUTE_KEYS[key]}={value}" for key, value in _route_items(route)]
         for rule in _eni_file_rules(eni, enis, state):
-            lines += ["", "[RoutingPolicyRule]"]
-            if rule.src:
-                lines.append(f"From={rule.src}")
-            if rule.dst:
-                lines.append(f"To={rule.dst}")
+            lines += ["", "[RoutingPolicyRule]"] + [
+                f"{self.RULE_KEYS[key]}={value}" for key, value in _rule_items(rule)
+            ]
             lines += [f"Table={'main' if rule.table == MAIN_TABLE else rule.table}", f"Priority={rule.priority}"]
         return "\n".join(lines) + "\n"
 
@@ -257,6 +265,13 @@ class Netplan(Backend):
 
     name = "netplan"
     directory = "etc/netplan"
+    ROUTE_KEYS: ClassVar[dict[str, str]] = {
+        "gateway": 'via: "{}"',
+        "scope": "scope: {}",
+        "src": 'from: "{}"',
+        "table": "table: {}",
+    }
+    RULE_KEYS: ClassVar[dict[str, str]] = {"src": 'from: "{}"', "dst": 'to: "{}"'}
     patterns = ("90-alicloud-eni.yaml",)
     file_mode = 0o600
     daemon = "systemd-networkd"
@@ -287,22 +302,13 @@ class Netplan(Backend):
             lines += [f'        - "{cidr}"' for cidr in state["addresses"][eni.device]]
             lines.append("      routes:")
             for route in routes:
-                fields = [f'to: "{"default" if route.dst == "default" else route.dst}"']
-                if route.gateway:
-                    fields.append(f'via: "{route.gateway}"')
-                if route.scope:
-                    fields.append(f"scope: {route.scope}")
-                if route.src:
-                    fields.append(f'from: "{route.src}"')
-                fields.append(f"table: {route.table}")
+                fields = [f'to: "{route.dst}"'] + [
+                    self.ROUTE_KEYS[key].format(value) for key, value in _route_items(route)
+                ]
                 lines.append(f"        - {{{', '.join(fields)}}}")
             lines.append("      routing-policy:")
             for rule in _eni_file_rules(eni, enis, state):
-                fields = []
-                if rule.src:
-                    fields.append(f'from: "{rule.src}"')
-                if rule.dst:
-                    fields.append(f'to: "{rule.dst}"')
+                fields = [self.RULE_KEYS[key].format(value) for key, value in _rule_items(rule)]
                 fields += [f"table: {rule.table}", f"priority: {rule.priority}"]
                 lines.append(f"        - {{{', '.join(fields)}}}")
         return "\n".join(lines) + "\n"
