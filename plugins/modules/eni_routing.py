@@ -143,6 +143,20 @@ options:
   primary_mac:
     description: MAC of the primary ENI. Required without O(metadata); with it, metadata's C(mac) is used unless this is set.
     type: str
+  keep_addresses:
+    description:
+      - IPv4 addresses or CIDR blocks that the module never removes from a managed interface, for example a HaVip
+        (high-availability virtual IP) that keepalived moves between hosts by adding it to and removing it from a
+        secondary ENI.
+      - Without this, a configured secondary ENI is cut down to exactly its desired addresses, so the next run would
+        remove such an address from the host that holds it.
+      - An address in one of these blocks that is present at runtime is left alone; one that is absent is not added,
+        no rule is written for it, and it is not written into the persistent files (its owner, keepalived, adds it).
+        An address that O(interfaces) or O(metadata) also gives is configured as usual.
+      - The host's way out is protected as before, whatever this says.
+    type: list
+    elements: str
+    default: []
   backend:
     description:
       - Which persistent configuration to write. C(auto) detects the stack this host runs, see notes. C(none) changes
@@ -218,7 +232,7 @@ notes:
   - Whether the vSwitch gateway answers ICMP is UNCONFIRMED; the gateway check also accepts a neighbour entry (an ARP reply).
   - "Owned state, removed when no longer wanted: every route in a table of a configured ENI, every rule
     C(from <address>/32 lookup T priority T) of such a table T (any other rule looking it up is refused), the
-    100.64.0.0/10 rule, other IPv4 addresses on a configured secondary ENI."
+    100.64.0.0/10 rule, other IPv4 addresses on a configured secondary ENI (except those in O(keep_addresses))."
 seealso:
   - name: Configure an ENI (Alibaba Cloud)
     description: The vendor's manual recipe this module automates.
@@ -257,6 +271,12 @@ EXAMPLES = r"""
       - mac: "00:16:3e:00:00:02"
         mode: multi_eip
         eips: "{{ gateway_info.eips }}"
+
+- name: A secondary ENI that also carries a HaVip which keepalived moves between two hosts; leave the VIP alone
+  alicloud.eip.eni_routing:
+    metadata: "{{ eni_metadata }}"
+    keep_addresses:
+      - 10.20.1.100
 
 - name: After a scale-down deleted an ENI, remove the rules and routes it left behind
   alicloud.eip.eni_routing:
@@ -363,6 +383,7 @@ def argument_spec() -> dict:
             "options": {"mac": {"type": "str", "required": True}, "table": {"type": "int"}},
         },
         "primary_mac": {"type": "str"},
+        "keep_addresses": {"type": "list", "elements": "str", "default": []},
         "backend": {
             "type": "str",
             "default": "auto",

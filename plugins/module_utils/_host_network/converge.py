@@ -26,6 +26,7 @@ from ansible_collections.alicloud.eip.plugins.module_utils._host_network.host im
 )
 from ansible_collections.alicloud.eip.plugins.module_utils._host_network.inventory import (
     interfaces_from_metadata,
+    keep_blocks,
     merge_interfaces,
     resolve_enis,
 )
@@ -122,7 +123,8 @@ def converge(params: dict, host: Host, check_mode: bool, diff: bool, warn: Calla
     """
     links, observed = host.observe()
     enis, primary_mac = gather_enis(params, links)
-    desired = desired_state(enis, params["rp_filter"], params["arp_tuning"], params["allow_primary_changes"])
+    keep = keep_blocks(params["keep_addresses"])
+    desired = desired_state(enis, params["rp_filter"], params["arp_tuning"], params["allow_primary_changes"], keep)
     add_absent_interfaces(
         desired,
         params["absent_interfaces"],

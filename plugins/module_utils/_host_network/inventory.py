@@ -336,3 +336,21 @@ def _check_unique(enis: list[Eni]) -> None:
                     f"of them (tables of one ENI span {TABLE_SLOT} numbers)"
                 )
             tables[table] = eni.mac
+
+
+def keep_blocks(values: list[Any] | None) -> tuple[str, ...]:
+    """The ``keep_addresses`` entries as CIDR blocks (an address is its ``/32``); names the first bad entry.
+
+    Addresses in these blocks are runtime-owned (a HaVip that keepalived moves between hosts, say): a secondary
+    ENI's purge leaves them alone.  Nothing is added for them and nothing about them is written to files.
+    """
+    blocks = []
+    for index, value in enumerate(values or []):
+        try:
+            blocks.append(str(ipaddress.IPv4Network(str(value).strip(), strict=False)))
+        except ValueError as error:
+            raise HostNetworkError(
+                f"keep_addresses[{index}]: '{value}' is not an IPv4 address or CIDR block; give an address such as "
+                "10.20.1.50 or a block such as 10.20.1.48/29"
+            ) from error
+    return tuple(blocks)

@@ -48,13 +48,20 @@ def _shared_subnet_devices(enis: list[Eni]) -> set[str]:
     return {device for devices in count.values() if len(devices) > 1 for device in devices}
 
 
-def desired_state(enis: list[Eni], rp_filter: int = 2, arp_tuning: bool = True, primary_sysctls: bool = False) -> dict:
+def desired_state(
+    enis: list[Eni],
+    rp_filter: int = 2,
+    arp_tuning: bool = True,
+    primary_sysctls: bool = False,
+    keep: tuple[str, ...] = (),
+) -> dict:
     """Addresses per device, routes, rules and sysctls that the ENIs need.
 
     ``primary_sysctls`` allows ARP settings on the primary ENI (an opt-in: it is the interface the instance and
     usually Ansible depend on).  Returns ``{"addresses": {dev: [cidr, ...]}, "routes": [Route], "rules": [Rule],
-    "sysctls": {"net/ipv4/conf/<dev>/<key>": value}, "links": [dev], "tables": [int], "purge": [dev]}``;
-    ``purge`` lists the devices whose other IPv4 addresses are removed (secondary ENIs only).
+    "sysctls": {"net/ipv4/conf/<dev>/<key>": value}, "links": [dev], "tables": [int], "purge": [dev],
+    "keep": [cidr]}``; ``purge`` lists the devices whose other IPv4 addresses are removed (secondary ENIs only),
+    except those inside a ``keep`` block (``keep_addresses``: runtime-owned, such as a keepalived VIP).
     """
     addresses: dict[str, list[str]] = {}
     routes: list[Route] = []
@@ -101,6 +108,7 @@ def desired_state(enis: list[Eni], rp_filter: int = 2, arp_tuning: bool = True, 
         "tables": tables,
         "purge": purge,
         "table_owners": owners,
+        "keep": list(keep),
     }
 
 
@@ -264,12 +272,19 @@ def _change(description: str, argv: list[str], undo: list[list[str]]) -> dict:
     return {"kind": "command", "description": description, "argv": argv, "undo": undo}
 
 
+def is_kept(cidr: str, desired: dict) -> bool:
+    """Whether an address present on a purged device lies in a ``keep_addresses`` block: never removed."""
+    address = ipaddress.IPv4Address(cidr.split("/")[0])
+    return any(address in ipaddress.IPv4Network(block) for block in desired.get("keep", ()))
+
+
 def plan_changes(desired: dict, observed: dict, sysctl_values: dict[str, str | None]) -> list[dict]:
     """Ordered changes (``ip`` argument lists with their undo) that turn ``observed`` into ``desired``.
 
     Ownership: every route in a table the ENIs use and every rule that looks one up is ours (stale ones are
     deleted), plus the ``to 100.64.0.0/10 lookup main priority 999`` rule.  Addresses: secondary ENIs get exactly
-    the desired set; on the primary only missing ones are added.  Order: links up, addresses, routes, rules,
+    the desired set, plus whatever lies in a ``keep`` block (left alone, never added); on the primary only missing
+    ones are added.  Order: links up, addresses, routes, rules,
     stale rules, stale routes, stale addresses, sysctls, so each step finds what it depends on.
     """
     changes: list[dict] = []
@@ -305,7 +320,7 @@ def plan_changes(desired: dict, observed: dict, sysctl_values: dict[str, str | N
             )
         if device in desired["purge"]:
             for cidr in present:
-                if cidr not in wanted and (device, cidr) not in stale_addresses:
+                if cidr not in wanted and (device, cidr) not in stale_addresses and not is_kept(cidr, desired):
                     stale_addresses.append((device, cidr))
     wanted_routes = {(route.table, route.dst): route for route in desired["routes"]}
     present_routes = {(route.table, route.dst): route for route in observed["routes"] if route.table in tables}
@@ -380,7 +395,13 @@ def projected_state(desired: dict, observed: dict) -> dict:
     addresses = {device: list(values) for device, values in observed["addresses"].items()}
     for device, wanted in desired["addresses"].items():
         if device in desired["purge"]:
-            addresses[device] = list(wanted)
+            wanted_ips = {cidr.split("/")[0] for cidr in wanted}
+            kept = [
+                cidr
+                for cidr in addresses.get(device, [])
+                if cidr not in wanted and cidr.split("/")[0] not in wanted_ips and is_kept(cidr, desired)
+            ]
+            addresses[device] = list(wanted) + kept
         else:
             present_ips = {item.split("/")[0] for item in addresses.get(device, [])}
             addresses[device] = addresses.get(device, []) + [

@@ -31,6 +31,9 @@ from ansible_collections.alicloud.eip.plugins.module_utils._host_network.host im
 from ansible_collections.alicloud.eip.plugins.module_utils._host_network.inventory import (
     resolve_enis,
 )
+from ansible_collections.alicloud.eip.plugins.module_utils._host_network.model import (
+    HostNetworkError,
+)
 from ansible_collections.alicloud.eip.plugins.module_utils._host_network.state import (
     desired_state,
 )
@@ -305,3 +308,27 @@ def test_detection_reads_the_host(tmp_path, netplan, commands, ifcfg_dir, daemon
     backend, reason = choose_backend("auto", host)
     assert backend == expected[0] and reason.startswith(expected[1]), reason
     assert choose_backend("ifcfg", host) == ("ifcfg", "given")
+
+
+def test_keep_addresses_never_lifts_the_way_out_check(tmp_path):
+    """A wrong primary_mac makes eth0 (the default route's device) a secondary ENI: refused, whatever is kept."""
+    host = fake_host(tmp_path)
+    eth0_as_secondary = {"mac": PRIMARY, "addresses": ["10.0.1.10"], "cidr": "10.0.1.0/24", "gateway": "10.0.1.253"}
+    eth1_as_primary = {**SECONDARY, "table": None}
+    for keep in ([], ["0.0.0.0/0"], ["10.0.1.10"]):
+        args = params(primary_mac=SECOND, interfaces=[eth0_as_secondary, eth1_as_primary], keep_addresses=keep)
+        with pytest.raises(HostNetworkError, match=r"\(eth0\) carries the route this host uses to leave"):
+            converge(args, host, False, False, [].append)
+    assert host.run_command.mutating() == []
+
+
+def test_keep_addresses_through_the_door(tmp_path):
+    kernel = FakeKernel()
+    kernel.addresses["eth1"] = [("10.0.2.100", 32)]
+    host = fake_host(tmp_path, kernel)
+    result = converge(params(keep_addresses=["10.0.2.100"]), host, False, False, [].append)
+    assert not any("10.0.2.100" in command for command in result["commands"])
+    assert ("10.0.2.100", 32) in kernel.addresses["eth1"]
+    assert "10.0.2.100" not in read(host, NETWORKD_FILE)
+    with pytest.raises(HostNetworkError, match=r"keep_addresses\[0\]: 'vip' is not an IPv4 address"):
+        converge(params(keep_addresses=["vip"]), host, False, False, [].append)

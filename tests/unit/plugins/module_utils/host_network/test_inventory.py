@@ -8,6 +8,7 @@ from __future__ import annotations
 import pytest
 from ansible_collections.alicloud.eip.plugins.module_utils._host_network.inventory import (
     interfaces_from_metadata,
+    keep_blocks,
     merge_interfaces,
     resolve_enis,
 )
@@ -413,3 +414,19 @@ def test_resolve_enis_groups_eips_by_gateway_in_gateway_order():
         EipGroup(eni.table + 1, "203.0.113.33", "203.0.113.32/28", ("203.0.113.34", "203.0.113.35")),
         EipGroup(eni.table + 2, "203.0.113.49", "203.0.113.48/29", ("203.0.113.50",)),
     )
+
+
+def test_keep_blocks():
+    assert keep_blocks(None) == () and keep_blocks([]) == ()
+    assert keep_blocks(["10.0.2.100", " 10.0.2.100/28 ", "10.0.3.0/24"]) == (
+        "10.0.2.100/32",
+        "10.0.2.96/28",
+        "10.0.3.0/24",
+    )
+
+
+@pytest.mark.parametrize("value", ["10.0.2.300", "vip", "", "2001:db8::1", "10.0.2.0/33"])
+def test_keep_blocks_names_the_bad_entry(value):
+    with pytest.raises(HostNetworkError) as raised:
+        keep_blocks(["10.0.2.100", value])
+    assert str(raised.value).startswith(f"keep_addresses[1]: '{value}' is not an IPv4 address or CIDR block; give")

@@ -6,6 +6,9 @@
 from __future__ import annotations
 
 import pytest
+from ansible_collections.alicloud.eip.plugins.module_utils._host_network.backends import (
+    render_files,
+)
 from ansible_collections.alicloud.eip.plugins.module_utils._host_network.inventory import (
     resolve_enis,
 )
@@ -156,6 +159,76 @@ def test_plan_changes_is_idempotent(case):
     assert plan_changes(desired, observed, sysctls)
     after = projected_state(desired, observed)
     assert plan_changes(desired, {**after, "up": {eni.device: True for eni in enis}}, dict(desired["sysctls"])) == []
+
+
+WANTED_ETH1 = ["10.0.2.20/24", "10.0.2.21/32", "10.0.2.22/32"]
+
+
+def observed_with_eth1(*extra: str) -> dict:
+    """eth1 (the nat case's secondary ENI) holds its desired addresses plus ``extra``."""
+    return {
+        **empty_observed(),
+        "addresses": {"eth0": ["10.0.1.10/24", "10.0.1.11/32"], "eth1": WANTED_ETH1 + list(extra)},
+        "up": {"eth0": True, "eth1": True},
+    }
+
+
+def address_commands(changes: list[dict]) -> list[str]:
+    return [" ".join(change["argv"]) for change in changes if change.get("argv", [""])[2:3] == ["addr"]]
+
+
+@pytest.mark.parametrize(
+    "keep, removed",
+    [
+        pytest.param((), ["10.0.2.100/32", "10.0.2.99/32"], id="no-keep-purges-both"),
+        pytest.param(("10.0.2.100/32",), ["10.0.2.99/32"], id="the-vip-stays"),
+        pytest.param(("10.0.2.96/28",), [], id="a-block-keeps-both"),
+    ],
+)
+def test_plan_changes_leaves_kept_addresses_alone(keep, removed):
+    desired = desired_state(enis_for("nat"), keep=keep)
+    observed = observed_with_eth1("10.0.2.100/32", "10.0.2.99/32")
+    changes = plan_changes(desired, observed, dict(desired["sysctls"]))
+    assert address_commands(changes) == [f"ip -4 addr del {cidr} dev eth1" for cidr in removed]
+    after = projected_state(desired, observed)
+    kept = [cidr for cidr in ("10.0.2.100/32", "10.0.2.99/32") if cidr not in removed]
+    assert after["addresses"]["eth1"] == WANTED_ETH1 + kept
+    # Applied, the plan is empty with the kept address still there.
+    assert address_commands(plan_changes(desired, after, dict(desired["sysctls"]))) == []
+
+
+def test_a_kept_address_that_is_absent_is_not_added_nor_written():
+    enis = enis_for("nat")
+    desired = desired_state(enis, keep=("10.0.2.100/32",))
+    observed = observed_with_eth1()
+    assert address_commands(plan_changes(desired, observed, dict(desired["sysctls"]))) == []
+    assert "10.0.2.100/32" not in projected_state(desired, observed)["addresses"]["eth1"]
+    assert not any(rule.src == "10.0.2.100/32" for rule in desired["rules"])
+    for backend in ("networkd", "nm", "netplan", "ifcfg"):
+        for content, _mode in render_files(backend, enis, desired, "marker").values():
+            assert "10.0.2.100" not in content
+
+
+def test_a_desired_address_wins_over_keep():
+    # 10.0.2.21 is desired as /32; present as /24 it is replaced even though it is in a kept block.
+    desired = desired_state(enis_for("nat"), keep=("10.0.2.0/24",))
+    observed = {**observed_with_eth1(), "addresses": {"eth1": ["10.0.2.20/24", "10.0.2.21/24", "10.0.2.22/32"]}}
+    assert address_commands(plan_changes(desired, observed, dict(desired["sysctls"]))) == [
+        "ip -4 addr add 10.0.1.11/32 dev eth0",
+        "ip -4 addr add 10.0.2.21/32 dev eth1",
+        "ip -4 addr del 10.0.2.21/24 dev eth1",
+    ]
+
+
+def test_keep_protects_the_addresses_of_an_absent_interface_still_present():
+    enis = resolve_enis([PRIMARY_SPEC], PRIMARY, LINKS)
+    desired = desired_state(enis, keep=("10.0.2.100/32",))
+    add_absent_interfaces(desired, [{"mac": SECOND}], enis, LINKS)
+    observed = {**empty_observed(), "addresses": {"eth0": ["10.0.1.10/24"], "eth1": ["10.0.2.20/24", "10.0.2.100/32"]}}
+    assert address_commands(plan_changes(desired, observed, {})) == [
+        "ip -4 addr add 10.0.1.11/32 dev eth0",
+        "ip -4 addr del 10.0.2.20/24 dev eth1",
+    ]
 
 
 def test_plan_changes_replaces_a_wrong_prefix_on_a_secondary_eni_but_not_on_the_primary():
