@@ -418,7 +418,11 @@ def detect_backend(
     networkd; an ``/etc/sysconfig/network-scripts`` directory -> ifcfg.  Raises when nothing matches: guessing
     would write files no daemon reads.
     """
-    facts = HostFacts(frozenset(daemons), tuple(netplan_texts), has_netplan, has_ifcfg_dir)
+    return detect_from(HostFacts(frozenset(daemons), tuple(netplan_texts), has_netplan, has_ifcfg_dir))
+
+
+def detect_from(facts: HostFacts) -> tuple[str, str]:
+    """``detect_backend`` on the facts ``Host.facts`` gathered."""
     for backend in sorted(BACKEND_CLASSES.values(), key=lambda item: item.rank):
         reason = backend.detect(facts)
         if reason:

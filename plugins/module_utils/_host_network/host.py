@@ -27,7 +27,7 @@ from ansible_collections.alicloud.eip.plugins.module_utils._host_network.backend
     BACKEND_CLASSES,
     NETWORK_DAEMONS,
     HostFacts,
-    detect_backend,
+    detect_from,
     is_managed_file,
     render_files,
 )
@@ -159,8 +159,7 @@ def choose_backend(requested: str, host: Host) -> tuple[str, str]:
     """(backend, reason): the one given, or the one ``detect_backend`` finds on the host."""
     if requested != "auto":
         return requested, "given"
-    facts = host.facts()
-    return detect_backend(set(facts.daemons), list(facts.netplan_texts), facts.has_netplan, facts.has_ifcfg_dir)
+    return detect_from(host.facts())
 
 
 def plan_files(host: Host, backend: str, enis: list[Eni], desired: dict, marker: str) -> list[dict]:

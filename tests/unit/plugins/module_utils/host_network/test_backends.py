@@ -12,6 +12,7 @@ import fnmatch
 import os
 
 import pytest
+import yaml
 from ansible_collections.alicloud.eip.plugins.module_utils._host_network.backends import (
     BACKEND_CLASSES,
     BACKENDS,
@@ -158,6 +159,12 @@ def test_the_backend_table_feeds_the_module_choices_and_the_daemons():
     assert BACKENDS == ("networkd", "nm", "netplan", "ifcfg", "none")
     assert NETWORK_DAEMONS == ("NetworkManager", "systemd-networkd")
     assert sorted(backend.rank for backend in BACKEND_CLASSES.values()) == [1, 2, 3, 4]
+    # The role eni_host validates its inputs before calling the module: the same choices, the same keep default.
+    collection = os.path.abspath(os.path.join(os.path.dirname(__file__), *[".."] * 5))
+    with open(os.path.join(collection, "roles/eni_host/meta/argument_specs.yml"), encoding="utf-8") as handle:
+        role = yaml.safe_load(handle)["argument_specs"]["main"]["options"]
+    assert role["eni_host_backend"]["choices"] == argument_spec()["backend"]["choices"]
+    assert role["eni_host_keep_addresses"]["default"] == argument_spec()["keep_addresses"]["default"] == []
 
 
 @pytest.mark.parametrize(
