@@ -19,6 +19,7 @@ def recorded_private_ip(binding: Binding) -> str:
 
     ENI modes: the bound private IP (cut-through: the ENI's primary IP).  ECS instance: its primary private IP,
     as in the documented sample.  IpAddress: the address.  NAT gateway, CLB, HaVip: empty (UNCONFIRMED).
+    [fid:eip-holder-private-ip-empty]
     """
     if binding.instance_type == "NetworkInterface":
         if binding.mode == "BINDED":

@@ -91,6 +91,7 @@ def eip_view(eip: dict) -> dict:
         "PrivateIpAddress": eip["PrivateIpAddress"],
         "VpcId": eip["VpcId"],
         # The SDK model types these as str, although the doc sample shows numbers (UNCONFIRMED).
+        # [fid:eip-bandwidth-string]
         "Bandwidth": str(eip["Bandwidth"]),
         "EipBandwidth": str(eip["Bandwidth"]),
         "InternetChargeType": eip["InternetChargeType"],
@@ -126,6 +127,7 @@ def detach_from_nat_entries(state: dict, unbinding: Unbinding) -> None:
     """Force=true: take the address out of the gateway's SNAT entries (dropping emptied ones) and DNAT list.
 
     UNCONFIRMED: the API only says Force disassociates "from a NAT gateway that has DNAT/SNAT entries"; the
+    [fid:eip-force-nat-entries]
     emulator removes the address from those entries so that no entry points at an address the gateway lost.
     """
     address = unbinding.eip["IpAddress"]
@@ -283,6 +285,7 @@ def recover_released(ctx: Context, region: str, address: str | None, allocation_
 
     Recovery by InstanceId keeps that allocation ID.  Recovery by IpAddress alone gets a new allocation ID
     (UNCONFIRMED; the research notes lean that way, and it makes a client read the ID from the response
+    [fid:eip-recover-address-new-id]
     instead of assuming the old one).
     """
     state = ctx.state
@@ -311,6 +314,7 @@ def recover_released(ctx: Context, region: str, address: str | None, allocation_
     month = ctx.store.now_iso()[:7]
     recoveries = state["monthly_recoveries"]
     # UNCONFIRMED code for the documented 20-recoveries-a-month limit ("submit a ticket" beyond it).
+    # [fid:eip-recover-monthly-limit-code]
     if recoveries.get(month, 0) >= int(state["recovery_limit"]):
         raise fail("OperationFailed.ResourceNotEnough")
     record = max(candidates, key=lambda entry: float(entry["ReleaseTime"]))
@@ -478,6 +482,7 @@ def describe_filters(ctx: Context) -> list:
         raise fail("InvalidIAssociatedInstanceType.ValueNotSupported")
     if associated_id is not None:
         # UNCONFIRMED: the documented default of AssociatedInstanceType (EcsInstance) applies to an ID given
+        # [fid:eip-describe-associated-type-default]
         # alone, so looking up an ENI's EIP needs AssociatedInstanceType=NetworkInterface.
         associated_type = associated_type or "EcsInstance"
         checks.append(lambda eip: eip["InstanceId"] == associated_id)
@@ -532,6 +537,7 @@ def describe_eip_addresses(ctx: Context) -> dict:
     if ctx.params.bool("DryRun"):
         raise fail("DryRunOperation")
     # Unknown allocation IDs simply match nothing: an empty list, not an error (UNCONFIRMED, TF-inferred).
+    # [fid:eip-describe-unknown-id-empty]
     eips = [eip for eip in ctx.store.in_region("eips", region) if all(check(eip) for check in checks)]
     # Newest first, then by ID, so that pages are stable.
     eips.sort(key=lambda eip: eip["AllocationId"])
@@ -567,6 +573,7 @@ def associate_eip_address(ctx: Context) -> dict:
     eip = find_eip(ctx.state, allocation_id, region)
     check_unlocked(eip)
     # An EIP already InUse (with this target or another) is refused like any non-Available one (UNCONFIRMED).
+    # [fid:eip-assoc-inuse-code]
     require_status(eip, "Available")
     check_instance_region(ctx, region)
     binding = Binding(
@@ -613,6 +620,7 @@ def unassociate_eip_address(ctx: Context) -> dict:
 @action(VPC, "ModifyEipForwardMode", mutating=True)
 def modify_eip_forward_mode(ctx: Context) -> dict:
     """Change the mode of a bound EIP; the new mode must pass the association rules (synchronous, UNCONFIRMED)."""
+    # [fid:eip-forward-mode-sync]
     params = ctx.params
     region = ctx.region()
     eip = find_eip(ctx.state, params.str("InstanceId", required=True), region)
@@ -650,6 +658,7 @@ def describe_eip_gateway_info(ctx: Context) -> dict:
     eni = ctx.state["enis"].get(eni_id)
     if eni is None or eni["RegionId"] != region:
         # The only documented error; an ENI the caller cannot see is "not authorized" (UNCONFIRMED).
+        # [fid:eip-gateway-info]
         raise fail("Forbbiden")
     bound = [
         eip

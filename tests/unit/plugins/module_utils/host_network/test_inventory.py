@@ -111,6 +111,7 @@ def test_interfaces_from_metadata():
             "eni_id": "eni-primary",
         },
         # The primary IP goes first whatever order private-ipv4s uses (UNCONFIRMED); trailing "/" is dropped.
+        # [fid:metadata-private-ipv4s-order]
         {
             "mac": SECOND,
             "mode": "nat",
