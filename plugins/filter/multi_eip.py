@@ -452,9 +452,9 @@ def cut_through_network(address, networks=None):
     """(cidr, gateway) the host gives a cut-through (BINDED) EIP on its ENI.
 
     DescribeEipGatewayInfo answers only for MULTI_BINDED EIPs (alibaba-api.md §3.9), and what DHCP announces for a
-    BINDED ENI is UNCONFIRMED: without an entry in multi_eip_cut_through_networks (``{cidr, gateway}`` by EIP
-    address, each key optional) the role assumes the EIP's /24 with gateway .1 (.254 for an EIP on .1, which cannot
-    be its own gateway).
+    BINDED ENI is UNCONFIRMED [fid:cut-through-dhcp-network]: without an entry in multi_eip_cut_through_networks
+    (``{cidr, gateway}`` by EIP address, each key optional) the role assumes the EIP's /24 with gateway .1 (.254 for
+    an EIP on .1, which cannot be its own gateway).
     """
     given = (networks or {}).get(address) or {}
     network = ipaddress.IPv4Network(f"{address}/24", strict=False)
