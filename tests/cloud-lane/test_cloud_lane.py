@@ -6,20 +6,20 @@
 The lane is run as a user runs it, with credentials in its environment and the opt-in on; only
 ALICLOUD_EIP_CLOUD_LANE_ENDPOINT points it at the emulator instead of Alibaba's endpoints. The emulator's world
 (world.yml) holds the fixtures the lane is given, resources of the account the lane must never touch (untagged, or
-tagged by someone else) and the tagged leaks of an earlier killed run.
+tagged by someone else), the tagged leaks of an earlier killed run (three hours old: an EIP on an ENI, an EIP on the
+NAT gateway used by an SNAT entry) and the tagged EIP of another lane run still going (a minute old).
 
 In order (the tests share one emulator and build on each other's state):
 - the gate in its three states (off: skipped and no call; on without complete credentials, region or fixtures:
   failed, naming them; on with refused credentials: failed at the first call, nothing created);
 - the cost guard (the cap and its ceiling, expensive targets only on request) refuses before any call;
 - the time limit ends the playbook and everything it started;
-- a run killed with SIGKILL in the middle of a target: what it created carries the run prefix, the CI tag and the
-  creation time, and stays behind (nothing could clean it);
-- a run stopped with SIGTERM in the middle of a target: the janitor still runs, removes what that run created and
-  nothing else (the killed run's leaks are too young for the janitor of earlier runs, and not of this run);
-- a full run: the janitor of earlier runs removes the killed run's leaks (and, in the first run, the world's old
-  leaks in dependency order: SNAT entry, associations, ENI, EIPs), the targets pass and create exactly what they
-  declare, the janitor leaves nothing tagged, and the account's own resources are as they were.
+- a run stopped with SIGTERM in the middle of a target: what it created carries the run prefix, the CI tag and the
+  creation time; the janitor of earlier runs has removed the killed run's leaks in dependency order and left the
+  run still going alone; the janitor at the end still runs and removes what this run created, nothing else;
+- a full run (one target expensive): the janitor of earlier runs removes the other run's EIP once it is stale, the
+  targets pass and create exactly what they declare, nothing tagged is left, and the account's own resources are as
+  they were.
 """
 
 from __future__ import annotations
@@ -101,7 +101,12 @@ def emulator():
     ).stdout.strip()
     emu = Emulator(endpoint)
     with open(WORLD, encoding="utf-8") as handle:
-        emu.control("world", yaml.safe_load(handle))
+        world = yaml.safe_load(handle)
+    region = world["regions"]["cn-hangzhou"]
+    for resource in region["eips"]:
+        if (resource.get("tags") or {}).get("ansible-test") == "aeip-young":
+            resource["tags"]["created"] = str(int(time.time()) - 60)
+    emu.control("world", world)
     try:
         yield emu
     finally:
@@ -305,6 +310,16 @@ def test_the_time_limit_ends_the_playbook_and_what_it_started(tmp_path):
     assert status is None
     assert stopped == "time limit of 3s reached (ALICLOUD_EIP_CLOUD_LANE_TIMEOUT)"
     assert time.monotonic() - started < 60
+    # Nothing of that playbook run is left: no process names its (unique) playbook file.
+    left = []
+    for entry in os.listdir("/proc"):
+        try:
+            with open(f"/proc/{entry}/cmdline", "rb") as handle:
+                if str(playbook).encode() in handle.read():
+                    left.append(entry)
+        except OSError:
+            continue
+    assert left == []
 
 
 def wait_for(condition, what: str, process: subprocess.Popen, timeout: float = 300):
@@ -336,74 +351,45 @@ def start_lane_held_at_the_association(emulator, prefix: str, log) -> subprocess
     return process
 
 
-def descendants(pid: int) -> list[int]:
-    """Every process below ``pid`` (from /proc), to kill a run the way a lost machine ends it."""
-    children: dict = {}
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                with open(f"/proc/{entry}/stat", encoding="utf-8") as handle:
-                    parent = int(handle.read().rsplit(")", 1)[1].split()[1])
-            except (OSError, ValueError, IndexError):
-                continue
-            children.setdefault(parent, []).append(int(entry))
-    found, todo = [], [pid]
-    while todo:
-        for child in children.get(todo.pop(), []):
-            found.append(child)
-            todo.append(child)
-    return found
-
-
-def test_a_killed_run_leaves_tagged_leaks(emulator, tmp_path):
+def test_a_stopped_run_tags_what_it_creates_and_still_runs_the_janitor_for_itself_only(
+    emulator, tmp_path, account_before
+):
     started = int(time.time())
     with open(tmp_path / "lane.log", "w+", encoding="utf-8") as log:
-        process = start_lane_held_at_the_association(emulator, "aeip-proof-killed", log)
-        for pid in [process.pid] + descendants(process.pid):
-            try:
-                os.kill(pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-        process.wait(timeout=30)
-        log.seek(0)
-        output = log.read()
-    emulator.control("faults", method="DELETE")
-    # The janitor of earlier runs (default: older than 60m) removed the world's three-hour-old leaks.
-    assert "janitor (earlier runs)" not in output  # killed before its report
-    state = emulator.state()
-    assert not {"eip-old-eni", "eip-old-snat", "eip-old-free"} & set(state["eips"])
-    assert "eni-old-leak" not in state["enis"] and "snat-old-leak" not in state["snat_entries"]
-    leaks = emulator.tagged({"ansible-test": "aeip-proof-killed"})
-    assert len(leaks["eips"]) == 1 and len(leaks["enis"]) == 1, leaks
-    for resource in (state["eips"][leaks["eips"][0]], state["enis"][leaks["enis"][0]]):
-        tags = resource["Tags"] if isinstance(resource["Tags"], dict) else {
-            tag["TagKey"]: tag["TagValue"] for tag in resource["Tags"]}
-        assert tags["alicloud.eip/ci"] == "true"
-        assert started - 5 <= int(tags["created"]) <= int(time.time())
-    eip = state["eips"][leaks["eips"][0]]
-    assert eip["Name"] == "aeip-proof-killed-association"
-    assert eip["InternetChargeType"] == "PayByTraffic" and str(eip["Bandwidth"]) == "1"
-
-
-def test_a_stopped_run_still_runs_the_janitor_for_itself_only(emulator, tmp_path, account_before):
-    with open(tmp_path / "lane.log", "w+", encoding="utf-8") as log:
         process = start_lane_held_at_the_association(emulator, "aeip-proof-stopped", log)
-        assert emulator.tagged({"ansible-test": "aeip-proof-stopped"})["enis"]
+        # Held at AssociateEipAddress: the ENI and the EIP the target created carry the lane's tags and names.
+        state = emulator.state()
+        created = emulator.tagged({"ansible-test": "aeip-proof-stopped"})
+        assert len(created["eips"]) == 1 and len(created["enis"]) == 1, created
+        for resource in (state["eips"][created["eips"][0]], state["enis"][created["enis"][0]]):
+            tags = resource["Tags"] if isinstance(resource["Tags"], dict) else {
+                tag["TagKey"]: tag["TagValue"] for tag in resource["Tags"]}
+            assert tags["alicloud.eip/ci"] == "true"
+            assert started - 5 <= int(tags["created"]) <= int(time.time())
+        eip = state["eips"][created["eips"][0]]
+        assert eip["Name"] == "aeip-proof-stopped-association"
+        assert eip["InternetChargeType"] == "PayByTraffic" and str(eip["Bandwidth"]) == "1"
+        assert state["enis"][created["enis"][0]]["NetworkInterfaceName"] == "aeip-proof-stopped-eni"
+        # The janitor of earlier runs (default: older than 60m) has removed the killed run's three-hour-old leaks,
+        # in dependency order (the emulator refuses a release of an EIP still in use): SNAT entry, associations, ENI,
+        # EIPs.
+        assert not {"eip-old-eni", "eip-old-snat"} & set(state["eips"])
+        assert "eni-old-leak" not in state["enis"] and "snat-old-leak" not in state["snat_entries"]
         process.send_signal(signal.SIGTERM)
         status = process.wait(timeout=600)
         log.seek(0)
         output = log.read()
     emulator.control("faults", method="DELETE")
     assert status == lane.EXIT_FAILED, output
-    assert output.strip().splitlines()[-1].startswith("cloud-test: FAILED: cloud_eip_association did not finish; "
-                                                      "interrupted by SIGTERM")
+    assert output.strip().splitlines()[-1].startswith(
+        "cloud-test: FAILED: cloud_eip_association did not finish; interrupted by SIGTERM"
+    )
+    assert "janitor (earlier runs) to remove 1 snat entries, 2 eip associations, 1 enis, 2 eips; left alone 1" in output
     assert "janitor (this run)    to remove 0 snat entries, 0 eip associations, 1 enis, 1 eips" in output
     assert "check                 left nothing of this run" in output
     assert emulator.tagged({"ansible-test": "aeip-proof-stopped"}) == {"eips": [], "enis": []}
-    # The killed run's leaks: too young for the janitor of earlier runs, not of this run: untouched.
-    assert "janitor (earlier runs) to remove 0 snat entries, 0 eip associations, 0 enis, 0 eips; left alone 2" in output
-    killed = emulator.tagged({"ansible-test": "aeip-proof-killed"})
-    assert len(killed["eips"]) == 1 and len(killed["enis"]) == 1
+    # The run still going: too young for the janitor of earlier runs, not of this run: untouched.
+    assert emulator.tagged({"ansible-test": "aeip-young"}) == {"eips": ["eip-young"], "enis": []}
     eips, enis = account_before
     state = emulator.state()
     assert {key: state["eips"][key] for key in ACCOUNT_EIPS} == eips
@@ -426,8 +412,8 @@ def test_a_full_run_passes_creates_what_it_declares_and_leaves_nothing(emulator,
         "cloud-test: passed: 2 targets against the account in region cn-hangzhou; the janitor left nothing of this run"
     )
     assert "cloud_eip_address     passed" in output and "cloud_snat_entry      passed" in output
-    # The killed run's ENI and EIP, now older than ALICLOUD_EIP_CLOUD_LANE_STALE_AFTER, went first.
-    assert "janitor (earlier runs) to remove 0 snat entries, 0 eip associations, 1 enis, 1 eips" in output
+    # The other run's EIP, now older than ALICLOUD_EIP_CLOUD_LANE_STALE_AFTER, went first.
+    assert "janitor (earlier runs) to remove 0 snat entries, 0 eip associations, 0 enis, 1 eips; left alone 0" in output
     assert emulator.tagged(CI) == {"eips": [], "enis": []}
     assert emulator.state()["snat_entries"] == {}
     calls = emulator.calls()
