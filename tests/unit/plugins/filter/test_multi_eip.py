@@ -834,3 +834,14 @@ def test_a_surplus_eni_without_a_mac_is_deleted_but_not_passed_to_the_host():
     plan = multi_eip_scale_down(plan_settings("nat_enis", count=1), [eni], [])
     assert plan["delete"] == [eni]
     assert plan["absent"] == []
+
+
+@pytest.mark.parametrize("mode", list(MODES))
+def test_a_count_given_as_text_is_a_number(mode):
+    # `-e multi_eip_count=2` reaches the role as the string "2"; the role's Jinja compared it with an int in the
+    # single-ENI modes and failed.  Every filter takes it as the number.
+    assert multi_eip_mode({"mode": mode, "count": "2"}) == multi_eip_mode({"mode": mode, "count": 2})
+    assert multi_eip_resources(plan_settings(mode, count="2")) == multi_eip_resources(plan_settings(mode, count=2))
+    enis = [nic(0), nic(1)] if MODES[mode].eni_per_eip else [nic(0, secondary_private_ip_addresses=["a", "b"])]
+    assert multi_eip_plan(plan_settings(mode, count="2"), [eip(0), eip(1)], enis)["known"] is True
+    assert multi_eip_scale_down(plan_settings(mode, count="1"), [tagged(nic(1), "1")], [])["delete"] != []
