@@ -129,11 +129,13 @@ def pick(answer, path):
     return answer
 
 
-def clients(endpoint=None, environ=os.environ):
+def clients(endpoint=None, environ=None):
     """SDK clients per product, keyed from the environment; with ``endpoint`` (host:port) plain HTTP to it."""
     import importlib
 
     from alibabacloud_tea_openapi.models import Config
+
+    environ = os.environ if environ is None else environ
 
     missing = [name for name in ("ALIBABA_CLOUD_ACCESS_KEY_ID", "ALIBABA_CLOUD_ACCESS_KEY_SECRET", "ALIBABA_CLOUD_REGION_ID")
                if not environ.get(name)]  # fmt: skip
@@ -224,7 +226,7 @@ def compare(real, emulated):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", maxsplit=1)[0])
     parser.add_argument("--out", required=True, help="directory for the fixtures (<probe>.json)")
     parser.add_argument("--endpoint", help="host:port of an emulator instead of Alibaba Cloud")
     args = parser.parse_args(argv)
