@@ -24,6 +24,7 @@ from ansible_collections.alicloud.eip.plugins.module_utils._retries import api_c
 # Documented batch limits: DescribeEipAddresses takes up to 50 comma-separated IDs or addresses,
 # DescribeInstances up to 100 IDs, DescribeNetworkInterfaces up to 100, DescribeLoadBalancers up to 10
 # comma-separated IDs (UNCONFIRMED: the SLB docs say "multiple IDs"; 10 is the conservative reading).
+# [fid:slb-describe-max-ids]
 EIP_BATCH = 50
 EIP_PAGE_SIZE = 100
 ECS_BATCH = 100
@@ -48,6 +49,7 @@ def _text(value: Any) -> str:
 
 def _number(value: Any) -> int | None:
     """Bandwidth and friends: the model says str, the docs' samples show numbers (UNCONFIRMED); return int."""
+    # [fid:eip-bandwidth-string]
     if value in (None, ""):
         return None
     try:

@@ -32,6 +32,7 @@ NAT_PAGE_SIZE = 50
 SNAT_PAGE_SIZE = 50
 VSWITCH_PAGE_SIZE = 50
 # DescribeHaVips: values of one Filter key are OR-ed; the docs give no limit on their number (UNCONFIRMED), so
+# [fid:havip-filter-values]
 # the vSwitch IDs are sent 20 at a time.
 HAVIP_FILTER_BATCH = 20
 
