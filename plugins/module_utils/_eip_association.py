@@ -32,17 +32,17 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from ansible_collections.alicloud.eip.plugins.module_utils import _api
-from ansible_collections.alicloud.eip.plugins.module_utils._retries import AlicloudApiError
-from ansible_collections.alicloud.eip.plugins.module_utils._util import DifferenceTracker, run_concurrently
-from ansible_collections.alicloud.eip.plugins.module_utils._waiter import (
+from ansible_collections.alicloud.eip.plugins.module_utils._api.namespace import API
+from ansible_collections.alicloud.eip.plugins.module_utils._api.vpc_eip import (
     STABLE,
     TRANSIENT_STATUSES,
     Expectation,
-    WaitError,
-    WaitPolicy,
     wait_for_eips,
 )
+from ansible_collections.alicloud.eip.plugins.module_utils._api.vpc_network import NAT_GATEWAY_EIP_LIMIT
+from ansible_collections.alicloud.eip.plugins.module_utils._polling import WaitError, WaitPolicy
+from ansible_collections.alicloud.eip.plugins.module_utils._retries import AlicloudApiError
+from ansible_collections.alicloud.eip.plugins.module_utils._util import DifferenceTracker, run_concurrently
 from ansible_collections.alicloud.eip.plugins.module_utils._util import InputError  # noqa: F401 (re-exported)
 
 ECS = "EcsInstance"
@@ -76,7 +76,6 @@ MODE_LABELS = {
 }
 
 # Documented limits (shared/reference/alibaba-api.md §5, spec-associate-eip.txt).
-NAT_GATEWAY_EIP_LIMIT = 20
 MULTI_BINDED_EIP_LIMIT = 10
 # Regions of the cut-through modes, as the specification lists them by name (region IDs are our mapping;
 # the lists change over time: UNCONFIRMED beyond the specification's date).
@@ -591,7 +590,7 @@ def gather_snapshot(
     desired: Sequence[Desired],
     state: str,
     wait_timeout: float,
-    api=_api,
+    api=API,
     wait_policy: WaitPolicy | None = None,
 ) -> Snapshot:
     """Describe what the plan needs, batched, and nothing more when every association is already in place.
@@ -835,7 +834,7 @@ class _Planner:
             )
         elif holder.instance_type == NAT_GATEWAY and not self.force:
             use = next(
-                (ip["using_status"] for ip in resource["ip_list"] if ip["allocation_id"] == eip["allocation_id"]), ""
+                (ip["using_status"] for ip in resource["eips"] if ip["allocation_id"] == eip["allocation_id"]), ""
             )
             if use in UNASSOCIATE_NAT_CODES:
                 code, entries = UNASSOCIATE_NAT_CODES[use]
@@ -864,7 +863,8 @@ class _Planner:
             )
             return []
         steps = [
-            self.disassociate(other, desired, f"replaced by {eip['allocation_id'] or eip['ip_address']} on {where}") for other in occupants
+            self.disassociate(other, desired, f"replaced by {eip['allocation_id'] or eip['ip_address']} on {where}")
+            for other in occupants
         ]
         return [step for step in steps if step is not None]
 
@@ -1358,7 +1358,7 @@ def execute_plan(
     plan: Plan,
     wait: bool,
     wait_timeout: float,
-    api=_api,
+    api=API,
     wait_policy: WaitPolicy | None = None,
     max_workers: int = MAX_CONCURRENCY,
 ) -> Outcome:

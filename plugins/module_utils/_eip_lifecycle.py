@@ -10,7 +10,8 @@ changes, decide whether a release may happen, explain allocation and recovery er
 associations to the engine of eip_association (never a copy of it).
 
 The decision functions are pure (records in, plans out) so that unit tests can drive them table-wise;
-the functions that call the cloud take the ``_api`` module as a parameter for the same reason.
+the functions that call the cloud take the API namespace (``_api.namespace.API``) as a parameter for the same
+reason.
 """
 
 from __future__ import annotations
@@ -21,7 +22,14 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from ansible_collections.alicloud.eip.plugins.module_utils import _api
+from ansible_collections.alicloud.eip.plugins.module_utils._api.namespace import API
+from ansible_collections.alicloud.eip.plugins.module_utils._api.vpc_eip import (
+    EIP_TEXT_FIELDS,
+    STABLE,
+    TRANSIENT_STATUSES,
+    Expectation,
+    wait_for_eips,
+)
 from ansible_collections.alicloud.eip.plugins.module_utils._eip_association import (
     ITEM_OPTIONS,
     Plan,
@@ -43,13 +51,7 @@ from ansible_collections.alicloud.eip.plugins.module_utils._limits import (
     check_tags,
 )
 from ansible_collections.alicloud.eip.plugins.module_utils._retries import AlicloudApiError
-from ansible_collections.alicloud.eip.plugins.module_utils._waiter import (
-    STABLE,
-    TRANSIENT_STATUSES,
-    Expectation,
-    WaitPolicy,
-    wait_for_eips,
-)
+from ansible_collections.alicloud.eip.plugins.module_utils._polling import WaitPolicy
 from ansible_collections.alicloud.eip.plugins.module_utils._util import InputError  # noqa: F401 (re-exported)
 
 # Tag keys the cloud reserves for itself (SYSTEM_TAG_PREFIXES, from _limits) cannot be set or removed by the user
@@ -225,7 +227,7 @@ def select_eip(candidates: Sequence[Mapping[str, Any]], params: Mapping[str, Any
     return dict(matches[0]) if matches else None
 
 
-def find_eip(connection, params: Mapping[str, Any], api=_api) -> dict[str, Any] | None:
+def find_eip(connection, params: Mapping[str, Any], api=API) -> dict[str, Any] | None:
     """Describe the EIP the key names (one DescribeEipAddresses) and select it; ``None`` when there is none."""
     if params.get("allocation_id"):
         candidates = api.describe_eip_addresses(connection, allocation_ids=[params["allocation_id"]])
@@ -239,7 +241,7 @@ def find_eip(connection, params: Mapping[str, Any], api=_api) -> dict[str, Any] 
 
 
 def settle(
-    connection, eip: dict[str, Any] | None, timeout: float, api=_api, policy: WaitPolicy | None = None
+    connection, eip: dict[str, Any] | None, timeout: float, api=API, policy: WaitPolicy | None = None
 ) -> dict[str, Any] | None:
     """Wait until an EIP found in a transient state is stable (``None`` when it was being released)."""
     if eip is None or eip["status"] not in TRANSIENT_STATUSES:
@@ -324,7 +326,7 @@ def apply_changes(eip: Mapping[str, Any], changes: AttributeChanges) -> dict[str
     return after
 
 
-def make_changes(connection, allocation_id: str, changes: AttributeChanges, api=_api) -> None:
+def make_changes(connection, allocation_id: str, changes: AttributeChanges, api=API) -> None:
     """Issue the modify, untag and tag calls the plan needs (each only when needed)."""
     if changes.modify:
         api.modify_eip_address_attribute(connection, allocation_id, **changes.modify)
@@ -344,7 +346,7 @@ def diff_view(eip: Mapping[str, Any] | None) -> dict[str, Any]:
 
 def new_eip_view(params: Mapping[str, Any], region: str, allocation_id: str = "", ip_address: str = "") -> dict:
     """What a new EIP will look like, before the cloud has given it an ID (check mode), in eip_info's shape."""
-    text_fields = [snake for _camel, snake in _api.EIP_TEXT_FIELDS]
+    text_fields = [snake for _camel, snake in EIP_TEXT_FIELDS]
     eip: dict[str, Any] = {name: "" for name in text_fields}
     eip.update(
         allocation_id=allocation_id,
@@ -375,7 +377,7 @@ def explain_allocation_error(error: AlicloudApiError, what: str) -> LifecycleErr
     return LifecycleError(message, code=error.code, action=error.action, api_error=error)
 
 
-def wait_for_status(connection, allocation_id: str, status: str, timeout: float, api=_api, policy=None):
+def wait_for_status(connection, allocation_id: str, status: str, timeout: float, api=API, policy=None):
     """Poll one EIP until it has ``status`` (``Released``: until it is gone); returns the last record."""
     records = wait_for_eips(
         connection,
@@ -438,7 +440,7 @@ def plan_release(eip: Mapping[str, Any], release_associated: bool) -> bool:
 
 
 class _WithPendingEip:
-    """The ``_api`` module, except that DescribeEipAddresses also answers an EIP that does not exist yet.
+    """The API namespace, except that DescribeEipAddresses also answers an EIP that does not exist yet.
 
     Check mode of a recovery plans the association against the EIP the recovery would bring back, so that
     the engine predicts the target's failures (an instance that already has an EIP, ...) without a change.
@@ -489,7 +491,7 @@ def associate(
     wait: bool,
     wait_timeout: float,
     pending: bool = False,
-    api=_api,
+    api=API,
     wait_policy: WaitPolicy | None = None,
 ) -> AssociationResult:
     """Put ``eip`` on the target in ``association`` with the eip_association engine; raises LifecycleError.
@@ -514,7 +516,7 @@ def plan_association(
     association: Mapping[str, Any],
     wait_timeout: float,
     pending: bool = False,
-    api=_api,
+    api=API,
     wait_policy: WaitPolicy | None = None,
 ) -> AssociationResult:
     """The engine's plan for putting ``eip`` on the target in ``association``, with no change made.
@@ -535,7 +537,7 @@ def disassociate(
     check_mode: bool,
     wait_timeout: float,
     force: bool = False,
-    api=_api,
+    api=API,
     wait_policy: WaitPolicy | None = None,
 ) -> AssociationResult:
     """Take ``eip`` off its holder with the eip_association engine (always waited for); raises LifecycleError."""

@@ -442,7 +442,7 @@ error:
       sample: true
 """
 
-from ansible_collections.alicloud.eip.plugins.module_utils._api import describe_eip_addresses
+from ansible_collections.alicloud.eip.plugins.module_utils._api.vpc_eip import describe_eip_addresses
 from ansible_collections.alicloud.eip.plugins.module_utils._client import AlicloudModule
 from ansible_collections.alicloud.eip.plugins.module_utils._eip_association import (
     INSTANCE_TYPES,
@@ -455,8 +455,8 @@ from ansible_collections.alicloud.eip.plugins.module_utils._eip_association impo
     plan_changes,
     validate_request,
 )
+from ansible_collections.alicloud.eip.plugins.module_utils._polling import WaitError
 from ansible_collections.alicloud.eip.plugins.module_utils._retries import AlicloudApiError
-from ansible_collections.alicloud.eip.plugins.module_utils._waiter import WaitError
 
 
 def item_spec() -> dict:

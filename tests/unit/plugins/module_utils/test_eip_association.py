@@ -17,7 +17,7 @@ from ansible_collections.alicloud.eip.plugins.module_utils._eip_association impo
     validate_request,
 )
 from ansible_collections.alicloud.eip.plugins.module_utils._retries import AlicloudApiError
-from ansible_collections.alicloud.eip.plugins.module_utils._waiter import WaitPolicy
+from ansible_collections.alicloud.eip.plugins.module_utils._polling import WaitPolicy
 
 # ---- helpers -------------------------------------------------------------------------------------
 
@@ -81,7 +81,7 @@ def nat(gateway_id, status="Available", business="Normal", network="internet", u
         "network_type": network,
         "eip_bind_mode": "MULTI_BINDED",
         "vpc_id": "vpc-1",
-        "ip_list": [{"allocation_id": a, "ip_address": "", "using_status": u} for a, u in (uses or {}).items()],
+        "eips": [{"allocation_id": a, "ip_address": "", "using_status": u} for a, u in (uses or {}).items()],
     }
 
 
@@ -836,14 +836,14 @@ def test_absent_predicts_the_disassociation_failures(holder_key, resource, recor
 
 
 class FakeApi:
-    """An in-memory cloud behind the _api functions; records every call.  Changes take effect at once."""
+    """An in-memory cloud behind the API functions; records every call.  Changes take effect at once."""
 
     def __init__(self, eips=(), resources=(), fail=None, gateways=()):
         self.eips = {record["allocation_id"]: dict(record) for record in eips}
         self.resources = dict(resources)
         self.calls: list[tuple] = []
         self.fail = fail or {}
-        self.gateways = list(gateways)  # normalized IPv4 gateways, as _api.list_ipv4_gateways returns them
+        self.gateways = list(gateways)  # normalized IPv4 gateways, as list_ipv4_gateways returns them
 
     def _held(self, instance_type, instance_id):
         return [
@@ -935,7 +935,7 @@ def test_a_rerun_costs_one_describe_per_50_eips():
         )
     )
     snapshot = gather_snapshot(CONNECTION, desired, "present", 60, api=api, wait_policy=NO_WAIT)
-    assert api.actions() == ["DescribeEipAddresses"]  # the fake takes the whole list; _api splits it into 50s
+    assert api.actions() == ["DescribeEipAddresses"]  # the fake takes the whole list; vpc_eip splits it into 50s
     assert not plan(desired, snapshot).changed
 
 
@@ -1046,7 +1046,7 @@ def test_desired_where_prefixes_messages():
 
 
 def gateway(vpc_id, enabled=True):
-    """A normalized IPv4 gateway (as _api.list_ipv4_gateways returns it)."""
+    """A normalized IPv4 gateway (as list_ipv4_gateways returns it)."""
     return {"id": f"ipv4gw-{vpc_id[4:]}", "vpc_id": vpc_id, "name": "", "status": "Created", "enabled": enabled}
 
 

@@ -12,7 +12,7 @@ from ansible_collections.alicloud.eip.plugins.module_utils._eip_lifecycle import
     LifecycleError,
 )
 from ansible_collections.alicloud.eip.plugins.module_utils._retries import AlicloudApiError
-from ansible_collections.alicloud.eip.plugins.module_utils._waiter import WaitPolicy
+from ansible_collections.alicloud.eip.plugins.module_utils._polling import WaitPolicy
 from ansible_collections.alicloud.eip.tests.unit.plugins.module_utils.test_eip_association import (
     CONNECTION,
     ECS1,
