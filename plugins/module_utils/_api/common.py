@@ -10,14 +10,15 @@
 The product files (``vpc_eip``, ``vpc_network``, ``ecs``, ``slb``) hold one small wrapper per Alibaba Cloud
 API call, each ``*_page`` / single call decorated with :func:`api_call` (retries, error translation,
 ClientToken, flow limit); their public describe functions page through every result with :func:`pages` or
-:func:`token_pages` and split ID lists into the batch sizes the API accepts with :func:`chunks`.  Their
+:func:`token_pages` and split ID lists into the batch sizes the API accepts with :func:`chunks` or
+:func:`read_batches`.  Their
 ``normalize_*`` functions turn the API's CamelCase records into plain snake_case dicts with :func:`text`,
 :func:`number` and :func:`inner_list`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
 
@@ -93,6 +94,22 @@ def token_pages(
         token = answer.get("NextToken")
         if not token:
             return records
+
+
+def read_batches(
+    ids: Iterable[str], size: int, read_batch: Callable[[list[str]], list[Any]], id_field: str
+) -> list[dict[str, Any]]:
+    """Every record ``read_batch(batch)`` answers for ``ids``, ``size`` IDs per batch (duplicates asked once).
+
+    An answer may carry records of other IDs (a filter the API applies loosely, a listing by a parent ID): only the
+    records whose ``id_field`` is one of the batch's are kept.  An API that filters by one ID takes ``size`` 1.
+    """
+    records: list[dict[str, Any]] = []
+    for batch in chunks(list(dict.fromkeys(ids)), size):
+        records.extend(
+            record for record in read_batch(batch) if isinstance(record, dict) and record.get(id_field) in batch
+        )
+    return records
 
 
 def request_id(response: Any) -> str:

@@ -21,8 +21,8 @@ from typing import Any
 
 from ansible_collections.alicloud.eip.plugins.module_utils._api.common import (
     body,
-    chunks,
     inner_list,
+    read_batches,
     text,
     token_pages,
 )
@@ -80,14 +80,14 @@ def describe_instances_page(connection, instance_ids: list[str], next_token: str
 
 def describe_instances(connection, instance_ids: Iterable[str]) -> list[dict[str, Any]]:
     """The ECS instances with these IDs that exist, normalized (100 IDs per call)."""
-    instances = []
-    for batch in chunks(list(dict.fromkeys(instance_ids)), ECS_BATCH):
-        records = token_pages(
-            lambda token, batch=batch: describe_instances_page(connection, batch, token),
+
+    def listing(batch: list[str]) -> list[Any]:
+        return token_pages(
+            lambda token: describe_instances_page(connection, batch, token),
             lambda answer: inner_list(answer.get("Instances"), "Instance"),
         )
-        instances.extend(normalize_instance(record) for record in records if record.get("InstanceId") in batch)
-    return instances
+
+    return [normalize_instance(record) for record in read_batches(instance_ids, ECS_BATCH, listing, "InstanceId")]
 
 
 # ---- security groups ---------------------------------------------------------------------------------------
@@ -119,19 +119,18 @@ def describe_security_groups_page(connection, security_group_ids: list[str], nex
 
 def describe_security_groups(connection, security_group_ids: Iterable[str]) -> list[dict[str, Any]]:
     """The security groups with these IDs that exist in the region, normalized (100 IDs per listing)."""
-    groups = []
-    wanted = list(dict.fromkeys(group_id for group_id in security_group_ids if group_id))
-    for batch in chunks(wanted, SECURITY_GROUP_BATCH):
-        records = token_pages(
-            lambda token, batch=batch: describe_security_groups_page(connection, batch, token),
+
+    def listing(batch: list[str]) -> list[Any]:
+        return token_pages(
+            lambda token: describe_security_groups_page(connection, batch, token),
             lambda answer: inner_list(answer.get("SecurityGroups"), "SecurityGroup"),
         )
-        groups.extend(
-            normalize_security_group(record)
-            for record in records
-            if isinstance(record, dict) and record.get("SecurityGroupId") in batch
-        )
-    return groups
+
+    wanted = [group_id for group_id in security_group_ids if group_id]
+    return [
+        normalize_security_group(record)
+        for record in read_batches(wanted, SECURITY_GROUP_BATCH, listing, "SecurityGroupId")
+    ]
 
 
 # ---- ENIs: reading ----------------------------------------------------------------------------------------
@@ -252,18 +251,16 @@ def network_interface_records(connection, eni_ids: Iterable[str] | None = None, 
     empty ``eni_ids`` asks for nothing.  The ``eni`` modules and the association engine both read ENIs here and
     differ only in how they normalize a record.
     """
-    if eni_ids is None:
-        batches: list[list[str] | None] = [None]
-    else:
-        batches = list(chunks(list(dict.fromkeys(eni_ids)), ENI_BATCH))
-    records: list[dict[str, Any]] = []
-    for batch in batches:
-        found = token_pages(
-            lambda token, batch=batch: describe_network_interfaces_page(connection, batch, token, **dict(filters)),
+
+    def listing(batch: list[str] | None) -> list[Any]:
+        return token_pages(
+            lambda token: describe_network_interfaces_page(connection, batch, token, **dict(filters)),
             lambda answer: inner_list(answer.get("NetworkInterfaceSets"), "NetworkInterfaceSet"),
         )
-        records.extend(record for record in found if batch is None or record.get("NetworkInterfaceId") in batch)
-    return records
+
+    if eni_ids is None:
+        return listing(None)
+    return read_batches(eni_ids, ENI_BATCH, listing, "NetworkInterfaceId")
 
 
 def describe_network_interfaces(connection, eni_ids: Iterable[str]) -> list[dict[str, Any]]:

@@ -15,7 +15,13 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from ansible_collections.alicloud.eip.plugins.module_utils._api.common import body, chunks, inner_list, pages, text
+from ansible_collections.alicloud.eip.plugins.module_utils._api.common import (
+    body,
+    inner_list,
+    pages,
+    read_batches,
+    text,
+)
 from ansible_collections.alicloud.eip.plugins.module_utils._retries import api_call
 
 # DescribeLoadBalancers takes up to 10 comma-separated IDs (UNCONFIRMED: the SLB docs say "multiple IDs"; 10 is
@@ -52,11 +58,12 @@ def describe_load_balancers_page(connection, page_number: int, load_balancer_ids
 
 def describe_load_balancers(connection, load_balancer_ids: Iterable[str]) -> list[dict[str, Any]]:
     """The CLB instances with these IDs that exist, normalized."""
-    balancers = []
-    for batch in chunks(list(dict.fromkeys(load_balancer_ids)), SLB_BATCH):
-        records = pages(
-            lambda page, batch=batch: describe_load_balancers_page(connection, page, batch),
+
+    def listing(batch: list[str]) -> list[Any]:
+        return pages(
+            lambda page: describe_load_balancers_page(connection, page, batch),
             lambda answer: inner_list(answer.get("LoadBalancers"), "LoadBalancer"),
         )
-        balancers.extend(normalize_load_balancer(record) for record in records if record.get("LoadBalancerId") in batch)
-    return balancers
+
+    records = read_batches(load_balancer_ids, SLB_BATCH, listing, "LoadBalancerId")
+    return [normalize_load_balancer(record) for record in records]

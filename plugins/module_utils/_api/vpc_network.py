@@ -23,6 +23,7 @@ from ansible_collections.alicloud.eip.plugins.module_utils._api.common import (
     body,
     inner_list,
     pages,
+    read_batches,
     request_id,
     text,
     token_pages,
@@ -156,23 +157,19 @@ def describe_nat_gateways(
 ) -> list[dict[str, Any]]:
     """Every NAT gateway matching the filters, normalized; the API filters by one ID, so one listing per ID."""
     filters = {key: value for key, value in (("vpc_id", vpc_id), ("name", name)) if value}
-    if nat_gateway_ids is None:
-        batches: list[dict[str, Any]] = [{}]
-    else:
-        batches = [{"nat_gateway_id": gateway_id} for gateway_id in dict.fromkeys(nat_gateway_ids)]
-    gateways = []
-    for batch in batches:
-        records = pages(
-            lambda page, batch=batch: describe_nat_gateways_page(connection, page, **batch, **filters),
+
+    def listing(batch: list[str] | None) -> list[Any]:
+        by_id = {"nat_gateway_id": batch[0]} if batch else {}
+        return pages(
+            lambda page: describe_nat_gateways_page(connection, page, **by_id, **filters),
             lambda answer: inner_list(answer.get("NatGateways"), "NatGateway"),
         )
-        wanted = batch.get("nat_gateway_id")
-        gateways.extend(
-            normalize_nat_gateway(record)
-            for record in records
-            if wanted is None or record.get("NatGatewayId") == wanted
-        )
-    return gateways
+
+    if nat_gateway_ids is None:
+        records = listing(None)
+    else:
+        records = read_batches(nat_gateway_ids, 1, listing, "NatGatewayId")
+    return [normalize_nat_gateway(record) for record in records]
 
 
 # ---- vSwitches -------------------------------------------------------------------------------------
@@ -224,14 +221,15 @@ def normalize_vswitch(record: dict[str, Any]) -> dict[str, Any]:
 
 def describe_vswitches(connection, vswitch_ids: Iterable[str]) -> list[dict[str, Any]]:
     """The vSwitches with these IDs that exist, normalized (the API filters by one ID, so one listing per ID)."""
-    found = []
-    for vswitch_id in dict.fromkeys(vswitch_id for vswitch_id in vswitch_ids if vswitch_id):
-        records = pages(
-            lambda page, vswitch_id=vswitch_id: describe_vswitches_page(connection, page, v_switch_id=vswitch_id),
+
+    def listing(batch: list[str]) -> list[Any]:
+        return pages(
+            lambda page: describe_vswitches_page(connection, page, v_switch_id=batch[0]),
             lambda answer: inner_list(answer.get("VSwitches"), "VSwitch"),
         )
-        found.extend(normalize_vswitch(record) for record in records if record.get("VSwitchId") == vswitch_id)
-    return found
+
+    wanted = [vswitch_id for vswitch_id in vswitch_ids if vswitch_id]
+    return [normalize_vswitch(record) for record in read_batches(wanted, 1, listing, "VSwitchId")]
 
 
 # ---- HaVips ----------------------------------------------------------------------------------------
@@ -338,14 +336,14 @@ def list_ipv4_gateways_page(connection, vpc_id: str, next_token: str | None) -> 
 
 def list_ipv4_gateways(connection, vpc_ids: Iterable[str]) -> list[dict[str, Any]]:
     """The IPv4 gateways of these VPCs, normalized (one call per VPC; a VPC has at most one gateway)."""
-    gateways = []
-    for vpc_id in dict.fromkeys(vpc_ids):
-        records = token_pages(
-            lambda token, vpc_id=vpc_id: list_ipv4_gateways_page(connection, vpc_id, token),
-            lambda answer: [record for record in answer.get("Ipv4GatewayModels") or [] if isinstance(record, dict)],
+
+    def listing(batch: list[str]) -> list[Any]:
+        return token_pages(
+            lambda token: list_ipv4_gateways_page(connection, batch[0], token),
+            lambda answer: answer.get("Ipv4GatewayModels") or [],
         )
-        gateways.extend(normalize_ipv4_gateway(record) for record in records if record.get("VpcId") == vpc_id)
-    return gateways
+
+    return [normalize_ipv4_gateway(record) for record in read_batches(vpc_ids, 1, listing, "VpcId")]
 
 
 # ---- SNAT entries ----------------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""The snat_entry and nat_gateway_info modules end to end, on an in-memory NAT gateway behind the _api_nat functions."""
+"""snat_entry and nat_gateway_info end to end, on an in-memory NAT gateway behind the vpc_network functions."""
 
 from __future__ import annotations
 
@@ -55,7 +55,7 @@ class FakeNat:
             self.entries[entry_id]["status"] = entry["status"] = "Available"
         return entry
 
-    # _api_nat stand-ins
+    # vpc_network stand-ins
     def describe_nat_gateways(self, connection, nat_gateway_ids=None, vpc_id=None, name=None):
         self.calls.append(("describe_gateways", list(nat_gateway_ids or []), vpc_id, name))
         if nat_gateway_ids is not None and self.gateway["id"] not in nat_gateway_ids:

@@ -73,6 +73,19 @@ def test_token_pages_follows_next_token_until_it_is_empty():
     assert asked == [None, "t2", "t3"]
 
 
+def test_read_batches_asks_each_id_once_in_batches_and_keeps_only_the_batchs_records():
+    asked = []
+
+    def read_batch(batch):
+        asked.append(list(batch))
+        return [{"Id": item} for item in batch] + [{"Id": "stray"}, "junk"]
+
+    records = common.read_batches(["a", "b", "a", "c", "d", "e"], 2, read_batch, "Id")
+    assert [record["Id"] for record in records] == ["a", "b", "c", "d", "e"]
+    assert asked == [["a", "b"], ["c", "d"], ["e"]]
+    assert common.read_batches([], 2, read_batch, "Id") == [] and len(asked) == 3
+
+
 def test_body_and_request_id_of_an_sdk_response():
     response = SimpleNamespace(body=SimpleNamespace(to_map=lambda: {"RequestId": "R-1", "X": 1}))
     assert common.body(response) == {"RequestId": "R-1", "X": 1}
