@@ -13,14 +13,16 @@ NOPROXY := env -u HTTP_PROXY -u HTTPS_PROXY -u http_proxy -u https_proxy -u ALL_
 VIEW = $(shell $(REPO)/tools/collection-tree.sh)
 COLLECTIONS_PATH = $(patsubst %/ansible_collections/alicloud/eip,%,$(VIEW))
 
-.PHONY: help setup demo test sanity units emulator-tests integration lint molecule badinput bench soak clean
+.PHONY: help setup demo test sanity units emulator-tests integration lint molecule badinput bench soak diagrams clean \
+	cloud-test cloud-lane-proof
 
 help:
 	@echo "make demo   run the main job against the local emulator"
 	@echo "make test   run every test (sanity, units, emulator, integration, lint, bad input, molecule)"
 	@echo "make bench  association benchmarks against the emulator"
 	@echo "make soak   20 converges killed with SIGKILL at random moments, then run again (SOAK_CYCLES, SOAK_SEED)"
-	@echo "parts: setup sanity units emulator-tests integration lint badinput molecule clean"
+	@echo "make cloud-test  the real-cloud lane against your account; skipped without ALICLOUD_EIP_CLOUD_LANE=1 (docs/cloud-lane.md)"
+	@echo "parts: setup sanity units emulator-tests integration lint badinput molecule cloud-lane-proof diagrams clean"
 
 setup:
 	@$(REPO)/tools/setup.sh
@@ -60,6 +62,21 @@ bench: setup
 
 soak: setup
 	@$(NOPROXY) $(REPO)/tools/soak.sh
+
+# docs/diagrams/*.svg from their Graphviz sources (docs/architecture.md); a unit test checks they are current.
+diagrams: setup
+	@$(REPO)/tools/diagrams.sh
+
+# The real-cloud lane (docs/cloud-lane.md): without ALICLOUD_EIP_CLOUD_LANE=1 it says "skipped: no account" and runs
+# nothing; with it, missing credentials fail it. No NOPROXY here: the real cloud may need this shell's proxy (the lane
+# drops the proxy itself only for an emulator endpoint).
+cloud-test: setup
+	@$(REPO)/tools/cloud-lane.sh
+
+# The lane's own test (part of `make test`): the lane against an emulator that plays the account.
+cloud-lane-proof: setup
+	@cd $(REPO) && $(NOPROXY) PYTHONPATH=$(REPO) $(PY) -m pytest -p no:cacheprovider -q -ra --durations=5 \
+		tests/cloud-lane
 
 clean:
 	rm -rf $(REPO)/.cache $(REPO)/tests/output

@@ -19,9 +19,10 @@ command -v "${python_bin}" >/dev/null 2>&1 || python_bin=python3
 #   (ssh-keygen): ansible-test integration creates an SSH key before any target runs;
 #   netplan.io, network-manager (nmcli), systemd (systemd-networkd, networkctl): validating and applying the
 #     host-side network files offline; python3, python3-venv: the .venv; ca-certificates: pip over HTTPS;
-#   make: tools/test.sh runs each suite through the Makefile.
+#   make: tools/test.sh runs each suite through the Makefile;
+#   graphviz (dot): `make diagrams` renders docs/diagrams/*.dot, and a unit test checks the SVGs are current.
 apt_packages=(iproute2 iputils-ping nftables procps mount rsync shellcheck openssh-client netplan.io network-manager
-    systemd python3 python3-venv ca-certificates make)
+    systemd python3 python3-venv ca-certificates make graphviz)
 # How long apt waits for the dpkg lock when another package manager (unattended-upgrades, a second `make`)
 # holds it, instead of failing at once.
 apt_lock_timeout="${SETUP_APT_LOCK_TIMEOUT:-300}"

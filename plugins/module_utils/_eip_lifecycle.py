@@ -7,11 +7,11 @@
 
 """The EIP lifecycle shared by eip_address and eip_recover: find an EIP by its key, plan attribute and tag
 changes, decide whether a release may happen, explain allocation and recovery errors, and hand
-associations to the engine of eip_association (never a copy of it).
+associations to the one door of the association engine (``_eip_association.engine.converge``), typed.
 
 The decision functions are pure (records in, plans out) so that unit tests can drive them table-wise;
-the functions that call the cloud take the API namespace (``_api.namespace.API``) as a parameter for the same
-reason.
+the functions that call the cloud take the API namespace (``_api.namespace.API``)
+as a parameter for the same reason.
 """
 
 from __future__ import annotations
@@ -30,14 +30,12 @@ from ansible_collections.alicloud.eip.plugins.module_utils._api.vpc_eip import (
     Expectation,
     wait_for_eips,
 )
-from ansible_collections.alicloud.eip.plugins.module_utils._eip_association import (
-    ITEM_OPTIONS,
-    Plan,
-    execute_plan,
-    gather_snapshot,
+from ansible_collections.alicloud.eip.plugins.module_utils._eip_association.engine import Options, Result, converge
+from ansible_collections.alicloud.eip.plugins.module_utils._eip_association.plan import PlanError
+from ansible_collections.alicloud.eip.plugins.module_utils._eip_association.request import (
+    Desired,
     is_allocation_id,
-    plan_changes,
-    validate_request,
+    validate_target,
 )
 from ansible_collections.alicloud.eip.plugins.module_utils._limits import (
     ALLOCATION_INTERNET_CHARGE_TYPE,
@@ -50,9 +48,9 @@ from ansible_collections.alicloud.eip.plugins.module_utils._limits import (
     check_isp,
     check_tags,
 )
-from ansible_collections.alicloud.eip.plugins.module_utils._retries import AlicloudApiError
 from ansible_collections.alicloud.eip.plugins.module_utils._polling import WaitPolicy
-from ansible_collections.alicloud.eip.plugins.module_utils._util import InputError  # noqa: F401 (re-exported)
+from ansible_collections.alicloud.eip.plugins.module_utils._retries import AlicloudApiError
+from ansible_collections.alicloud.eip.plugins.module_utils._util import InputError
 
 # Tag keys the cloud reserves for itself (SYSTEM_TAG_PREFIXES, from _limits) cannot be set or removed by the user
 # (Forbidden.TagKeys), so purge_tags leaves them alone, as amazon.aws leaves "aws:" tags alone.
@@ -436,98 +434,66 @@ def plan_release(eip: Mapping[str, Any], release_associated: bool) -> bool:
     )
 
 
-# ---- associations, through the engine of eip_association ------------------------------------------------
+# ---- associations, through the one door of the association engine ---------------------------------------
 
 
-class _WithPendingEip:
-    """The API namespace, except that DescribeEipAddresses also answers an EIP that does not exist yet.
+@dataclass(frozen=True)
+class AssociationRequest:
+    """The ``association`` option of eip_recover, validated: the target, and how to treat what holds it."""
 
-    Check mode of a recovery plans the association against the EIP the recovery would bring back, so that
-    the engine predicts the target's failures (an instance that already has an EIP, ...) without a change.
-    """
-
-    def __init__(self, api, pending: dict[str, Any]):
-        self._api = api
-        self._pending = pending
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._api, name)
-
-    def describe_eip_addresses(self, connection, allocation_ids=None, ip_addresses=None, **filters):
-        """The real answer, plus the pending EIP when it is asked for by ID or address."""
-        found = self._api.describe_eip_addresses(
-            connection, allocation_ids=allocation_ids, ip_addresses=ip_addresses, **filters
-        )
-        asked = (allocation_ids and self._pending["allocation_id"] in allocation_ids) or (
-            ip_addresses and self._pending["ip_address"] in ip_addresses
-        )
-        if asked and not any(filters.values()):
-            found = [eip for eip in found if eip["allocation_id"] != self._pending["allocation_id"]]
-            found.append(dict(self._pending))
-        return found
+    target: Desired
+    allow_reassociation: bool = False
+    force: bool = False
 
 
-@dataclass
-class AssociationResult:
-    """What the engine planned and did for one association."""
-
-    plan: Plan
-    eip: dict[str, Any] | None = None
-
-
-def _engine_params(reference: Mapping[str, str], association: Mapping[str, Any] | None, state: str) -> dict:
-    params: dict[str, Any] = {name: None for name in ITEM_OPTIONS}
-    params.update({name: (association or {}).get(name) for name in ITEM_OPTIONS})
-    params.update(reference)
-    params.update(state=state, associations=None)
-    return params
+def association_request(association: Mapping[str, Any]) -> AssociationRequest:
+    """Validate the ``association`` option once, before any call; raises InputError naming it."""
+    try:
+        target, _warnings = validate_target(association)
+    except InputError as error:
+        raise InputError(f"association: {error}") from None
+    return AssociationRequest(target, bool(association.get("allow_reassociation")), bool(association.get("force")))
 
 
 def associate(
     connection,
     eip: Mapping[str, Any],
-    association: Mapping[str, Any],
+    request: AssociationRequest,
     check_mode: bool,
     wait: bool,
     wait_timeout: float,
     pending: bool = False,
-    api=API,
+    api=None,
     wait_policy: WaitPolicy | None = None,
-) -> AssociationResult:
-    """Put ``eip`` on the target in ``association`` with the eip_association engine; raises LifecycleError.
+) -> Result:
+    """Put ``eip`` on the target of ``request`` through the association engine; raises LifecycleError.
 
-    With ``pending`` (check mode of a recovery) the EIP does not exist yet: it is planned as an Available EIP
-    identified by its allocation ID, or by its address when the ID is not known yet.
+    With ``pending`` (a recovery not made yet) the EIP does not exist: the engine plans with the record as given
+    (an Available EIP, named by its allocation ID, or by its address when the ID is not known yet).
     """
-    # A pending EIP recovered by address has no ID yet (only the cloud gives it one).
-    if eip.get("allocation_id"):
-        reference = {"allocation_id": eip["allocation_id"]}
-    else:
-        reference = {"ip_address": eip["ip_address"]}
-    if pending:
-        api = _WithPendingEip(api, dict(eip))
-    params = _engine_params(reference, association, "present")
-    return _run_engine(connection, params, association, check_mode, wait, wait_timeout, api, wait_policy)
+    options = Options("present", request.allow_reassociation, request.force, wait, wait_timeout)
+    seeded = [eip] if pending else []
+    return _converge(connection, request.target.naming(eip), options, check_mode, api, wait_policy, seeded)
 
 
 def plan_association(
     connection,
     eip: Mapping[str, Any],
-    association: Mapping[str, Any],
+    request: AssociationRequest,
     wait_timeout: float,
     pending: bool = False,
-    api=API,
+    api=None,
     wait_policy: WaitPolicy | None = None,
-) -> AssociationResult:
-    """The engine's plan for putting ``eip`` on the target in ``association``, with no change made.
+) -> Result:
+    """The engine's plan for putting ``eip`` on the target of ``request``, with no change made.
 
     eip_recover asks for it before its first mutating call (the recovery, the attribute changes), in check mode and in
     a real run alike: a target the engine refuses (unknown, holding an EIP already, ...) stops the run before the
     address is recovered, with the message check mode gives.  ``pending``: the EIP is the one a recovery would bring
-    back (see :func:`associate`).  Raises LifecycleError or InputError.
+    back (see :func:`associate`).  Raises LifecycleError.
     """
     return associate(
-        connection, eip, association, True, True, wait_timeout, pending=pending, api=api, wait_policy=wait_policy
+        connection, eip, request, True, True, wait_timeout, pending=pending, api=api, wait_policy=wait_policy
     )
 
 
@@ -537,48 +503,22 @@ def disassociate(
     check_mode: bool,
     wait_timeout: float,
     force: bool = False,
-    api=API,
+    api=None,
     wait_policy: WaitPolicy | None = None,
-) -> AssociationResult:
-    """Take ``eip`` off its holder with the eip_association engine (always waited for); raises LifecycleError."""
-    params = _engine_params({"allocation_id": eip["allocation_id"]}, None, "absent")
-    options = {"force": force, "allow_reassociation": False}
-    return _run_engine(connection, params, options, check_mode, True, wait_timeout, api, wait_policy)
+) -> Result:
+    """Take ``eip`` off its holder through the association engine (always waited for); raises LifecycleError."""
+    options = Options("absent", False, force, True, wait_timeout)
+    desired = Desired("", allocation_id=eip["allocation_id"])
+    return _converge(connection, desired, options, check_mode, api, wait_policy)
 
 
-def _run_engine(connection, params, options, check_mode, wait, wait_timeout, api, wait_policy) -> AssociationResult:
-    """validate -> observe -> plan -> apply, as eip_association runs it."""
-    # Imported here: the engine's own errors, kept out of this module's namespace.
-    from ansible_collections.alicloud.eip.plugins.module_utils._eip_association import InputError as EngineInput
-    from ansible_collections.alicloud.eip.plugins.module_utils._eip_association import PlanError
-
-    state = params["state"]
-    options = options or {}
+def _converge(connection, desired: Desired, options, check_mode, api, wait_policy, seeded=()) -> Result:
+    """The engine's door, with its refusals and failures as LifecycleError."""
     try:
-        desired, _warnings = validate_request(params)
-    except EngineInput as error:
-        raise InputError(f"association: {error}") from None
-    try:
-        snapshot = gather_snapshot(connection, desired, state, wait_timeout, api=api, wait_policy=wait_policy)
-        plan = plan_changes(
-            desired, snapshot, state, bool(options.get("allow_reassociation")), bool(options.get("force"))
-        )
+        result = converge(connection, [desired], options, check_mode, api=api, wait_policy=wait_policy, seeded=seeded)
     except PlanError as error:
         first = error.failures[0]
         raise LifecycleError(str(error), code=first.code, action=first.action) from None
-    result = AssociationResult(plan=plan)
-    found = snapshot.find_eip(desired[0])
-    result.eip = dict(found) if found else None
-    if not plan.changed or check_mode:
-        return result
-    outcome = execute_plan(connection, plan, wait, wait_timeout, api=api, wait_policy=wait_policy)
-    if outcome.failed:
-        message = "; ".join(outcome.failures)
-        if outcome.rollbacks:
-            message += ". Rollback: " + "; ".join(outcome.rollbacks)
-        raise LifecycleError(message, api_error=outcome.errors[0] if outcome.errors else None)
-    if found is not None:
-        record = outcome.records.get(found["allocation_id"])
-        if record is not None:
-            result.eip = dict(record)
+    if result.failed:
+        raise LifecycleError(result.failure_message(), api_error=result.first_error)
     return result

@@ -442,21 +442,18 @@ error:
       sample: true
 """
 
-from ansible_collections.alicloud.eip.plugins.module_utils._api.vpc_eip import describe_eip_addresses
 from ansible_collections.alicloud.eip.plugins.module_utils._client import AlicloudModule
-from ansible_collections.alicloud.eip.plugins.module_utils._eip_association import (
-    INSTANCE_TYPES,
+from ansible_collections.alicloud.eip.plugins.module_utils._eip_association.engine import Options, converge
+from ansible_collections.alicloud.eip.plugins.module_utils._eip_association.kinds import MODES
+from ansible_collections.alicloud.eip.plugins.module_utils._eip_association.plan import PlanError
+from ansible_collections.alicloud.eip.plugins.module_utils._eip_association.request import (
     ITEM_OPTIONS,
-    MODES,
-    InputError,
-    PlanError,
-    execute_plan,
-    gather_snapshot,
-    plan_changes,
     validate_request,
 )
+from ansible_collections.alicloud.eip.plugins.module_utils._eip_association.targets import INSTANCE_TYPES
 from ansible_collections.alicloud.eip.plugins.module_utils._polling import WaitError
 from ansible_collections.alicloud.eip.plugins.module_utils._retries import AlicloudApiError
+from ansible_collections.alicloud.eip.plugins.module_utils._util import InputError
 
 
 def item_spec() -> dict:
@@ -485,14 +482,6 @@ def argument_spec() -> dict:
     return spec
 
 
-def refresh_records(connection, records: dict, allocation_ids: list) -> None:
-    """Re-read EIPs once (after a change without waiting), so the result shows Associating/Unassociating."""
-    if allocation_ids:
-        records.update(
-            {eip["allocation_id"]: eip for eip in describe_eip_addresses(connection, allocation_ids=allocation_ids)}
-        )
-
-
 def main():
     module = AlicloudModule(
         argument_spec=argument_spec(),
@@ -510,45 +499,34 @@ def main():
     for warning in warnings:
         module.warn(warning)
 
-    connection = module.connection
-    state = params["state"]
+    options = Options(
+        params["state"], params["allow_reassociation"], params["force"], params["wait"], params["wait_timeout"]
+    )
     try:
-        snapshot = gather_snapshot(connection, desired, state, params["wait_timeout"])
-        plan = plan_changes(desired, snapshot, state, params["allow_reassociation"], params["force"])
+        converged = converge(module.connection, desired, options, module.check_mode)
     except PlanError as error:
         module.fail_json(msg=str(error), error=error.as_dict(), changed=False)
     except WaitError as error:
         module.fail_json(msg=f"EIPs in a transient state did not settle: {error}", changed=False)
     except AlicloudApiError as error:
         module.fail_json_alicloud(error, "could not read the EIPs and resources to associate", changed=False)
+    for warning in converged.warnings:
+        module.warn(warning)
 
-    records = dict(snapshot.eips)
-    outcome = None
-    if plan.changed and not module.check_mode:
-        outcome = execute_plan(connection, plan, params["wait"], params["wait_timeout"])
-        records.update({allocation_id: eip for allocation_id, eip in outcome.records.items() if eip is not None})
-        if not params["wait"]:
-            try:
-                refresh_records(connection, records, [step.allocation_id for step in outcome.calls])
-            except AlicloudApiError as error:
-                module.warn(f"the associations were requested, but reading them back failed: {error.describe()}")
-
-    eips = [records[allocation_id] for allocation_id in plan.results if allocation_id in records]
     result = {
-        "changed": plan.changed,
-        "eips": eips,
-        "actions": [step.as_dict() for step in plan.steps],
+        "changed": converged.changed,
+        "eips": converged.eips,
+        "actions": [step.as_dict() for step in converged.plan.steps],
     }
-    if len(eips) == 1:
-        result["eip"] = eips[0]
+    if len(converged.eips) == 1:
+        result["eip"] = converged.eips[0]
     if module._diff:
-        result["diff"] = plan.diff.as_diff()
-    if outcome is not None and outcome.failed:
-        message = "; ".join(outcome.failures)
-        if outcome.rollbacks:
-            result["rollbacks"] = outcome.rollbacks
-            message += ". Rollback: " + "; ".join(outcome.rollbacks)
-        module.fail_json(msg=message, error=outcome.errors[0].as_dict() if outcome.errors else None, **result)
+        result["diff"] = converged.plan.diff.as_diff()
+    if converged.failed:
+        if converged.rollbacks:
+            result["rollbacks"] = converged.rollbacks
+        error = converged.first_error
+        module.fail_json(msg=converged.failure_message(), error=error.as_dict() if error else None, **result)
     module.exit_json(**result)
 
 

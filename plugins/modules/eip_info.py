@@ -202,13 +202,13 @@ import ipaddress
 
 from ansible_collections.alicloud.eip.plugins.module_utils._api.vpc_eip import describe_eip_addresses
 from ansible_collections.alicloud.eip.plugins.module_utils._client import AlicloudModule
-from ansible_collections.alicloud.eip.plugins.module_utils._eip_association import (
-    INSTANCE_TYPES,
-    InputError,
+from ansible_collections.alicloud.eip.plugins.module_utils._eip_association.request import (
     infer_instance_type,
     is_allocation_id,
 )
+from ansible_collections.alicloud.eip.plugins.module_utils._eip_association.targets import INSTANCE_TYPES
 from ansible_collections.alicloud.eip.plugins.module_utils._retries import AlicloudApiError
+from ansible_collections.alicloud.eip.plugins.module_utils._util import InputError
 
 STATUSES = ["Associating", "Unassociating", "InUse", "Available", "Releasing"]
 

@@ -330,12 +330,14 @@ error:
 
 from ansible_collections.alicloud.eip.plugins.module_utils._api.namespace import API
 from ansible_collections.alicloud.eip.plugins.module_utils._client import AlicloudModule
-from ansible_collections.alicloud.eip.plugins.module_utils._eip_association import INSTANCE_TYPES, MODES
+from ansible_collections.alicloud.eip.plugins.module_utils._eip_association.kinds import MODES
+from ansible_collections.alicloud.eip.plugins.module_utils._eip_association.targets import INSTANCE_TYPES
 from ansible_collections.alicloud.eip.plugins.module_utils._eip_lifecycle import (
     InputError,
     LifecycleError,
     apply_changes,
     associate,
+    association_request,
     check_bandwidth_for,
     diff_view,
     explain_allocation_error,
@@ -438,6 +440,7 @@ def main():
     params = module.params
     try:
         validate_key_options(params)
+        association = association_request(params["association"]) if params["association"] else None
     except InputError as error:
         module.fail_json(msg=str(error))
     connection = module.connection
@@ -460,11 +463,11 @@ def main():
             # The EIP as the recovery would bring it back (its ID or its address is unknown until then).
             pending = new_eip_view(params, connection.region, params["allocation_id"] or "", params["ip_address"] or "")
         planned = None
-        if params["association"]:
+        if association is not None:
             # Planned before the first mutating call, in check mode and in a real run alike: a target the engine
             # refuses stops the run before the address is recovered, with the same message in both.
             planned = plan_association(
-                connection, pending or eip, params["association"], params["wait_timeout"], pending=recovered
+                connection, pending or eip, association, params["wait_timeout"], pending=recovered
             )
         if recovered:
             changed = True
@@ -490,9 +493,7 @@ def main():
             if not check_mode and planned.plan.changed:
                 # Planned again on the EIP as it is now (recovered, with its ID); the engine refuses before its own
                 # call if the target changed meanwhile.
-                result = associate(
-                    connection, eip, params["association"], False, params["wait"], params["wait_timeout"]
-                )
+                result = associate(connection, eip, association, False, params["wait"], params["wait_timeout"])
             if result.plan.changed:
                 changed = True
                 association_actions = [step.as_dict() for step in result.plan.steps]

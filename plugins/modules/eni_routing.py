@@ -143,6 +143,20 @@ options:
   primary_mac:
     description: MAC of the primary ENI. Required without O(metadata); with it, metadata's C(mac) is used unless this is set.
     type: str
+  keep_addresses:
+    description:
+      - IPv4 addresses or CIDR blocks that the module never removes from a managed interface, for example a HaVip
+        (high-availability virtual IP) that keepalived moves between hosts by adding it to and removing it from a
+        secondary ENI.
+      - Without this, a configured secondary ENI is cut down to exactly its desired addresses, so the next run would
+        remove such an address from the host that holds it.
+      - An address in one of these blocks that is present at runtime is left alone; one that is absent is not added,
+        no rule is written for it, and it is not written into the persistent files (its owner, keepalived, adds it).
+        An address that O(interfaces) or O(metadata) also gives is configured as usual.
+      - The host's way out is protected as before, whatever this says.
+    type: list
+    elements: str
+    default: []
   backend:
     description:
       - Which persistent configuration to write. C(auto) detects the stack this host runs, see notes. C(none) changes
@@ -218,7 +232,7 @@ notes:
   - Whether the vSwitch gateway answers ICMP is UNCONFIRMED; the gateway check also accepts a neighbour entry (an ARP reply).
   - "Owned state, removed when no longer wanted: every route in a table of a configured ENI, every rule
     C(from <address>/32 lookup T priority T) of such a table T (any other rule looking it up is refused), the
-    100.64.0.0/10 rule, other IPv4 addresses on a configured secondary ENI."
+    100.64.0.0/10 rule, other IPv4 addresses on a configured secondary ENI (except those in O(keep_addresses))."
 seealso:
   - name: Configure an ENI (Alibaba Cloud)
     description: The vendor's manual recipe this module automates.
@@ -257,6 +271,12 @@ EXAMPLES = r"""
       - mac: "00:16:3e:00:00:02"
         mode: multi_eip
         eips: "{{ gateway_info.eips }}"
+
+- name: A secondary ENI that also carries a HaVip which keepalived moves between two hosts; leave the VIP alone
+  alicloud.eip.eni_routing:
+    metadata: "{{ eni_metadata }}"
+    keep_addresses:
+      - 10.20.1.100
 
 - name: After a scale-down deleted an ENI, remove the rules and routes it left behind
   alicloud.eip.eni_routing:
@@ -319,42 +339,20 @@ gateways:
     - {device: eth1, source: 10.20.1.2, gateway: 10.20.1.253, answered: true, how: ping}
 """
 
-import glob
-import os
-import shutil
-import stat
-
 from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.alicloud.eip.plugins.module_utils._host_network import (
-    BACKEND_DIRS,
-    BACKEND_PATTERNS,
-    MAIN_TABLE,
-    HostNetworkError,
-    add_absent_interfaces,
-    connection_problems,
-    desired_state,
-    detect_backend,
-    egress_problems,
-    foreign_rule_users,
-    foreign_table_users,
-    interfaces_from_metadata,
-    is_managed_file,
-    main_default_device,
-    main_egress,
-    merge_interfaces,
-    normalize_mac,
-    observed_state,
-    plan_changes,
-    projected_state,
-    render_files,
-    resolve_enis,
-    routes_to_restore,
-    runtime_view,
-    shadowing_problems,
+from ansible_collections.alicloud.eip.plugins.module_utils._host_network.backends import (
+    BACKENDS,
 )
-from ansible_collections.alicloud.eip.plugins.module_utils._util import DifferenceTracker
-
-NETWORK_DAEMONS = ("NetworkManager", "systemd-networkd")
+from ansible_collections.alicloud.eip.plugins.module_utils._host_network.converge import (
+    converge,
+)
+from ansible_collections.alicloud.eip.plugins.module_utils._host_network.host import (
+    ApplyFailed,
+    Host,
+)
+from ansible_collections.alicloud.eip.plugins.module_utils._host_network.model import (
+    HostNetworkError,
+)
 
 
 def argument_spec() -> dict:
@@ -385,10 +383,12 @@ def argument_spec() -> dict:
             "options": {"mac": {"type": "str", "required": True}, "table": {"type": "int"}},
         },
         "primary_mac": {"type": "str"},
+        "keep_addresses": {"type": "list", "elements": "str", "default": []},
         "backend": {
             "type": "str",
             "default": "auto",
-            "choices": ["auto", "networkd", "nm", "netplan", "ifcfg", "none"],
+            # One entry per backend class (backends.BACKEND_CLASSES), plus none.
+            "choices": ["auto", *BACKENDS],
         },
         "rp_filter": {"type": "int", "default": 2, "choices": [0, 1, 2]},
         "arp_tuning": {"type": "bool", "default": True},
@@ -401,396 +401,16 @@ def argument_spec() -> dict:
     }
 
 
-class Host:
-    """Reads and changes the host through ``ip`` and ``/proc``; every command is an argument list."""
-
-    def __init__(self, module: AnsibleModule):
-        self.module = module
-
-    def run(self, argv: list[str], check: bool = True) -> tuple[int, str, str]:
-        rc, out, err = self.module.run_command(argv, environ_update={"LC_ALL": "C"})
-        if check and rc != 0:
-            raise HostNetworkError(f"'{' '.join(argv)}' failed (rc={rc}): {err.strip() or out.strip()}")
-        return rc, out, err
-
-    def ip_json(self, *args: str) -> list:
-        out = self.run(["ip", "-j", *args])[1]
-        return self.module.from_json(out or "[]")
-
-    def observe(self) -> tuple[list, dict]:
-        links = self.ip_json("link", "show")
-        observed = observed_state(
-            self.ip_json("-4", "addr", "show"),
-            self.ip_json("-4", "route", "show", "table", "all"),
-            self.ip_json("-4", "rule", "show"),
-            links,
-        )
-        return links, observed
-
-    @staticmethod
-    def read_sysctls(keys) -> dict:
-        values = {}
-        for key in keys:
-            try:
-                with open(os.path.join("/proc/sys", key), encoding="ascii") as handle:
-                    values[key] = handle.read().strip()
-            except OSError:
-                values[key] = None
-        return values
-
-    @staticmethod
-    def write_sysctl(key: str, value: str) -> None:
-        with open(os.path.join("/proc/sys", key), "w", encoding="ascii") as handle:
-            handle.write(value)
-
-    @staticmethod
-    def daemons_here() -> set[str]:
-        """Network daemons running in this process's network namespace."""
-        try:
-            mine = os.readlink("/proc/self/ns/net")
-        except OSError:
-            return set()
-        found = set()
-        for comm in glob.glob("/proc/[0-9]*/comm"):
-            proc = os.path.dirname(comm)
-            try:
-                with open(comm, encoding="utf-8") as handle:
-                    name = handle.read().strip()
-                if name in NETWORK_DAEMONS and os.readlink(os.path.join(proc, "ns/net")) == mine:
-                    found.add(name)
-            except OSError:
-                continue
-        return found
-
-
-def read_text(path: str) -> str | None:
-    try:
-        with open(path, encoding="utf-8") as handle:
-            return handle.read()
-    except FileNotFoundError:
-        return None
-
-
-def gather_enis(params: dict, links: list) -> tuple[list, str]:
-    """Merge metadata and explicit input, then validate against the host's links; (ENIs, primary MAC)."""
-    discovered, primary_mac = [], params["primary_mac"]
-    if params["metadata"] is not None:
-        metadata_primary, discovered = interfaces_from_metadata(params["metadata"])
-        primary_mac = primary_mac or metadata_primary
-    if not primary_mac:
-        raise HostNetworkError("primary_mac is required when no metadata is given")
-    explicit = [{key: value for key, value in item.items() if value is not None} for item in params["interfaces"]]
-    # One entry per MAC (however spelled), or entries that agree; before anything is looked at or changed.
-    interfaces = merge_interfaces(discovered, explicit)
-    if not interfaces:
-        raise HostNetworkError("no ENI to configure: neither metadata nor interfaces list one")
-    return resolve_enis(interfaces, primary_mac, links), primary_mac
-
-
-def check_preconditions(
-    params: dict, enis: list, desired: dict, observed: dict, primary_mac: str | None = None
-) -> None:
-    # The host's way out first: these hold whatever allow_primary_changes says.
-    problems = egress_problems(enis, observed, primary_mac) + shadowing_problems(enis, observed)
-    problems += foreign_table_users(desired, observed, enis) + foreign_rule_users(desired, observed)
-    if not params["allow_primary_changes"]:
-        problems += [
-            f"{text}; set allow_primary_changes to permit it"
-            for text in connection_problems(enis, observed, params["connection_address"])
-        ]
-    primary = next(eni for eni in enis if eni.primary) if any(eni.primary for eni in enis) else None
-    if any(eni.mode == "cut_through" for eni in enis):
-        device = main_default_device(observed)
-        primary_device = primary.device if primary else None
-        if primary_device is None:
-            problems.append(
-                "cut-through mode needs the primary ENI in the input so that 100.64.0.0/10 can be kept on it"
-            )
-        elif device != primary_device:
-            problems.append(
-                f"cut-through mode sends 100.64.0.0/10 to the main table, whose default route leaves through {device or 'nothing'}, "
-                f"not the primary ENI {primary_device}; fix the main default route first"
-            )
-    if problems:
-        raise HostNetworkError("; ".join(problems))
-
-
-def choose_backend(params: dict, host: Host) -> tuple[str, str]:
-    if params["backend"] != "auto":
-        return params["backend"], "given"
-    netplan_texts = [read_text(path) or "" for path in sorted(glob.glob("/etc/netplan/*.yaml"))]
-    return detect_backend(
-        host.daemons_here(),
-        netplan_texts,
-        shutil.which("netplan") is not None,
-        os.path.isdir("/etc/sysconfig/network-scripts"),
-    )
-
-
-def plan_files(backend: str, enis: list, desired: dict, marker: str) -> list[dict]:
-    """Files to write (content differs) or remove (ours, no longer wanted), with their current content."""
-    wanted = {"/" + path: value for path, value in render_files(backend, enis, desired, marker).items()}
-    plans = []
-    for path, (content, mode) in sorted(wanted.items()):
-        current = read_text(path)
-        same = current == content and stat.S_IMODE(os.stat(path).st_mode) == mode
-        plans.append(
-            {
-                "path": path,
-                "content": content,
-                "mode": mode,
-                "before": current,
-                "state": "unchanged" if same else "written",
-            }
-        )
-    if backend in BACKEND_PATTERNS:
-        for pattern in BACKEND_PATTERNS[backend]:
-            for path in sorted(glob.glob(os.path.join("/", BACKEND_DIRS[backend], pattern))):
-                current = read_text(path)
-                if path not in wanted and current is not None and is_managed_file(current, marker):
-                    plans.append({"path": path, "content": None, "mode": None, "before": current, "state": "removed"})
-    return plans
-
-
-def route_snapshot(host: Host, desired: dict) -> dict:
-    """Every IPv4 route (all tables) before applying, and what a rollback restores from it: the main table, the
-    module's tables and every route on a device whose addresses or link the plan changes."""
-    return {
-        "routes": host.ip_json("-4", "route", "show", "table", "all"),
-        "tables": set(desired["tables"]) | {MAIN_TABLE},
-        "devices": set(desired["addresses"]) | set(desired["links"]),
-    }
-
-
-def rollback_text(applied: list[dict], restored: list[str]) -> str:
-    text = f"rolled back {len(applied)} runtime change(s)"
-    if restored:
-        text += (
-            f" and restored {len(restored)} route(s) as they were before, which the kernel had removed with an address "
-            f"or an undo step could not rebuild exactly ({'; '.join(restored)})"
-        )
-    return text
-
-
-def apply_changes(module: AnsibleModule, host: Host, changes: list[dict], snapshot: dict) -> list[dict]:
-    """Apply in order; on a failure undo what was applied, restore the routes the kernel removed, and fail."""
-    applied = []
-    for change in changes:
-        try:
-            apply_one(host, change)
-        except (HostNetworkError, OSError) as error:
-            undo_errors, restored = roll_back(host, applied, snapshot)
-            module.fail_json(
-                msg=f"applying '{change['description']}' failed: {error}; {rollback_text(applied, restored)}",
-                rollback_errors=undo_errors,
-                restored_routes=restored,
-            )
-        applied.append(change)
-    return applied
-
-
-def apply_one(host: Host, change: dict) -> None:
-    if change["kind"] == "sysctl":
-        host.write_sysctl(change["key"], change["value"])
-    else:
-        host.run(change["argv"])
-
-
-def roll_back(host: Host, applied: list[dict], snapshot: dict) -> tuple[list[str], list[str]]:
-    """Undo applied changes in reverse order, then re-add every route of ``snapshot`` the kernel removed as a
-    consequence (a route whose source address was removed is deleted with it, and no undo step brings it back).
-    Returns (the steps that failed, the routes restored)."""
-    errors, restored = [], []
-    for change in reversed(applied):
-        try:
-            if change["kind"] == "sysctl":
-                host.write_sysctl(change["key"], change["old"])
-            else:
-                for argv in change["undo"]:
-                    host.run(argv)
-        except (HostNetworkError, OSError) as error:
-            errors.append(str(error))
-    try:
-        after = host.ip_json("-4", "route", "show", "table", "all")
-    except HostNetworkError as error:
-        return errors + [f"could not read the routes to restore them: {error}"], restored
-    for argv in routes_to_restore(snapshot["routes"], after, snapshot["tables"], snapshot["devices"]):
-        try:
-            host.run(argv)
-            restored.append(" ".join(argv[4:]))
-        except HostNetworkError as error:
-            errors.append(str(error))
-    return errors, restored
-
-
-def gateway_targets(enis: list) -> list[dict]:
-    targets = []
-    for eni in enis:
-        if eni.primary:
-            continue
-        targets.append({"device": eni.device, "source": eni.addresses[0], "gateway": eni.gateway})
-        targets += [
-            {"device": eni.device, "source": group.addresses[0], "gateway": group.gateway} for group in eni.eip_groups
-        ]
-    return targets
-
-
-def check_gateways(host: Host, enis: list, attempts: int) -> list[dict]:
-    """Ping each gateway from the ENI's address (so the new rules route it); an ARP reply also counts."""
-    results = []
-    ping = shutil.which("ping")
-    for target in gateway_targets(enis):
-        answered, how = False, None
-        for _attempt in range(max(1, attempts)):
-            if ping:
-                argv = [ping, "-n", "-q", "-c", "1", "-W", "1", "-I", target["source"], target["gateway"]]
-                rc = host.run(argv, check=False)[0]
-                if rc == 0:
-                    answered, how = True, "ping"
-                    break
-            neighbours = host.ip_json("neigh", "show", "to", target["gateway"], "dev", target["device"])
-            if any(
-                entry.get("lladdr") and not {"FAILED", "INCOMPLETE"} & set(entry.get("state", []))
-                for entry in neighbours
-            ):
-                answered, how = True, "arp"
-                break
-        results.append({**target, "answered": answered, "how": how})
-    return results
-
-
-def write_files(module: AnsibleModule, plans: list[dict]) -> None:
-    for plan in plans:
-        if plan["state"] == "removed":
-            os.remove(plan["path"])
-        elif plan["state"] == "written":
-            directory = os.path.dirname(plan["path"])
-            os.makedirs(directory, exist_ok=True)
-            temporary = os.path.join(directory, f".{os.path.basename(plan['path'])}.tmp")
-            with open(temporary, "w", encoding="utf-8") as handle:
-                handle.write(plan["content"])
-            module.atomic_move(temporary, plan["path"])
-            # atomic_move gives a new file the umask's mode; keyfiles and netplan files must be private.
-            os.chmod(plan["path"], plan["mode"])
-
-
-def reload_backend(host: Host, backend: str, plans: list[dict]) -> list[str]:
-    """Reload only the backend whose files changed, and only when its daemon runs here."""
-    changed = [plan for plan in plans if plan["state"] != "unchanged" and not plan["path"].startswith("/etc/sysctl.d/")]
-    if not changed:
-        return []
-    daemons = host.daemons_here()
-    commands = []
-    if backend == "netplan":
-        commands.append(["netplan", "generate"])
-    if backend in ("networkd", "netplan") and "systemd-networkd" in daemons:
-        commands.append(["networkctl", "reload"])
-    if backend == "nm" and "NetworkManager" in daemons:
-        commands.append(["nmcli", "connection", "reload"])
-    for argv in commands:
-        host.run(argv)
-    return [" ".join(argv) for argv in commands]
-
-
-def eni_result(eni) -> dict:
-    return {
-        "mac": eni.mac,
-        "device": eni.device,
-        "mode": eni.mode,
-        "primary": eni.primary,
-        "eni_id": eni.eni_id,
-        "addresses": list(eni.addresses),
-        "network": eni.network,
-        "gateway": eni.gateway,
-        "table": eni.table,
-        "eip_groups": [group._asdict() | {"addresses": list(group.addresses)} for group in eni.eip_groups],
-    }
-
-
-def ensure_configured(module: AnsibleModule, host: Host) -> dict:
-    params = module.params
-    links, observed = host.observe()
-    enis, primary_mac = gather_enis(params, links)
-    desired = desired_state(enis, params["rp_filter"], params["arp_tuning"], params["allow_primary_changes"])
-    add_absent_interfaces(
-        desired,
-        params["absent_interfaces"],
-        enis,
-        links,
-        normalize_mac(primary_mac),
-        main_egress(observed),
-        params["interfaces"],
-    )
-    check_preconditions(params, enis, desired, observed, normalize_mac(primary_mac))
-    primary = [eni for eni in enis if eni.primary]
-    shares_subnet = primary and any(eni.network == primary[0].network for eni in enis if not eni.primary)
-    if shares_subnet and params["arp_tuning"] and not params["allow_primary_changes"]:
-        module.warn(
-            f"the primary ENI {primary[0].device} shares {primary[0].network} with a secondary ENI; its arp_ignore/arp_announce "
-            "were left alone (set allow_primary_changes to tune them too)"
-        )
-    sysctl_before = host.read_sysctls(desired["sysctls"])
-    changes = plan_changes(desired, observed, sysctl_before)
-    backend, reason = choose_backend(params, host)
-    file_plans = plan_files(backend, enis, desired, params["marker"])
-
-    devices = sorted(desired["addresses"])
-    tracker = DifferenceTracker()
-    tracker.add(
-        "runtime",
-        runtime_view(observed, devices, desired["tables"], sysctl_before),
-        runtime_view(
-            projected_state(desired, observed), devices, desired["tables"], {**sysctl_before, **desired["sysctls"]}
-        ),
-    )
-    for plan in file_plans:
-        tracker.add(
-            plan["path"], (plan["before"] or "").splitlines() or None, (plan["content"] or "").splitlines() or None
-        )
-    changed = bool(changes) or any(plan["state"] != "unchanged" for plan in file_plans)
-    result = {
-        "changed": changed,
-        "backend": backend,
-        "backend_reason": reason,
-        "interfaces": [eni_result(eni) for eni in enis],
-        "commands": [
-            change["description"] if change["kind"] == "sysctl" else " ".join(change["argv"]) for change in changes
-        ],
-        "files": [{"path": plan["path"], "state": plan["state"]} for plan in file_plans],
-        "reloaded": [],
-        "gateways": [],
-    }
-    if module._diff:
-        result["diff"] = tracker.as_diff()
-    if module.check_mode:
-        return result
-
-    snapshot = route_snapshot(host, desired)
-    applied = apply_changes(module, host, changes, snapshot)
-    if params["gateway_check"]:
-        result["gateways"] = check_gateways(host, enis, params["gateway_check_attempts"])
-        silent = [item for item in result["gateways"] if not item["answered"]]
-        if silent:
-            undo_errors, restored = roll_back(host, applied, snapshot)
-            names = ", ".join(f"{item['gateway']} (from {item['source']} on {item['device']})" for item in silent)
-            module.fail_json(
-                msg=f"gateway check failed: {names} did not answer; {rollback_text(applied, restored)}, wrote no file",
-                gateways=result["gateways"],
-                rollback_errors=undo_errors,
-                restored_routes=restored,
-                commands=result["commands"],
-            )
-    write_files(module, file_plans)
-    if params["reload"]:
-        result["reloaded"] = reload_backend(host, backend, file_plans)
-    return result
-
-
 def main() -> None:
     module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
-    host = Host(module)
+    host = Host(
+        lambda argv: module.run_command(argv, environ_update={"LC_ALL": "C"}),
+        atomic_move=module.atomic_move,
+    )
     try:
-        result = ensure_configured(module, host)
+        result = converge(module.params, host, module.check_mode, module._diff, module.warn)
+    except ApplyFailed as error:
+        module.fail_json(msg=str(error), **error.details)
     except HostNetworkError as error:
         module.fail_json(msg=str(error))
     module.exit_json(**result)

@@ -8,6 +8,7 @@ alibaba-api.md §9.1 and host-networking.md §2.1.
 Hardened mode (alibaba-api.md §9.1): ``PUT /latest/api/token`` with ``X-aliyun-ecs-metadata-token-ttl-seconds``
 (1-21600) returns a token that GETs present in ``X-aliyun-ecs-metadata-token``.  Status codes the docs do not
 give, all UNCONFIRMED and chosen to match what clients handle (terway retries once on 401 with a new token;
+[fid:metadata-status-codes]
 AWS IMDSv2, which Alibaba's design mirrors, answers the same codes):
 - missing or out-of-range TTL: 400;
 - a token request carrying ``X-Forwarded-For``: 403;
@@ -93,7 +94,7 @@ def _mac_items(state: dict, eni: dict) -> dict[str, str]:
         "netmask": str(network.netmask),
         "network-interface-id": eni["NetworkInterfaceId"],
         "primary-ip-address": _primary_ip(eni),
-        # JSON-array text, primary address first (UNCONFIRMED order, §9.1).
+        # JSON-array text, primary address first (UNCONFIRMED [fid:metadata-private-ipv4s-order] order, §9.1).
         "private-ipv4s": json.dumps(
             [entry["PrivateIpAddress"] for entry in eni["PrivateIpSets"]], separators=(",", ":")
         ),

@@ -24,8 +24,31 @@ VPC = "Vpc"
 ECS = "Ecs"
 SLB = "Slb"
 
-# API version -> product; the emulator serves all three on one endpoint.
-VERSIONS = {"2016-04-28": VPC, "2014-05-26": ECS, "2014-05-15": SLB}
+
+@dataclass(frozen=True)
+class Product:
+    """One emulated product: its API version (how a request names it) and the host its error bodies name."""
+
+    name: str
+    version: str
+    host: str
+
+
+# The one product table: a new product is one row here plus its action module in ``actions/``.  The emulator
+# serves every product on one endpoint and routes a request on its Version.
+PRODUCTS: dict[str, Product] = {
+    product.name: product
+    for product in (
+        Product(VPC, "2016-04-28", "vpc.aliyuncs.com"),
+        Product(ECS, "2014-05-26", "ecs.aliyuncs.com"),
+        Product(SLB, "2014-05-15", "slb.aliyuncs.com"),
+    )
+}
+
+
+def product_of_version(version: str | None) -> Product | None:
+    """The product whose API version this is, or None."""
+    return next((product for product in PRODUCTS.values() if product.version == version), None)
 
 
 @dataclass
@@ -64,6 +87,9 @@ ACTIONS: dict[tuple[str, str], Action] = {}
 
 def action(product: str, name: str, mutating: bool = False):
     """Register ``handler`` as ``product``'s action ``name``."""
+
+    if product not in PRODUCTS:
+        raise ValueError(f"action {product}.{name}: product {product} is not in registry.PRODUCTS")
 
     def decorate(handler):
         key = (product, name)

@@ -6,7 +6,8 @@ the documented error code with its documented HTTP status.  ``vpc_eip`` runs the
 UnassociateEipAddress and ModifyEipForwardMode, and for EIPs that a world file declares pre-associated, so a
 world can never hold an association the API would refuse.
 
-Choices that no source confirms are marked UNCONFIRMED here and in ``docs/emulator-eip.md``.
+Choices that no source confirms are marked UNCONFIRMED [fid:<id>] here and in ``docs/emulator-eip.md``
+(ledger: ``docs/fidelity.md``).
 """
 
 from __future__ import annotations
@@ -89,6 +90,7 @@ ERRORS: dict[str, tuple[int, str]] = {
     "Forbidden.ChargeTypeIsPrepaid": (400, "It's forbidden to release a prepaid EIP"),
     "InvalidOperation.DeletionProtection": (400, "The instance cannnot delete because of deletion protecion."),
     # DescribeEipAddresses (§3.4); the messages of the 404 filter codes are not documented (UNCONFIRMED).
+    # [fid:eip-describe-filter-messages]
     "InvalidIAssociatedInstanceType.ValueNotSupported": (400, "The specified AssociatedInstanceType is not supported."),
     "InvalidChargeType.ValueNotSupported": (400, "The specified ChargeType is not supported."),
     "InstanceIdLength.Exceed": (400, "The number of the specified IDs exceeds 50."),
@@ -252,6 +254,7 @@ def refuse_if_held(holders: list[dict], code: str, *args: object) -> None:
     """Refuse a target that other EIPs hold; TaskConflict while they are all still being unassociated.
 
     UNCONFIRMED: the spec only says the target must not hold another EIP.  A holder that is Unassociating
+    [fid:eip-assoc-holder-unassociating]
     will let go by itself, so the emulator answers the retryable TaskConflict ("The eip operate too
     frequent") rather than the permanent code.
     """
@@ -297,6 +300,7 @@ def _instance_holders(binding: Binding, instance: dict) -> list[dict]:
     """EIPs standing for the instance's one public address: bound to it, or to its primary ENI's primary IP.
 
     UNCONFIRMED: an EIP in NAT mode on the primary private IP of the primary ENI gives the instance the same
+    [fid:eip-nat-primary-counts-as-instance]
     public address as a direct association, so the emulator counts both as "the instance's EIP".
     """
     direct = binding.holders(InstanceType="EcsInstance", InstanceId=instance["InstanceId"])
@@ -489,6 +493,7 @@ def multi_binded_instance_family(binding: Binding) -> None:
 
     The family is that of the instance the ENI is attached to.  A detached ENI has no family yet and is
     accepted (UNCONFIRMED: the real check may happen at attach time, which the ECS API would then refuse).
+    [fid:eip-multi-binded-detached-eni]
     """
     instance = binding.attached_instance
     if instance is not None and instance_family(instance["InstanceType"]) not in MULTI_BINDED_FAMILIES:
@@ -588,6 +593,7 @@ def clb_intranet(binding: Binding) -> None:
     """Only an intranet CLB takes an EIP (an Internet CLB has its own public address).
 
     UNCONFIRMED code: InvalidParameter.InstanceTypeNotSupport ("The specified instance type is not support.").
+    [fid:eip-clb-internet-code]
     """
     if binding.target.get("AddressType") != "intranet":
         raise fail("InvalidParameter.InstanceTypeNotSupport")
@@ -611,6 +617,7 @@ def ip_address_vpc_has_ipv4_gateway(binding: Binding) -> None:
 @rule("IpAddress")
 def ip_address_in_vpc(binding: Binding) -> None:
     """The address must lie in the VPC's CIDR block -> InvalidParameter (UNCONFIRMED code)."""
+    # [fid:eip-ipaddress-outside-vpc-code]
     if ipaddress.IPv4Address(binding.instance_id) not in ipaddress.IPv4Network(binding.target["CidrBlock"]):
         raise ApiError("InvalidParameter", "InstanceId")
 
@@ -630,6 +637,7 @@ def resolve_target(binding: Binding) -> None:
     """Find the target resource (404 when unknown) and refuse one in another region (InvalidParameter.Mismatch).
 
     UNCONFIRMED: one NotFound code for every target type, the documented "InvalidInstanId.NotFound"
+    [fid:eip-assoc-unknown-target-code]
     (sic) "Specified instance does not exist."
     """
     if binding.instance_type == "IpAddress":
@@ -728,6 +736,7 @@ def request_names_the_holder(unbinding: Unbinding) -> None:
     """InstanceId, InstanceType and PrivateIpAddress, when given, must describe the current holder.
 
     UNCONFIRMED code: InvalidBindInstance.NotFound (404, "The specified bind instance does not exist."): the
+    [fid:eip-unassociate-other-holder-code]
     EIP is not bound to what the request names, which a client may read as "already disassociated from it".
     """
     eip = unbinding.eip

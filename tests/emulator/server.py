@@ -26,14 +26,13 @@ from . import metadata, world
 from .errors import ApiError
 from .faults import FaultPlan
 from .protocol import Params, RawRequest, action_and_version, authenticate
-from .registry import ACTIONS, VERSIONS, Context
+from .registry import ACTIONS, PRODUCTS, VPC, Context, product_of_version
 from .store import Store
 
 # Importing the action modules registers every emulated action.
 importlib.import_module(".actions", __package__)
 
 LOG = logging.getLogger("emulator")
-HOSTS = {"Vpc": "vpc.aliyuncs.com", "Ecs": "ecs.aliyuncs.com", "Slb": "slb.aliyuncs.com"}
 MAX_CLOCK_SKEW = 15 * 60
 NONCE_TTL = 15 * 60
 
@@ -55,15 +54,19 @@ class Arrivals:
     def __init__(self, clock=time.monotonic):
         self.clock = clock
         self.times: dict[str, list[float]] = {}
+        # Every action in arrival order, for ``GET /_emulator/sequence`` (tests that check an order of calls).
+        self.sequence: list[str] = []
         self._lock = threading.Lock()
 
     def record(self, action: str) -> None:
         with self._lock:
             self.times.setdefault(action, []).append(self.clock())
+            self.sequence.append(action)
 
     def clear(self) -> None:
         with self._lock:
             self.times = {}
+            self.sequence = []
 
     def report(self, window: float) -> dict:
         """``{action: {"count", "max_in_window"}}`` plus the window, for ``GET /_emulator/arrivals?window=S``."""
@@ -146,6 +149,8 @@ class Emulator:
                 if window <= 0:
                     return 400, {"error": "window must be a positive number of seconds"}
                 return 200, self.arrivals.report(window)
+            if path == "sequence" and method == "GET":
+                return 200, {"actions": list(self.arrivals.sequence)}
             if path == "faults" and method == "GET":
                 return 200, self.faults.to_dict()
             if path == "faults" and method == "POST":
@@ -165,7 +170,8 @@ class Emulator:
         request_id = self.store.new_request_id()
         action_name, version = action_and_version(request)
         lose_answer = False
-        product = VERSIONS.get(version or "")
+        known = product_of_version(version)
+        product = known.name if known else None
         try:
             if not action_name:
                 raise ApiError("MissingParameter", "Action")
@@ -221,7 +227,7 @@ class Emulator:
         except ApiError as error:
             if lose_answer:
                 return 0, {}, None
-            return self._error(error, product or "Vpc", request_id, {})
+            return self._error(error, product or VPC, request_id, {})
 
     def _secret(self, access_key_id: str) -> str | None:
         entry = self.store.data["access_keys"].get(access_key_id)
@@ -283,7 +289,7 @@ class Emulator:
     def _error(error: ApiError, product: str, request_id: str, extra_headers: dict) -> tuple[int, dict, bytes]:
         body = {
             "RequestId": request_id,
-            "HostId": HOSTS.get(product, "vpc.aliyuncs.com"),
+            "HostId": PRODUCTS.get(product, PRODUCTS[VPC]).host,
             "Code": error.code,
             "Message": error.message,
             "Recommend": "https://api.aliyun.com/troubleshoot?q=%s&product=%s&requestId=%s"

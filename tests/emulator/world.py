@@ -14,10 +14,17 @@ import re
 import time
 from typing import Any
 
+from .accounting import free_ips
+from .bindings import record_association
+from .errors import ApiError
+from .rules import PREFIXES, Binding, check_association
 from .store import DEFAULT_DELAYS, empty_state
 
 _RELATIVE = re.compile(r"^-(?P<number>\d+(?:\.\d+)?)(?P<unit>[smhd])$")
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+# Rules about the moment of association that a world file, which states the end result, may skip: a BINDED
+# EIP is bound to a detached ENI that is attached afterwards ("Associate the EIP with the ENI first, then attach").
+WORLD_SKIPPED_RULES = frozenset({"binded_eni_detached"})
 
 
 def parse_time(value: Any, now: float) -> float:
@@ -67,8 +74,6 @@ def _pool(spec: Any) -> list[str]:
 
 def _free_ip(state: dict, vswitch: dict) -> str:
     """The lowest free address of the vSwitch."""
-    from .accounting import free_ips
-
     free = free_ips(state, vswitch["VSwitchId"])
     if not free:
         raise WorldError("vSwitch %s has no free address" % vswitch["VSwitchId"])
@@ -379,8 +384,47 @@ def _add_eip(state: dict, region_id: str, spec: dict, now: float) -> None:
         state["eips"][spec["id"]]["GatewayInfo"] = {"IpGw": spec["gateway"], "IpMask": spec.get("netmask", "255.255.255.0")}
     target = spec.get("associated_with")
     if target:
-        # A pre-associated EIP: the world states the holder directly; the EIP actions module
-        # owns the bookkeeping (``bind``), so the world loader calls it.
-        from .actions.vpc_eip import bind_in_world  # late import to keep the module graph acyclic
-
+        # A pre-associated EIP: the world states the holder directly, checked by the API's rules and written by
+        # the same bookkeeping (``bindings``) as AssociateEipAddress.
         bind_in_world(state, spec["id"], target)
+
+
+def bind_in_world(state: dict, allocation_id: str, target: dict) -> None:
+    """Record a pre-existing association declared by the world file, checked by the same rules as the API.
+
+    ``target``: ``{instance: ID or address, type: InstanceType (else from the ID prefix), mode: NAT,
+    private_ip: ..., vpc: VPC ID for an IpAddress target}``.  Raises ``WorldError`` when the API
+    would refuse the association.
+    """
+    eip = state["eips"][allocation_id]
+    instance_id = str(target.get("instance", ""))
+    binding = Binding(
+        state,
+        eip,
+        instance_type=target.get("type") or _type_from_id(allocation_id, instance_id),
+        instance_id=instance_id,
+        mode=target.get("mode", "NAT"),
+        private_ip=target.get("private_ip"),
+        vpc_id=target.get("vpc"),
+    )
+    try:
+        check_association(binding, skip=WORLD_SKIPPED_RULES)
+    except ApiError as error:
+        raise WorldError(
+            f"EIP {allocation_id} cannot be associated with {instance_id}: {error.code} ({error.message})"
+        ) from None
+    record_association(binding, "InUse")
+
+
+def _type_from_id(allocation_id: str, instance_id: str) -> str:
+    """The InstanceType a world target names by its ID prefix, or IpAddress for an address."""
+    for prefix, instance_type in PREFIXES.items():
+        if instance_id.startswith(prefix):
+            return instance_type
+    try:
+        ipaddress.IPv4Address(instance_id)
+    except ValueError:
+        raise WorldError(
+            f"EIP {allocation_id}: cannot tell the type of {instance_id!r}; give associated_with.type"
+        ) from None
+    return "IpAddress"

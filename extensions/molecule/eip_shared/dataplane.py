@@ -18,6 +18,7 @@ cloud's network.  It reads the emulator's state (``GET <endpoint>/_emulator/stat
   the link of its ENI, and the EIP's gateway answers on that link (``<gateway>/32`` on the router's bridge).  The
   gateway and mask are the emulator's ``DescribeEipGatewayInfo`` answer; cut-through uses the same rule (the EIP's
   /24, gateway .1), which the role ``multi_eip`` also assumes (UNCONFIRMED: what DHCP gives a BINDED ENI).
+  [fid:cut-through-dhcp-network]
 - **vSwitch gateways** keep their MAC: each topology bridge gets a fixed MAC (a bridge would otherwise take the
   lowest MAC of its ports, which changes when an ENI is plugged or unplugged).
 - **Internet client**: namespace ``<router>-inet`` (198.51.100.130/25 behind the router's 198.51.100.129 on
@@ -119,10 +120,9 @@ def load_topology(path: str | None) -> dict:
 
 def eip_gateway(eip: dict) -> tuple[str, str]:
     """(gateway, netmask) of a cut-through EIP: the emulator's DescribeEipGatewayInfo rule."""
-    from tests.emulator.actions.vpc_eip import gateway_info  # pylint: disable=import-outside-toplevel
+    from tests.emulator.public import eip_gateway as emulator_eip_gateway  # pylint: disable=import-outside-toplevel
 
-    info = gateway_info(eip)
-    return info["IpGw"], info["IpMask"]
+    return emulator_eip_gateway(eip)
 
 
 def nic_name(eni_id: str) -> str:

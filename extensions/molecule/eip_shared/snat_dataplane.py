@@ -18,6 +18,7 @@ that are EIPs currently ``InUse`` on that gateway take part: an EIP taken off th
 traffic at once, as in the cloud.  Several EIPs in one entry are spread by a hash of the source address, so a
 given instance keeps one egress address (the cloud's ``EipAffinity`` behaviour; which EIP the cloud picks is
 UNCONFIRMED, the tests only require one of the entry's EIPs).  More specific sources come first, so an
+[fid:snat-multi-eip-choice]
 instance entry (/32) wins over its vSwitch's entry, as Alibaba Cloud documents for ECS-granularity entries.
 
 The rules live in their own table ``ip alicloud_snat``, replaced atomically on every ``apply``, in a

@@ -15,6 +15,7 @@ from ..protocol import Params
 
 # EIP states in which the address is actually bound to its holder and shows up on it
 # (Associating is not bound yet; Unassociating still is until the task completes).  UNCONFIRMED:
+# [fid:ecs-eip-visible-states]
 # the docs do not say when DescribeInstances starts/stops showing an EIP; this is the state machine's reading.
 VISIBLE_EIP_STATES = ("InUse", "Unassociating")
 

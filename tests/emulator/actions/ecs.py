@@ -72,6 +72,7 @@ register_missing(
             "The number of private IPv4 addresses of the network interface exceeds %s.",
         ),
         # UNCONFIRMED: no document names the code for unassigning (or deleting the ENI of) a private
+        # [fid:eni-eip-bound-code]
         # address an EIP is bound to; the ENI family's InvalidOperation.* prefix and 403 are the guess.
         "InvalidOperation.EipBound": (
             403,
@@ -82,7 +83,7 @@ register_missing(
 
 INSTANCE_STATES = ("Pending", "Running", "Starting", "Stopping", "Stopped")
 ENI_STATES = ("Available", "Attaching", "InUse", "Detaching", "Deleting")
-# UNCONFIRMED: the per-ENI IPv4 limit depends on the instance type; the 2021 doc says 20 per ENI.
+# UNCONFIRMED [fid:eni-max-ips]: the per-ENI IPv4 limit depends on the instance type; the 2021 doc says 20 per ENI.
 MAX_IPS_PER_ENI = 20
 
 
@@ -691,6 +692,7 @@ def modify_network_interface_attribute(ctx: Context) -> dict:
 
 # ECS TagResources: ResourceId.N 1-50, Tag.N 1-20 (ECS API reference); the 20-tags-per-resource quota and the codes
 # below are the ECS tag family's as far as the references show them (UNCONFIRMED: exact texts and statuses).
+# [fid:ecs-tag-codes]
 register_missing(
     {
         "InvalidResourceType.NotFound": (404, "The ResourceType provided does not exist in our records."),

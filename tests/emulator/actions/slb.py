@@ -11,6 +11,7 @@ LOAD_BALANCER_STATES = ("inactive", "active", "locked")
 @action(SLB, "DescribeLoadBalancers")
 def describe_load_balancers(ctx: Context) -> dict:
     # An unknown LoadBalancerId yields an empty list, as Terraform's reader expects (UNCONFIRMED in the docs).
+    # [fid:slb-unknown-id-empty]
     region = ctx.region()
     params = ctx.params
     wanted = params.comma_list("LoadBalancerId", maximum=20)

@@ -3,7 +3,8 @@
 Lifecycle (alibaba-api.md §3.1): AllocateEipAddress / AllocateEipAddressPro -> Available;
 AssociateEipAddress: Available -> Associating -> InUse; UnassociateEipAddress: InUse -> Unassociating ->
 Available; ReleaseEipAddress: Available -> Releasing -> gone, remembered in ``released_eips`` so that the
-address can be recovered for 7 days.  The association rules live in ``..rules``, one function per rule.
+address can be recovered for 7 days.  The association rules live in ``..rules``, one function per rule; what an
+association writes on the EIP and its holder lives in ``..bindings`` (shared with the world loader).
 """
 
 from __future__ import annotations
@@ -13,23 +14,21 @@ import datetime
 import hashlib
 import ipaddress
 
-from .. import world
-from ..accounting import free_ips
+from ..bindings import clear_association, gateway_info, record_association
 from ..errors import ApiError
 from ..registry import VPC, Context, action, paginate
 from ..rules import (
     INSTANCE_TYPES,
     MODES,
-    PREFIXES,
     Binding,
     Unbinding,
     check_association,
     check_unassociation,
     fail,
-    nat_consumes_private_ip,
     primary_ip,
 )
 from ..store import Store, transition
+from ..world import iso
 
 DAY = 86400.0
 RECOVERY_WINDOW = 7 * DAY
@@ -52,9 +51,6 @@ MAX_TAG_RESOURCES = 50
 # ResourceType (upper case) of the VPC tag API -> (state collection, ID field).  Only EIPs are served here;
 # another action module may add its resource types to this table.
 TAGGABLE = {"EIP": ("eips", "AllocationId")}
-# Rules about the moment of association that a world file, which states the end result, may skip: a BINDED
-# EIP is bound to a detached ENI that is attached afterwards ("Associate the EIP with the ENI first, then attach").
-WORLD_SKIPPED_RULES = frozenset({"binded_eni_detached"})
 
 
 # ---- lookups and views ---------------------------------------------------------------------------------------
@@ -95,6 +91,7 @@ def eip_view(eip: dict) -> dict:
         "PrivateIpAddress": eip["PrivateIpAddress"],
         "VpcId": eip["VpcId"],
         # The SDK model types these as str, although the doc sample shows numbers (UNCONFIRMED).
+        # [fid:eip-bandwidth-string]
         "Bandwidth": str(eip["Bandwidth"]),
         "EipBandwidth": str(eip["Bandwidth"]),
         "InternetChargeType": eip["InternetChargeType"],
@@ -125,68 +122,12 @@ def eip_view(eip: dict) -> dict:
     }
 
 
-# ---- association bookkeeping ---------------------------------------------------------------------------------
-def recorded_private_ip(binding: Binding) -> str:
-    """The PrivateIpAddress DescribeEipAddresses shows for a binding.
-
-    ENI modes: the bound private IP (cut-through: the ENI's primary IP).  ECS instance: its primary private IP,
-    as in the documented sample.  IpAddress: the address.  NAT gateway, CLB, HaVip: empty (UNCONFIRMED).
-    """
-    if binding.instance_type == "NetworkInterface":
-        if binding.mode == "BINDED":
-            return primary_ip(binding.target)
-        return binding.private_ip or ""
-    if binding.instance_type == "EcsInstance":
-        eni = binding.state["enis"].get(binding.target.get("PrimaryNetworkInterfaceId", ""))
-        return primary_ip(eni) if eni else ""
-    if binding.instance_type == "IpAddress":
-        return binding.instance_id
-    return ""
-
-
-def record_association(binding: Binding, status: str) -> None:
-    """Write the association on the EIP; a post-2022-09-19 NAT gateway takes a private IP of its vSwitch."""
-    eip = binding.eip
-    eip.update(
-        {
-            "Status": status,
-            "InstanceId": binding.instance_id,
-            "InstanceType": binding.instance_type,
-            "InstanceRegionId": binding.target["RegionId"],
-            # Non-ENI targets are NAT-mode bindings; the documented sample shows Mode NAT for an ECS instance.
-            "Mode": binding.mode,
-            "PrivateIpAddress": recorded_private_ip(binding),
-            "VpcId": binding.target["VpcId"],
-        }
-    )
-    if binding.instance_type == "Nat" and nat_consumes_private_ip(binding.target):
-        consumed = binding.target.setdefault("EipPrivateIps", {})
-        if eip["AllocationId"] not in consumed:
-            consumed[eip["AllocationId"]] = free_ips(binding.state, binding.target["VSwitchId"])[0]
-
-
-def clear_association(state: dict, eip: dict) -> None:
-    """Forget the association and give a NAT gateway's private IP back to its vSwitch."""
-    gateway = state["nat_gateways"].get(eip["InstanceId"]) if eip["InstanceType"] == "Nat" else None
-    if gateway is not None:
-        gateway.get("EipPrivateIps", {}).pop(eip["AllocationId"], None)
-    eip.update(
-        {
-            "Status": "Available",
-            "InstanceId": "",
-            "InstanceType": "",
-            "InstanceRegionId": "",
-            "Mode": "",
-            "PrivateIpAddress": "",
-            "VpcId": "",
-        }
-    )
-
-
+# ---- association side effects (the bookkeeping itself lives in ``..bindings``) -----------------------------------
 def detach_from_nat_entries(state: dict, unbinding: Unbinding) -> None:
     """Force=true: take the address out of the gateway's SNAT entries (dropping emptied ones) and DNAT list.
 
     UNCONFIRMED: the API only says Force disassociates "from a NAT gateway that has DNAT/SNAT entries"; the
+    [fid:eip-force-nat-entries]
     emulator removes the address from those entries so that no entry points at an address the gateway lost.
     """
     address = unbinding.eip["IpAddress"]
@@ -231,47 +172,6 @@ def _released(store: Store, payload: dict) -> None:
             "ReleaseTime": float(payload.get("ReleaseTime", store.now())),
         }
     )
-
-
-def bind_in_world(state: dict, allocation_id: str, target: dict) -> None:
-    """Record a pre-existing association declared by the world file, checked by the same rules as the API.
-
-    ``target``: ``{instance: ID or address, type: InstanceType (else from the ID prefix), mode: NAT,
-    private_ip: ..., vpc: VPC ID for an IpAddress target}``.  Raises ``world.WorldError`` when the API
-    would refuse the association.
-    """
-    eip = state["eips"][allocation_id]
-    instance_id = str(target.get("instance", ""))
-    binding = Binding(
-        state,
-        eip,
-        instance_type=target.get("type") or _type_from_id(allocation_id, instance_id),
-        instance_id=instance_id,
-        mode=target.get("mode", "NAT"),
-        private_ip=target.get("private_ip"),
-        vpc_id=target.get("vpc"),
-    )
-    try:
-        check_association(binding, skip=WORLD_SKIPPED_RULES)
-    except ApiError as error:
-        raise world.WorldError(
-            f"EIP {allocation_id} cannot be associated with {instance_id}: {error.code} ({error.message})"
-        ) from None
-    record_association(binding, "InUse")
-
-
-def _type_from_id(allocation_id: str, instance_id: str) -> str:
-    """The InstanceType a world target names by its ID prefix, or IpAddress for an address."""
-    for prefix, instance_type in PREFIXES.items():
-        if instance_id.startswith(prefix):
-            return instance_type
-    try:
-        ipaddress.IPv4Address(instance_id)
-    except ValueError:
-        raise world.WorldError(
-            f"EIP {allocation_id}: cannot tell the type of {instance_id!r}; give associated_with.type"
-        ) from None
-    return "IpAddress"
 
 
 # ---- parameter validation ------------------------------------------------------------------------------------
@@ -385,6 +285,7 @@ def recover_released(ctx: Context, region: str, address: str | None, allocation_
 
     Recovery by InstanceId keeps that allocation ID.  Recovery by IpAddress alone gets a new allocation ID
     (UNCONFIRMED; the research notes lean that way, and it makes a client read the ID from the response
+    [fid:eip-recover-address-new-id]
     instead of assuming the old one).
     """
     state = ctx.state
@@ -413,6 +314,7 @@ def recover_released(ctx: Context, region: str, address: str | None, allocation_
     month = ctx.store.now_iso()[:7]
     recoveries = state["monthly_recoveries"]
     # UNCONFIRMED code for the documented 20-recoveries-a-month limit ("submit a ticket" beyond it).
+    # [fid:eip-recover-monthly-limit-code]
     if recoveries.get(month, 0) >= int(state["recovery_limit"]):
         raise fail("OperationFailed.ResourceNotEnough")
     record = max(candidates, key=lambda entry: float(entry["ReleaseTime"]))
@@ -425,7 +327,7 @@ def recover_released(ctx: Context, region: str, address: str | None, allocation_
 def expiry(ctx: Context, period: int, cycle: str) -> str:
     """ExpiredTime of a subscription: a month counts 30 days, a year 365."""
     days = period * (365 if cycle == "Year" else 30)
-    return world.iso(ctx.store.now() + days * DAY)
+    return iso(ctx.store.now() + days * DAY)
 
 
 def allocate(ctx: Context, pro: bool) -> dict:
@@ -580,6 +482,7 @@ def describe_filters(ctx: Context) -> list:
         raise fail("InvalidIAssociatedInstanceType.ValueNotSupported")
     if associated_id is not None:
         # UNCONFIRMED: the documented default of AssociatedInstanceType (EcsInstance) applies to an ID given
+        # [fid:eip-describe-associated-type-default]
         # alone, so looking up an ENI's EIP needs AssociatedInstanceType=NetworkInterface.
         associated_type = associated_type or "EcsInstance"
         checks.append(lambda eip: eip["InstanceId"] == associated_id)
@@ -634,6 +537,7 @@ def describe_eip_addresses(ctx: Context) -> dict:
     if ctx.params.bool("DryRun"):
         raise fail("DryRunOperation")
     # Unknown allocation IDs simply match nothing: an empty list, not an error (UNCONFIRMED, TF-inferred).
+    # [fid:eip-describe-unknown-id-empty]
     eips = [eip for eip in ctx.store.in_region("eips", region) if all(check(eip) for check in checks)]
     # Newest first, then by ID, so that pages are stable.
     eips.sort(key=lambda eip: eip["AllocationId"])
@@ -669,6 +573,7 @@ def associate_eip_address(ctx: Context) -> dict:
     eip = find_eip(ctx.state, allocation_id, region)
     check_unlocked(eip)
     # An EIP already InUse (with this target or another) is refused like any non-Available one (UNCONFIRMED).
+    # [fid:eip-assoc-inuse-code]
     require_status(eip, "Available")
     check_instance_region(ctx, region)
     binding = Binding(
@@ -715,6 +620,7 @@ def unassociate_eip_address(ctx: Context) -> dict:
 @action(VPC, "ModifyEipForwardMode", mutating=True)
 def modify_eip_forward_mode(ctx: Context) -> dict:
     """Change the mode of a bound EIP; the new mode must pass the association rules (synchronous, UNCONFIRMED)."""
+    # [fid:eip-forward-mode-sync]
     params = ctx.params
     region = ctx.region()
     eip = find_eip(ctx.state, params.str("InstanceId", required=True), region)
@@ -745,19 +651,6 @@ def modify_eip_forward_mode(ctx: Context) -> dict:
 
 
 # ---- DescribeEipGatewayInfo ----------------------------------------------------------------------------------
-def gateway_info(eip: dict) -> dict:
-    """Gateway and mask of a MULTI_BINDED EIP: the world's, else the EIP's /24 with gateway .1 (.254 for a .1)."""
-    configured = eip.get("GatewayInfo")
-    if configured:
-        return {"Ip": eip["IpAddress"], "IpGw": configured["IpGw"], "IpMask": configured["IpMask"]}
-    network = ipaddress.IPv4Network(f"{eip['IpAddress']}/24", strict=False)
-    gateway = network.network_address + 1
-    if str(gateway) == eip["IpAddress"]:
-        # An EIP on .1 cannot be its own gateway: the other end of the /24 then.
-        gateway = network.broadcast_address - 1
-    return {"Ip": eip["IpAddress"], "IpGw": str(gateway), "IpMask": str(network.netmask)}
-
-
 @action(VPC, "DescribeEipGatewayInfo")
 def describe_eip_gateway_info(ctx: Context) -> dict:
     region = ctx.region()
@@ -765,6 +658,7 @@ def describe_eip_gateway_info(ctx: Context) -> dict:
     eni = ctx.state["enis"].get(eni_id)
     if eni is None or eni["RegionId"] != region:
         # The only documented error; an ENI the caller cannot see is "not authorized" (UNCONFIRMED).
+        # [fid:eip-gateway-info]
         raise fail("Forbbiden")
     bound = [
         eip

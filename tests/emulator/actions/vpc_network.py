@@ -57,10 +57,12 @@ register_missing(
         "IncorrectStatus": (400, "The status of the resource does not support this operation."),
         "DependencyViolation.HaVipAssociatedWithEIP": (400, "The HaVip is associated with an EIP."),
         # UNCONFIRMED: the AssociateHaVip error table is cut off in every source; these two are the
+        # [fid:havip-associate-codes]
         # documented codes whose names fit "already associated" and "more than two instances".
         "InvalidAssociation.Duplicated": (400, "Specified instance already is associated."),
         "CountLimitExceed.HaVipOnInstance": (400, "An HaVip can be associated with at most %s instances."),
         # UNCONFIRMED: no source gives the code for "HaVip and instance are not in the same vSwitch".
+        # [fid:havip-vswitch-mismatch-code]
         "InvalidVSwitchId.Mismatch": (400, "The HaVip and the instance are not in the same vSwitch."),
         # §7.2-7.4 SNAT
         "InvalidSnatTableId.NotFound": (404, "The specified SnatTableId does not exist."),
@@ -79,7 +81,7 @@ register_missing(
         "INVALID_PARAMETER": (400, "The parameter %s is invalid."),
         "IncorretSnatEntryStatus": (400, "Some Snat entry status blocked this operation.."),
         "DryRunOperation": (400, "Request validation has been passed with DryRun flag set."),
-        # UNCONFIRMED message: CreateSnatEntry lists the code without its text.
+        # UNCONFIRMED [fid:snat-count-limit] message: CreateSnatEntry lists the code without its text.
         "Forbidden.SnatEntryCountLimited": (400, "The number of SNAT entries in the SNAT table exceeds the limit."),
     }
 )
@@ -93,6 +95,7 @@ HAVIP_FILTER_KEYS = {
 }
 MAX_HAVIP_INSTANCES = 2
 # SNAT entries per SNAT table (UNCONFIRMED: the NAT Gateway quota page gives 40 as the default; a quota
+# [fid:snat-count-limit]
 # increase is not modelled).
 MAX_SNAT_ENTRIES_PER_TABLE = 40
 
@@ -380,6 +383,7 @@ def unassociate_ha_vip(ctx: Context) -> dict:
     if instance_id not in havip["AssociatedInstances"]:
         raise ApiError("ResourceNotAssociated")
     # UNCONFIRMED: the docs say only "with False the master instance cannot be disassociated"; the
+    # [fid:havip-unassociate-master]
     # emulator applies that while a backup instance remains, so a lone master can still be removed.
     if instance_id == havip["MasterInstanceId"] and len(havip["AssociatedInstances"]) > 1 and not force:
         raise ApiError("Forbidden.UnassociateMaster")
@@ -619,6 +623,7 @@ def modify_snat_entry(ctx: Context) -> dict:
 
     The documented codes are those of the table below (NATDOCS ModifySnatEntry): InvalidSnatTableId.NotFound,
     InvalidSnatEntryId.NotFound, InvalidSnatIp.Malformed, Forbidden.IpUsedInForwardTable.  UNCONFIRMED: the
+    [fid:snat-modify-codes]
     docs say a Pending entry (or any Pending entry of the table) cannot be modified but give no code, so the
     emulator answers DeleteSnatEntry's IncorretSnatEntryStatus; an address that is not an EIP of the gateway
     gets CreateSnatEntry's InvalidSnatIp.NotFound.
@@ -721,6 +726,7 @@ def _ipv4_gateway_view(vpc: dict) -> dict:
     """ListIpv4Gateways item of the gateway a world VPC has (the world only says that it exists, and its ID).
 
     UNCONFIRMED details: a gateway of the world is "Created" and Enabled (active; the world models no
+    [fid:ipv4gw-describe-details]
     gateway being created or deactivated), has no name, description or route table, and belongs to no
     resource group.
     """
@@ -743,6 +749,7 @@ def list_ipv4_gateways(ctx: Context) -> dict:
     """The real API (SDK 7.2.2 has no DescribeIpv4Gateways): filters VpcId, Ipv4GatewayId, Ipv4GatewayName.
 
     Token paging only (MaxResults 1-100, default 10; UNCONFIRMED bounds), flat ``Ipv4GatewayModels`` list.
+    [fid:ipv4gw-describe-details]
     """
     region = ctx.region()
     vpc_id = ctx.params.str("VpcId")

@@ -179,6 +179,7 @@ def test_recovery_by_address_gets_a_new_allocation_id(vpc, control):
     recovered = allocate(vpc, ip_address="47.96.1.20")
     assert recovered.eip_address == "47.96.1.20"
     # UNCONFIRMED choice of the emulator: a recovery by IpAddress gets a new ID (see docs/emulator-eip.md).
+    # [fid:eip-recover-address-new-id]
     assert recovered.allocation_id != "eip-recent"
     listed = find(vpc, recovered.allocation_id)
     # A recovered EIP defaults to pay-by-data-transfer, 5 Mbit/s.

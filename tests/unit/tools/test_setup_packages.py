@@ -56,6 +56,7 @@ REQUIRED_PROGRAMS = {
     # /usr/bin/python3 is python3-minimal's; setup installs python3-venv (venv needs it), which depends on python3.
     "python3": ("python3-minimal", "tools/setup.sh builds .venv from it (python3.11 preferred)", "python3-venv"),
     "make": ("make", "tools/test.sh runs each suite through the Makefile"),
+    "dot": ("graphviz", "make diagrams (tools/diagrams.sh), tests/unit/docs/test_diagrams.py (the SVGs are current)"),
     "timeout": ("coreutils", "rebuild.sh (networkd for a few seconds)"),
     "sha256sum": ("coreutils", "tools/setup.sh, tools/collection-tree.sh"),
     "cp": ("coreutils", "lab.py (per-host copy of /etc)"),

@@ -11,9 +11,9 @@ from ansible_collections.alicloud.eip.plugins.module_utils._eip_lifecycle import
     InputError,
     LifecycleError,
 )
-from ansible_collections.alicloud.eip.plugins.module_utils._retries import AlicloudApiError
 from ansible_collections.alicloud.eip.plugins.module_utils._polling import WaitPolicy
-from ansible_collections.alicloud.eip.tests.unit.plugins.module_utils.test_eip_association import (
+from ansible_collections.alicloud.eip.plugins.module_utils._retries import AlicloudApiError
+from ansible_collections.alicloud.eip.tests.unit.plugins.module_utils.eip_association.fakes import (
     CONNECTION,
     ECS1,
     FakeApi,
@@ -367,7 +367,15 @@ def test_check_mode_plans_the_association_of_an_eip_not_recovered_yet():
     cloud = LifecycleCloud([], [(ECS1, instance("i-1"))])
     pending = lifecycle.new_eip_view({}, "cn-hangzhou", ip_address="47.0.0.7")
     planned = lifecycle.associate(
-        CONNECTION, pending, {"instance_id": "i-1"}, True, True, 30, pending=True, api=cloud, wait_policy=NO_WAIT
+        CONNECTION,
+        pending,
+        lifecycle.association_request({"instance_id": "i-1"}),
+        True,
+        True,
+        30,
+        pending=True,
+        api=cloud,
+        wait_policy=NO_WAIT,
     )
     assert [(step.kind, step.ip_address, step.holder.instance_id) for step in planned.plan.steps] == [
         ("associate", "47.0.0.7", "i-1")
@@ -380,7 +388,15 @@ def test_check_mode_predicts_the_targets_refusal_for_a_pending_eip():
     pending = lifecycle.new_eip_view({}, "cn-hangzhou", allocation_id="eip-back")
     with pytest.raises(LifecycleError) as excinfo:
         lifecycle.associate(
-            CONNECTION, pending, {"instance_id": "i-1"}, True, True, 30, pending=True, api=cloud, wait_policy=NO_WAIT
+            CONNECTION,
+            pending,
+            lifecycle.association_request({"instance_id": "i-1"}),
+            True,
+            True,
+            30,
+            pending=True,
+            api=cloud,
+            wait_policy=NO_WAIT,
         )
     assert excinfo.value.code == "InvalidAssociation.Duplicated"
     assert "eip-old" in str(excinfo.value)
@@ -401,11 +417,25 @@ def test_the_association_of_a_recovery_is_planned_before_anything_changes(target
     pending = lifecycle.new_eip_view({}, "cn-hangzhou", **reference)
     with pytest.raises(LifecycleError) as planned:
         lifecycle.plan_association(
-            CONNECTION, pending, {"instance_id": target}, 30, pending=True, api=cloud, wait_policy=NO_WAIT
+            CONNECTION,
+            pending,
+            lifecycle.association_request({"instance_id": target}),
+            30,
+            pending=True,
+            api=cloud,
+            wait_policy=NO_WAIT,
         )
     with pytest.raises(LifecycleError) as checked:
         lifecycle.associate(
-            CONNECTION, pending, {"instance_id": target}, True, True, 30, pending=True, api=cloud, wait_policy=NO_WAIT
+            CONNECTION,
+            pending,
+            lifecycle.association_request({"instance_id": target}),
+            True,
+            True,
+            30,
+            pending=True,
+            api=cloud,
+            wait_policy=NO_WAIT,
         )
     assert planned.value.code == checked.value.code == code
     assert str(planned.value) == str(checked.value)
@@ -419,7 +449,13 @@ def test_the_refusal_for_an_eip_recovered_by_address_names_the_address():
     pending = lifecycle.new_eip_view({}, "cn-hangzhou", ip_address="47.0.0.9")
     with pytest.raises(LifecycleError) as refused:
         lifecycle.plan_association(
-            CONNECTION, pending, {"instance_id": "i-1"}, 30, pending=True, api=cloud, wait_policy=NO_WAIT
+            CONNECTION,
+            pending,
+            lifecycle.association_request({"instance_id": "i-1"}),
+            30,
+            pending=True,
+            api=cloud,
+            wait_policy=NO_WAIT,
         )
     assert "replace it with 47.0.0.9 (the old EIP" in str(refused.value)
 
@@ -428,28 +464,50 @@ def test_the_plan_of_a_valid_association_changes_nothing():
     cloud = LifecycleCloud([], [(("EcsInstance", "i-2"), instance("i-2"))])
     pending = lifecycle.new_eip_view({}, "cn-hangzhou", ip_address="47.0.0.9")
     planned = lifecycle.plan_association(
-        CONNECTION, pending, {"instance_id": "i-2"}, 30, pending=True, api=cloud, wait_policy=NO_WAIT
+        CONNECTION,
+        pending,
+        lifecycle.association_request({"instance_id": "i-2"}),
+        30,
+        pending=True,
+        api=cloud,
+        wait_policy=NO_WAIT,
     )
     assert [step.kind for step in planned.plan.steps] == ["associate"]
     assert cloud.mutating() == []
 
 
-def test_the_pending_eip_is_not_answered_to_filtered_listings():
-    cloud = LifecycleCloud([record("eip-1")])
-    proxy = lifecycle._WithPendingEip(cloud, record("eip-back", ip="47.0.0.8"))
-    assert [e["allocation_id"] for e in proxy.describe_eip_addresses(CONNECTION, ip_addresses=["47.0.0.8"])] == [
-        "eip-back"
-    ]
-    held = proxy.describe_eip_addresses(
-        CONNECTION, associated_instance_id="i-1", associated_instance_type="EcsInstance"
+def test_a_pending_eip_is_planned_from_its_seeded_record_not_described():
+    """The EIP a recovery would bring back is handed to the engine as a seeded record (no wrapper of the API):
+    it is not described, and no resource lists it as held."""
+    cloud = LifecycleCloud([record("eip-1")], [(ECS1, instance("i-1"))])
+    pending = record("eip-back", ip="47.0.0.8")
+    planned = lifecycle.plan_association(
+        CONNECTION,
+        pending,
+        lifecycle.association_request({"instance_id": "i-1"}),
+        30,
+        pending=True,
+        api=cloud,
+        wait_policy=NO_WAIT,
     )
-    assert held == []
+    assert [(step.kind, step.allocation_id) for step in planned.plan.steps] == [("associate", "eip-back")]
+    assert planned.eip["allocation_id"] == "eip-back"
+    assert ("DescribeEipAddresses", ("eip-back",)) not in cloud.calls
+    assert planned.snapshot.held[ECS1] == []
+    assert cloud.mutating() == []
 
 
 def test_a_real_association_after_recovery_uses_the_engine_and_returns_the_final_record():
     cloud = LifecycleCloud([record("eip-1")], [(ECS1, instance("i-1"))])
     done = lifecycle.associate(
-        CONNECTION, cloud.eips["eip-1"], {"instance_id": "i-1"}, False, True, 30, api=cloud, wait_policy=NO_WAIT
+        CONNECTION,
+        cloud.eips["eip-1"],
+        lifecycle.association_request({"instance_id": "i-1"}),
+        False,
+        True,
+        30,
+        api=cloud,
+        wait_policy=NO_WAIT,
     )
     assert cloud.mutating() == ["AssociateEipAddress"]
     assert (done.eip["status"], done.eip["instance_id"]) == ("InUse", "i-1")
@@ -457,7 +515,7 @@ def test_a_real_association_after_recovery_uses_the_engine_and_returns_the_final
 
 def test_bad_association_input_is_an_input_error():
     with pytest.raises(InputError, match="association: "):
-        lifecycle.associate(CONNECTION, record("eip-1"), {"instance_id": "x-unknown"}, True, True, 30, api=None)
+        lifecycle.association_request({"instance_id": "x-unknown"})
 
 
 # ---- transient states -----------------------------------------------------------------------------------

@@ -9,7 +9,7 @@ from ansible.module_utils import basic
 from ansible.module_utils.common.text.converters import to_bytes
 from ansible_collections.alicloud.eip.plugins.module_utils._api.namespace import API
 from ansible_collections.alicloud.eip.plugins.modules import eip_association, eip_info
-from ansible_collections.alicloud.eip.tests.unit.plugins.module_utils.test_eip_association import (
+from ansible_collections.alicloud.eip.tests.unit.plugins.module_utils.eip_association.fakes import (
     ECS1,
     FakeApi,
     eip,
@@ -37,7 +37,6 @@ def cloud(monkeypatch):
         "unassociate_eip_address",
     ):
         monkeypatch.setattr(API, name, getattr(fake, name))
-    monkeypatch.setattr(eip_association, "describe_eip_addresses", fake.describe_eip_addresses)
     monkeypatch.setattr(eip_info, "describe_eip_addresses", fake.describe_eip_addresses)
     return fake
 

@@ -11,7 +11,7 @@ from ansible_collections.alicloud.eip.plugins.module_utils._api import vpc_eip
 from ansible_collections.alicloud.eip.plugins.module_utils._api.namespace import API
 from ansible_collections.alicloud.eip.plugins.module_utils._retries import AlicloudApiError
 from ansible_collections.alicloud.eip.plugins.modules import eip_address, eip_gateway_info, eip_recover
-from ansible_collections.alicloud.eip.tests.unit.plugins.module_utils.test_eip_association import (
+from ansible_collections.alicloud.eip.tests.unit.plugins.module_utils.eip_association.fakes import (
     ECS1,
     instance,
     nat,

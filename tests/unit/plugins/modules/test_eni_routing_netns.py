@@ -203,19 +203,29 @@ def assert_refused(lab, tmp_path, args: dict, *phrases: str) -> dict:
 def test_correct_configuration_applies_and_leaves_the_main_table_alone(lab, tmp_path):
     # A stale rule of this module's shape (an address no longer assigned) is ours and goes.
     lab.host_ip("rule", "add", "from", "10.20.1.99/32", "lookup", str(TABLE), "priority", str(TABLE))
+    # Two runtime-owned addresses on the managed secondary ENI: a VIP that keepalived holds (in keep_addresses, so it
+    # stays) and one just like it that nothing keeps (purged: what would happen to the VIP without the option).
+    lab.host_ip("addr", "add", "10.20.1.100/32", "dev", "eth1")
+    lab.host_ip("addr", "add", "10.20.1.101/32", "dev", "eth1")
     main_before = lab.host_ip("-4", "route", "show", "table", "main")
-    rc, result = lab.run_module(tmp_path, {"primary_mac": PRIMARY_MAC, "interfaces": [PRIMARY, secondary()]})
+    args = {"primary_mac": PRIMARY_MAC, "interfaces": [PRIMARY, secondary()], "keep_addresses": ["10.20.1.100"]}
+    rc, result = lab.run_module(tmp_path, args)
     assert rc == 0 and result["changed"], result
     assert [gateway["answered"] for gateway in result["gateways"]] == [True]
     assert f"ip -4 rule del from 10.20.1.99/32 lookup {TABLE} priority {TABLE}" in result["commands"]
     assert "10.20.1.99" not in lab.host_ip("-4", "rule", "show")
+    assert "ip -4 addr del 10.20.1.101/32 dev eth1" in result["commands"]
+    assert not any("10.20.1.100" in command for command in result["commands"]), result["commands"]
+    eth1 = lab.host_ip("-4", "addr", "show", "dev", "eth1")
+    assert "inet 10.20.1.100/32" in eth1 and "10.20.1.101" not in eth1
     assert f"dev eth1 table {TABLE}" in lab.route_get("198.51.100.1", "10.20.1.21")
     # The only main-table change is the kernel's prefix route for the new address; the default route is intact.
     main_after = lab.host_ip("-4", "route", "show", "table", "main")
     assert set(main_before.splitlines()) <= set(main_after.splitlines())
     assert "via 10.10.1.1 dev eth0" in lab.route_get("198.51.100.1")
-    rc, again = lab.run_module(tmp_path, {"primary_mac": PRIMARY_MAC, "interfaces": [PRIMARY, secondary()]})
+    rc, again = lab.run_module(tmp_path, args)
     assert rc == 0 and not again["changed"] and again["commands"] == [], again
+    assert "inet 10.20.1.100/32" in lab.host_ip("-4", "addr", "show", "dev", "eth1")
 
 
 # ---- item 11: absent_interfaces never takes the host's way out -------------------------------------------------------
