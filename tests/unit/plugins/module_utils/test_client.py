@@ -421,17 +421,20 @@ def test_every_test_runner_keeps_the_metadata_lookup_off():
 # ---- the SDK products: one table ------------------------------------------------------------------------------
 
 
-def test_every_product_is_an_endpoints_suboption_documented_with_its_private_endpoint_and_a_requirement():
+def test_every_product_is_an_endpoints_suboption_documented_with_its_private_endpoint_and_pinned():
     fragment = yaml.safe_load(ModuleDocFragment.DOCUMENTATION)
     documented = fragment["options"]["endpoints"]["suboptions"]
     assert set(documented) == {product.name for product in _client.PRODUCTS}
-    pins = (Path(__file__).resolve().parents[4] / "requirements.txt").read_text(encoding="utf-8")
+    root = Path(__file__).resolve().parents[4]
+    pins = (root / "requirements.txt").read_text(encoding="utf-8")
+    locked = (root / "requirements-dev.lock").read_text(encoding="utf-8")
     for product in _client.PRODUCTS:
         assert product.private_endpoint.format(region="cn-hangzhou") in " ".join(
             documented[product.name]["description"]
         )
         assert product.pip_name in fragment["requirements"], product.name
         assert f"\n{product.pip_name}==" in pins, product.name
+        assert f"\n{product.pip_name}==" in locked, product.name
         assert _client.SDK_PACKAGES[product.package] == product.pip_name
         assert product.api_version.replace("-", "") in product.package  # alibabacloud_vpc20160428 speaks 2016-04-28
 
