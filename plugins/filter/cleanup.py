@@ -47,7 +47,7 @@ def parse_time(value):
             moment = datetime.datetime.strptime(text, layout)
         except ValueError:
             continue
-        return moment.replace(tzinfo=datetime.timezone.utc).timestamp()
+        return moment.replace(tzinfo=datetime.UTC).timestamp()
     return None
 
 

@@ -24,11 +24,11 @@ In order (the tests share one emulator and build on each other's state):
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import signal
 import subprocess
-import sys
 import tempfile
 import time
 import urllib.request
@@ -40,9 +40,17 @@ REPO = os.path.abspath(os.path.join(os.path.dirname(os.path.abspath(__file__)), 
 LANE = os.path.join(REPO, "tools", "cloud-lane.sh")
 WORLD = os.path.join(REPO, "tests", "cloud-lane", "world.yml")
 TARGETS = os.path.join(REPO, "tests", "cloud-lane", "targets.yml")
-sys.path.insert(0, os.path.join(REPO, "tools", "cloud-lane"))
 
-import lane  # noqa: E402  pylint: disable=wrong-import-position,import-error
+
+def _load_lane():
+    """tools/cloud-lane/lane.py as a module (tools/ is no package)."""
+    spec = importlib.util.spec_from_file_location("cloud_lane", os.path.join(REPO, "tools", "cloud-lane", "lane.py"))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+lane = _load_lane()
 
 KEY_ID, SECRET = "LTAI-cloud-lane", "cloud-lane-secret-value"
 CI = {"alicloud.eip/ci": "true"}
@@ -125,8 +133,8 @@ def lane_env(emulator: Emulator | None = None, **given) -> dict:
     env = {
         key: value
         for key, value in os.environ.items()
-        if not key.startswith(("ALIBABA_CLOUD_", "ALICLOUD_", "GITHUB_")) and key.lower() not in (
-            "http_proxy", "https_proxy", "all_proxy")
+        if not key.startswith(("ALIBABA_CLOUD_", "ALICLOUD_", "GITHUB_"))
+        and key.lower() not in ("http_proxy", "https_proxy", "all_proxy")
     }
     for name in ("ALICLOUD_EIP_VIEW_ROOT", "ALICLOUD_EIP_VIEW_READY"):
         if os.environ.get(name):
@@ -153,8 +161,25 @@ def account_env(emulator: Emulator, **given) -> dict:
     return lane_env(emulator, **settings)
 
 
-def run_lane(env: dict, *args: str, timeout: int = 600) -> subprocess.CompletedProcess:
-    return subprocess.run([LANE, *args], env=env, capture_output=True, text=True, timeout=timeout, check=False)
+def stop(process: subprocess.Popen) -> None:
+    """Stop a lane that is still running as CI would (SIGTERM: it stops its playbook and runs its janitor)."""
+    process.terminate()
+    try:
+        process.wait(timeout=600)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+def run_lane(env: dict, *args: str, timeout: int = 1800) -> subprocess.CompletedProcess:
+    """Run the lane to its end; a lane still running after ``timeout`` (a hang, not slowness) is stopped and fails."""
+    with subprocess.Popen([LANE, *args], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) as process:
+        try:
+            stdout, stderr = process.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            stop(process)
+            raise
+    return subprocess.CompletedProcess(process.args, process.returncode, stdout, stderr)
 
 
 def last_line(result) -> str:
@@ -198,7 +223,10 @@ def test_without_the_opt_in_it_says_skipped_and_calls_nothing(emulator):
     [
         ({}, ["ALIBABA_CLOUD_ACCESS_KEY_ID and ALIBABA_CLOUD_ACCESS_KEY_SECRET", "ALIBABA_CLOUD_OIDC_TOKEN_FILE"]),
         ({"ALIBABA_CLOUD_ACCESS_KEY_ID": KEY_ID}, ["ALIBABA_CLOUD_ACCESS_KEY_SECRET not set"]),
-        ({"ALIBABA_CLOUD_SECURITY_TOKEN": "t"}, ["ALIBABA_CLOUD_ACCESS_KEY_ID, ALIBABA_CLOUD_ACCESS_KEY_SECRET not set"]),
+        (
+            {"ALIBABA_CLOUD_SECURITY_TOKEN": "t"},
+            ["ALIBABA_CLOUD_ACCESS_KEY_ID, ALIBABA_CLOUD_ACCESS_KEY_SECRET not set"],
+        ),
         ({"ALICLOUD_SECRET_KEY": SECRET}, ["ALICLOUD_ACCESS_KEY not set"]),
         (
             {"ALIBABA_CLOUD_ROLE_ARN": "acs:ram::1:role/ci"},
@@ -322,7 +350,7 @@ def test_the_time_limit_ends_the_playbook_and_what_it_started(tmp_path):
     assert left == []
 
 
-def wait_for(condition, what: str, process: subprocess.Popen, timeout: float = 300):
+def wait_for(condition, what: str, process: subprocess.Popen, timeout: float = 1200):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         value = condition()
@@ -337,8 +365,10 @@ def wait_for(condition, what: str, process: subprocess.Popen, timeout: float = 3
 
 def start_lane_held_at_the_association(emulator, prefix: str, log) -> subprocess.Popen:
     """A lane run of cloud_eip_association whose AssociateEipAddress answer is held back, once it has been asked."""
-    emulator.control("faults", {"seed": 1, "rules": [{"kind": "latency", "action": "AssociateEipAddress",
-                                                       "seconds": 900, "times": 1}]})
+    emulator.control(
+        "faults",
+        {"seed": 1, "rules": [{"kind": "latency", "action": "AssociateEipAddress", "seconds": 900, "times": 1}]},
+    )
     emulator.reset_calls()
     process = subprocess.Popen(  # pylint: disable=consider-using-with
         [LANE, "cloud_eip_association"],
@@ -347,7 +377,12 @@ def start_lane_held_at_the_association(emulator, prefix: str, log) -> subprocess
         stderr=subprocess.STDOUT,
         text=True,
     )
-    wait_for(lambda: emulator.calls().get("AssociateEipAddress"), "an AssociateEipAddress call", process)
+    try:
+        wait_for(lambda: emulator.calls().get("AssociateEipAddress"), "an AssociateEipAddress call", process)
+    except BaseException:
+        # A lane still running would act on the emulator under the next test.
+        stop(process)
+        raise
     return process
 
 
@@ -362,8 +397,11 @@ def test_a_stopped_run_tags_what_it_creates_and_still_runs_the_janitor_for_itsel
         created = emulator.tagged({"ansible-test": "aeip-proof-stopped"})
         assert len(created["eips"]) == 1 and len(created["enis"]) == 1, created
         for resource in (state["eips"][created["eips"][0]], state["enis"][created["enis"][0]]):
-            tags = resource["Tags"] if isinstance(resource["Tags"], dict) else {
-                tag["TagKey"]: tag["TagValue"] for tag in resource["Tags"]}
+            tags = (
+                resource["Tags"]
+                if isinstance(resource["Tags"], dict)
+                else {tag["TagKey"]: tag["TagValue"] for tag in resource["Tags"]}
+            )
             assert tags["alicloud.eip/ci"] == "true"
             assert started - 5 <= int(tags["created"]) <= int(time.time())
         eip = state["eips"][created["eips"][0]]
@@ -376,13 +414,15 @@ def test_a_stopped_run_tags_what_it_creates_and_still_runs_the_janitor_for_itsel
         assert not {"eip-old-eni", "eip-old-snat"} & set(state["eips"])
         assert "eni-old-leak" not in state["enis"] and "snat-old-leak" not in state["snat_entries"]
         process.send_signal(signal.SIGTERM)
-        status = process.wait(timeout=600)
+        status = process.wait(timeout=1800)
         log.seek(0)
         output = log.read()
     emulator.control("faults", method="DELETE")
     assert status == lane.EXIT_FAILED, output
-    assert output.strip().splitlines()[-1].startswith(
-        "cloud-test: FAILED: cloud_eip_association did not finish; interrupted by SIGTERM"
+    assert (
+        output.strip()
+        .splitlines()[-1]
+        .startswith("cloud-test: FAILED: cloud_eip_association did not finish; interrupted by SIGTERM")
     )
     assert "janitor (earlier runs) to remove 1 snat entries, 2 eip associations, 1 enis, 2 eips; left alone 1" in output
     assert "janitor (this run)    to remove 0 snat entries, 0 eip associations, 1 enis, 1 eips" in output
@@ -401,8 +441,12 @@ def test_a_full_run_passes_creates_what_it_declares_and_leaves_nothing(emulator,
     with open(TARGETS, encoding="utf-8") as handle:
         declared = yaml.safe_load(handle)["cloud"]
     result = run_lane(
-        account_env(emulator, ALICLOUD_EIP_CLOUD_LANE_EXPENSIVE="1", ALICLOUD_EIP_CLOUD_LANE_STALE_AFTER="1s",
-                    ALICLOUD_EIP_TEST_PREFIX="aeip-proof-full"),
+        account_env(
+            emulator,
+            ALICLOUD_EIP_CLOUD_LANE_EXPENSIVE="1",
+            ALICLOUD_EIP_CLOUD_LANE_STALE_AFTER="1s",
+            ALICLOUD_EIP_TEST_PREFIX="aeip-proof-full",
+        ),
         "cloud_eip_address",
         "cloud_snat_entry",
     )
@@ -418,8 +462,10 @@ def test_a_full_run_passes_creates_what_it_declares_and_leaves_nothing(emulator,
     assert emulator.state()["snat_entries"] == {}
     calls = emulator.calls()
     # Exactly what the targets declare (the cost cap counts the declarations): 2 EIPs, 1 SNAT entry, no ENI.
-    assert calls.get("AllocateEipAddress") == declared["cloud_eip_address"]["creates"]["eip"] + declared[
-        "cloud_snat_entry"]["creates"]["eip"]
+    assert (
+        calls.get("AllocateEipAddress")
+        == declared["cloud_eip_address"]["creates"]["eip"] + declared["cloud_snat_entry"]["creates"]["eip"]
+    )
     assert calls.get("CreateSnatEntry") == declared["cloud_snat_entry"]["creates"]["snat_entry"]
     assert "CreateNetworkInterface" not in calls
     eips, enis = account_before

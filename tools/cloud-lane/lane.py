@@ -135,9 +135,11 @@ def credential_source(environ) -> tuple[str | None, list[str]]:
     if partial:
         return None, partial
     return None, [
-        "no credentials: set ALIBABA_CLOUD_ACCESS_KEY_ID and ALIBABA_CLOUD_ACCESS_KEY_SECRET (plus "
-        "ALIBABA_CLOUD_SECURITY_TOKEN for an STS token), or ALIBABA_CLOUD_ROLE_ARN, ALIBABA_CLOUD_OIDC_PROVIDER_ARN "
-        "and ALIBABA_CLOUD_OIDC_TOKEN_FILE (OIDC), or ALIBABA_CLOUD_ECS_METADATA (the ECS RAM role of this machine)"
+        (
+            "no credentials: set ALIBABA_CLOUD_ACCESS_KEY_ID and ALIBABA_CLOUD_ACCESS_KEY_SECRET (plus "
+            "ALIBABA_CLOUD_SECURITY_TOKEN for an STS token), or ALIBABA_CLOUD_ROLE_ARN, ALIBABA_CLOUD_OIDC_PROVIDER_ARN "
+            "and ALIBABA_CLOUD_OIDC_TOKEN_FILE (OIDC), or ALIBABA_CLOUD_ECS_METADATA (the ECS RAM role of this machine)"
+        )
     ]
 
 
@@ -274,7 +276,11 @@ def main_playbook(run_dir: str, selected: list[str], region: str, endpoint: str)
                         },
                         {
                             "name": "Record that the account answered",
-                            "ansible.builtin.copy": {"content": "ok\n", "dest": f"{run_dir}/preflight.ok", "mode": "0600"},
+                            "ansible.builtin.copy": {
+                                "content": "ok\n",
+                                "dest": f"{run_dir}/preflight.ok",
+                                "mode": "0600",
+                            },
                         },
                     ],
                     "rescue": [
@@ -294,7 +300,10 @@ def main_playbook(run_dir: str, selected: list[str], region: str, endpoint: str)
                 }
             ],
         },
-        {"name": "Cloud lane: the janitor for leaks of earlier runs", "ansible.builtin.import_playbook": "alicloud.eip.cleanup"},
+        {
+            "name": "Cloud lane: the janitor for leaks of earlier runs",
+            "ansible.builtin.import_playbook": "alicloud.eip.cleanup",
+        },
     ]
     for name in selected:
         plays.append(
@@ -457,7 +466,9 @@ def gate(environ, names: list[str]):
             else f"this run would create {total} resources ({counted}), above the cap of {cap} ({MAX_RESOURCES})"
         )
         return None, finish("FAILED", f"refused before any call: {why}", EXIT_CAP)
-    say(f"credentials: {source}; region {region}{' (endpoint ' + environ[ENDPOINT] + ')' if environ.get(ENDPOINT) else ''}")
+    say(
+        f"credentials: {source}; region {region}{' (endpoint ' + environ[ENDPOINT] + ')' if environ.get(ENDPOINT) else ''}"
+    )
     say(f"plan: {len(selected)} targets ({', '.join(selected)}); at most {total} resources ({counted}); cap {cap}")
     say(f"run prefix {prefix}; time limit {timeout}s; janitor for earlier leaks: older than {stale_after}")
     return {
@@ -514,8 +525,13 @@ def run(settings: dict, view: str) -> int:
         cleanup_older_than=0,
         cleanup_report_file=os.path.join(run_dir, "janitor-end.json"),
     )
-    main = write_json(os.path.join(run_dir, "main.yml"), main_playbook(run_dir, settings["selected"], settings["region"], settings["endpoint"]))
-    janitor = write_json(os.path.join(run_dir, "janitor.yml"), janitor_playbook(run_dir, settings["region"], settings["endpoint"]))
+    main = write_json(
+        os.path.join(run_dir, "main.yml"),
+        main_playbook(run_dir, settings["selected"], settings["region"], settings["endpoint"]),
+    )
+    janitor = write_json(
+        os.path.join(run_dir, "janitor.yml"), janitor_playbook(run_dir, settings["region"], settings["endpoint"])
+    )
     start_file = write_json(os.path.join(run_dir, "start-vars.json"), start_vars)
     end_file = write_json(os.path.join(run_dir, "end-vars.json"), end_vars)
     for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
@@ -579,10 +595,14 @@ def report(settings, run_dir, status, stopped, preflight_failed, janitor) -> int
         count = len(left.get("eips", [])) + len(left.get("enis", []))
         say(f"  check                 {'left nothing of this run' if count == 0 else 'LEFT ' + json.dumps(left)}")
         if count:
-            failures.append(f"the janitor left {count} resources tagged {TAG_RUN}={settings['prefix']}: {json.dumps(left)}")
+            failures.append(
+                f"the janitor left {count} resources tagged {TAG_RUN}={settings['prefix']}: {json.dumps(left)}"
+            )
     elif janitor_status is not None or janitor_stopped:
         say("  janitor               FAILED (above)")
-        failures.append(f"the janitor did not finish ({janitor_stopped or 'ansible-playbook exited ' + str(janitor_status)})")
+        failures.append(
+            f"the janitor did not finish ({janitor_stopped or 'ansible-playbook exited ' + str(janitor_status)})"
+        )
     if janitor_status not in (0, None) and left is not None:
         failures.append(f"the janitor exited {janitor_status}")
     if failures:
@@ -597,7 +617,8 @@ def report(settings, run_dir, status, stopped, preflight_failed, janitor) -> int
 def janitor_summary(plan: dict) -> str:
     """One line of a janitor report (playbooks/cleanup.yml's cleanup_report_file)."""
     removed = ", ".join(
-        f"{len(plan.get(kind) or [])} {kind.replace('_', ' ')}" for kind in ("snat_entries", "eip_associations", "enis", "eips")
+        f"{len(plan.get(kind) or [])} {kind.replace('_', ' ')}"
+        for kind in ("snat_entries", "eip_associations", "enis", "eips")
     )
     skipped = len(plan.get("skipped") or [])
     return f"to remove {removed}; left alone {skipped} (tagged but out of scope or too young)"

@@ -74,7 +74,7 @@ def _importable(service):
     return importlib.util.find_spec(SERVICES[service][0].split(".")[0]) is not None
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def sdk_methods(service):
     """{method: API action} of the SDK client of ``service``, read from its source without importing it.
 
@@ -92,7 +92,7 @@ def sdk_methods(service):
     for name, action in methods.items():
         if action is None:
             for suffix in ("_with_options", "_with_options_async"):
-                base = name[: -len("_async")] if name.endswith("_async") else name
+                base = name.removesuffix("_async")
                 methods[name] = methods[name] or methods.get(base + suffix)
     return methods
 
@@ -201,7 +201,7 @@ def test_the_policy_is_a_valid_ram_policy_document():
 def test_the_docs_publish_the_same_policy():
     with open(POLICY_DOC, encoding="utf-8") as handle:
         text = handle.read()
-    blocks = re.findall(r"```json\n(.*?)```", text, re.S)
+    blocks = re.findall(r"```json\n(.*?)```", text, re.DOTALL)
     assert blocks, "docs/ram-policy.md shows the policy in a ```json block"
     assert json.loads(blocks[0]) == load_policy()
 

@@ -22,7 +22,7 @@ def iso(seconds_ago):
     """The API's time text of ``seconds_ago`` before NOW."""
     import datetime
 
-    moment = datetime.datetime.fromtimestamp(NOW - seconds_ago, tz=datetime.timezone.utc)
+    moment = datetime.datetime.fromtimestamp(NOW - seconds_ago, tz=datetime.UTC)
     return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
@@ -270,8 +270,10 @@ def test_the_resource_cap_refuses_the_plan():
     plan = cleanup_plan(eips, [], [], SCOPE | {"max_resources": 6})
     assert plan["count"] == 7
     assert plan["errors"] == [
-        "the scope selects 7 resources to delete, more than cleanup_max_resources=6: narrow cleanup_tags / "
-        "cleanup_tag_prefix / cleanup_older_than, or raise cleanup_max_resources."
+        (
+            "the scope selects 7 resources to delete, more than cleanup_max_resources=6: narrow cleanup_tags / "
+            "cleanup_tag_prefix / cleanup_older_than, or raise cleanup_max_resources."
+        )
     ]
     assert cleanup_plan(eips, [], [], SCOPE | {"max_resources": "7"})["errors"] == []
 
