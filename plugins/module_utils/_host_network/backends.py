@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 import uuid
-from typing import ClassVar, NamedTuple
+from typing import NamedTuple
 
 from ansible_collections.alicloud.eip.plugins.module_utils._host_network.model import (
     FILE_PREFIX,
@@ -61,15 +61,15 @@ def _eni_file_rules(eni: Eni, enis: list[Eni], state: dict) -> list[Rule]:
     return rules
 
 
-def _route_items(route: Route) -> list[tuple[str, str]]:
-    """The set fields of a route after its destination, in file order: gateway, scope, source, table."""
-    items = (("gateway", route.gateway), ("scope", route.scope), ("src", route.src), ("table", str(route.table)))
-    return [(key, value) for key, value in items if value]
+def _route_fields(route: Route, gateway: str, scope: str, src: str, table: str) -> list[str]:
+    """The set fields of a route after its destination, in file order, each spelled by its template."""
+    items = ((gateway, route.gateway), (scope, route.scope), (src, route.src), (table, str(route.table)))
+    return [template.format(value) for template, value in items if value]
 
 
-def _rule_items(rule: Rule) -> list[tuple[str, str]]:
-    """The set selectors of a rule, in file order: source, destination."""
-    return [(key, value) for key, value in (("src", rule.src), ("dst", rule.dst)) if value]
+def _rule_fields(rule: Rule, src: str, dst: str) -> list[str]:
+    """The set selectors of a rule (source, destination), each spelled by its template."""
+    return [template.format(value) for template, value in ((src, rule.src), (dst, rule.dst)) if value]
 
 
 def render_sysctl(sysctls: dict[str, str], marker: str) -> str:
@@ -148,13 +148,6 @@ class Networkd(Backend):
 
     name = "networkd"
     directory = "etc/systemd/network"
-    ROUTE_KEYS: ClassVar[dict[str, str]] = {
-        "gateway": "Gateway",
-        "scope": "Scope",
-        "src": "PreferredSource",
-        "table": "Table",
-    }
-    RULE_KEYS: ClassVar[dict[str, str]] = {"src": "From", "dst": "To"}
     patterns = (f"05-{FILE_PREFIX}*.network",)
     daemon = "systemd-networkd"
     rank = 3
@@ -181,11 +174,9 @@ class Networkd(Backend):
         routes = _eni_routes_rules(eni, state)[0]
         for route in routes:
             lines += ["", "[Route]"] + ([f"Destination={route.dst}"] if route.dst != "default" else [])
-            lines += [f"{self.ROUTE_KEYS[key]}={value}" for key, value in _route_items(route)]
+            lines += _route_fields(route, "Gateway={}", "Scope={}", "PreferredSource={}", "Table={}")
         for rule in _eni_file_rules(eni, enis, state):
-            lines += ["", "[RoutingPolicyRule]"] + [
-                f"{self.RULE_KEYS[key]}={value}" for key, value in _rule_items(rule)
-            ]
+            lines += ["", "[RoutingPolicyRule]"] + _rule_fields(rule, "From={}", "To={}")
             lines += [f"Table={'main' if rule.table == MAIN_TABLE else rule.table}", f"Priority={rule.priority}"]
         return "\n".join(lines) + "\n"
 
@@ -265,13 +256,6 @@ class Netplan(Backend):
 
     name = "netplan"
     directory = "etc/netplan"
-    ROUTE_KEYS: ClassVar[dict[str, str]] = {
-        "gateway": 'via: "{}"',
-        "scope": "scope: {}",
-        "src": 'from: "{}"',
-        "table": "table: {}",
-    }
-    RULE_KEYS: ClassVar[dict[str, str]] = {"src": 'from: "{}"', "dst": 'to: "{}"'}
     patterns = ("90-alicloud-eni.yaml",)
     file_mode = 0o600
     daemon = "systemd-networkd"
@@ -302,13 +286,12 @@ class Netplan(Backend):
             lines += [f'        - "{cidr}"' for cidr in state["addresses"][eni.device]]
             lines.append("      routes:")
             for route in routes:
-                fields = [f'to: "{route.dst}"'] + [
-                    self.ROUTE_KEYS[key].format(value) for key, value in _route_items(route)
-                ]
+                fields = [f'to: "{route.dst}"']
+                fields += _route_fields(route, 'via: "{}"', "scope: {}", 'from: "{}"', "table: {}")
                 lines.append(f"        - {{{', '.join(fields)}}}")
             lines.append("      routing-policy:")
             for rule in _eni_file_rules(eni, enis, state):
-                fields = [self.RULE_KEYS[key].format(value) for key, value in _rule_items(rule)]
+                fields = _rule_fields(rule, 'from: "{}"', 'to: "{}"')
                 fields += [f"table: {rule.table}", f"priority: {rule.priority}"]
                 lines.append(f"        - {{{', '.join(fields)}}}")
         return "\n".join(lines) + "\n"
