@@ -81,6 +81,7 @@ ALLOCATION_ERROR_HINTS = {
     "IllegalParam.IpAddress": "the address is not valid",
     "ReserveIpFail": "the cloud could not reserve the address; try again later",
     # UNCONFIRMED: the documented limit of 20 recoveries a month has no documented error code; the emulator
+    # [fid:eip-recover-monthly-limit-code]
     # answers OperationFailed.ResourceNotEnough for it.
     "OperationFailed.ResourceNotEnough": (
         "no address could be reserved; if this account recovered 20 EIPs this month, that is the monthly limit "

@@ -274,6 +274,7 @@ def merge_eips(current: dict[str, Any], eips: Sequence[Mapping[str, Any]]) -> di
     """Add the EIPs DescribeEipAddresses shows on the ENI to ``associated_public_ips`` (deduplicated).
 
     The ENI record's ``AssociatedPublicIp`` may not show every binding (an EIP still ``Associating``; UNCONFIRMED
+    [fid:eni-associated-public-ip]
     whether cut-through bindings appear there at all), so the refusals also consult the EIP API.  An EIP without
     a private address (cut-through mode) sits on the primary address.
     """
@@ -516,6 +517,7 @@ def plan_absent(current: Mapping[str, Any] | None, force_detach: bool) -> Plan:
     bound = _eips_on(current, current["private_ip_addresses"])
     if bound:
         # UNCONFIRMED whether the real API refuses or silently frees the EIPs; refusing keeps scale-down in the
+        # [fid:eni-eip-bound-code]
         # safe order (disassociate, then delete) either way.
         raise InputError(
             f"cannot delete {current['id']}: EIPs are associated with {', '.join(bound)}; disassociate them first "

@@ -15,13 +15,16 @@ Sources (``../shared/reference/alibaba-api.md`` unless stated):
 
 - EIP name 1-128 characters (§3.5 AllocateEipAddress, §3.8 ModifyEipAddressAttribute), not ``http(s)://`` (the SDK
   7.2.2 docstrings).  UNCONFIRMED: the SDK 7.2.2 docstrings say 0-128, the reference 1-128; an empty name is
+  [fid:eip-name-limits]
   refused (the stricter reading, also the issue's).
 - EIP description 2-256 characters, starting with a letter, not ``http(s)://`` (§3.8; §3.5 gives 2-256).
   UNCONFIRMED: the SDK 7.2.2 docstrings say 0-256 without the letter rule; the reference's rule is kept (the
+  [fid:eip-name-limits]
   emulator enforces the same).
 - EIP bandwidth in Mbit/s (§3.5, §3.8): pay-as-you-go PayByBandwidth 1-500, PayByTraffic 1-200, subscription
   1-1000.  The reference gives no per-ISP range.
 - ENI name 2-128 characters (§8.4).  The ECS SDK docstring also lists allowed characters (UNCONFIRMED, not
+  [fid:eni-name-charset]
   checked: the reference gives only the length).
 - ENI description 2-256 characters, not ``http(s)://`` (the ECS SDK 7.11.8 docstring of CreateNetworkInterface;
   the reference names the parameter without a rule).

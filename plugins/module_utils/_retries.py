@@ -378,6 +378,7 @@ class RateLimiter:
 
 # Documented flow-control limits (calls, seconds).  AssociateEipAddress: 120/60 s
 # (api.aliyun.com, alibaba-api.md §2).  UnassociateEipAddress: UNCONFIRMED, assumed to be the same.
+# [fid:eip-unassociate-flow-limit]
 # FLOW_MARGIN: extra seconds a slot stays taken after its call is over (where the API stamps an arrival is
 # not documented; half a second costs less than 1 % of the throughput at 120 calls per 60 s).
 FLOW_MARGIN = 0.5

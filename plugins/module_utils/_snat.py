@@ -218,6 +218,7 @@ def check_source_vswitch(vswitch_id: str, gateway: dict[str, Any], found: list[d
 
     CreateSnatEntry answers InvalidVSwitchId.NotFound for both (alibaba-api.md §7.2; that a vSwitch of another VPC
     gets the same code is the emulator's reading, UNCONFIRMED), so the prediction carries that code.
+    [fid:snat-other-vpc-vswitch]
     """
     vpc_id = gateway.get("vpc_id") or ""
     vswitch = next((item for item in found if item.get("id") == vswitch_id), None)

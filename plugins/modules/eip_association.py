@@ -65,6 +65,7 @@ options:
       - In cut-through mode (C(BINDED)) the EIP always takes the ENI's primary private IP; if given, it must be that.
       - In multi-EIP cut-through mode (C(MULTI_BINDED)), the secondary private IP to pair with the EIP (optional).
       - For an IP address target, the address (defaults to O(instance_id); UNCONFIRMED whether the API needs both).
+        [fid:eip-ipaddress-private-ip]
       - Not allowed for the other target types, whose EIP maps to their primary address.
     type: str
   mode:
@@ -167,6 +168,7 @@ notes:
   - An EIP found in a transient state is waited for (up to O(wait_timeout)) before the module decides what to do.
   - The list form runs up to 16 calls at a time and never more than 120 AssociateEipAddress calls per 60 seconds,
     the API's documented flow limit (the same limit is assumed for UnassociateEipAddress, UNCONFIRMED).
+    [fid:eip-unassociate-flow-limit]
   - A NAT gateway created since 2022-09-19 takes a private IP of its vSwitch per EIP; a vSwitch without a free
     address fails with C(OperationDenied.NoAvailablePrivateIp), which check mode cannot predict.
   - The VPC's IPv4 gateway is read (C(ListIpv4Gateways), one call per VPC, only for associations not yet in place)
@@ -178,7 +180,7 @@ notes:
   - "The cut-through modes exist only in some regions (as listed by the specification): check mode predicts
     C(UnsupportedRegion) from that list, which may lag behind Alibaba Cloud's."
   - The API does not document which code answers an EIP that is already C(InUse) on another resource;
-    C(IncorrectEipStatus) is assumed (UNCONFIRMED).
+    C(IncorrectEipStatus) is assumed (UNCONFIRMED [fid:eip-assoc-inuse-code]).
   - ALB and NLB instances take EIPs through their own zone mappings, not through this API.
   - The rollback of a failed move or replace exists only while the module runs. A run killed between the
     disassociation and the association leaves the old holder without an EIP until the next run; the next run of

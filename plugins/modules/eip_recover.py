@@ -29,7 +29,8 @@ options:
   allocation_id:
     description:
       - The allocation ID of the released EIP (C(eip-...)). With O(ip_address), both must name the same released EIP.
-      - Recovered by ID, the EIP keeps its ID; recovered by address it may get a new one (UNCONFIRMED), so use the
+      - Recovered by ID, the EIP keeps its ID; recovered by address it may get a new one (UNCONFIRMED
+        [fid:eip-recover-address-new-id]), so use the
         returned RV(eip.allocation_id).
     type: str
   name:
@@ -134,6 +135,7 @@ notes:
     locked one C(OperationFailed.IpIsLocked); the module explains each.
   - The monthly limit. An account may recover at most 20 EIPs a calendar month without a quota increase. The API's
     code for that limit is not documented (UNCONFIRMED; the emulator answers C(OperationFailed.ResourceNotEnough)).
+    [fid:eip-recover-monthly-limit-code]
   - Recovery is an allocation, so the region's EIP quota (C(QuotaExceeded.Eip)) and the purchase frequency limit
     (C(FrequentPurchase.EIP)) apply.
   - A recovered EIP is pay-as-you-go and starts unassociated, by default with C(PayByTraffic) and 5 Mbit/s.

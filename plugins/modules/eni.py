@@ -149,6 +149,7 @@ notes:
     the zone of an ENI created in the same run (the API answers C(InvalidOperation.AvailabilityZoneMismatch)).
   - Refusing to unassign an address, or delete an ENI, that an EIP is associated with is this module's rule; whether
     the real API refuses or frees the EIP is UNCONFIRMED. Disassociate with M(alicloud.eip.eip_association) first.
+    [fid:eni-eip-bound-code]
 seealso:
   - module: alicloud.eip.eni_info
   - module: alicloud.eip.eip_association

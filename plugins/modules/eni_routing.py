@@ -76,6 +76,7 @@ options:
       cidr:
         description:
           - The vSwitch CIDR block. For C(cut_through), the network of the EIP as DHCP announces it (UNCONFIRMED
+            [fid:cut-through-dhcp-network]
             what metadata reports for such an ENI, so give it explicitly).
         type: str
       gateway:
@@ -226,10 +227,12 @@ notes:
     C(rule-*) files."
   - Addresses are static in every backend. On ECS the vSwitch never changes an ENI's private IP, so this matches what
     DHCP would give; a cut-through EIP's mask and gateway must be given (UNCONFIRMED what metadata reports for it).
+    [fid:cut-through-dhcp-network]
   - This module configures the host, not the cloud, so it is not in the action group C(alicloud.eip.all). The
     group's C(module_defaults) (region, endpoint, keys) would otherwise reach it and fail as unsupported parameters in
     every play that also calls the cloud modules (as the role C(alicloud.eip.multi_eip) does).
   - Whether the vSwitch gateway answers ICMP is UNCONFIRMED; the gateway check also accepts a neighbour entry (an ARP reply).
+    [fid:vswitch-gateway-icmp]
   - "Owned state, removed when no longer wanted: every route in a table of a configured ENI, every rule
     C(from <address>/32 lookup T priority T) of such a table T (any other rule looking it up is refused), the
     100.64.0.0/10 rule, other IPv4 addresses on a configured secondary ENI (except those in O(keep_addresses))."

@@ -35,6 +35,7 @@ def text(value: Any) -> str:
 
 def number(value: Any) -> int | None:
     """Bandwidth and friends: the model says str, the docs' samples show numbers (UNCONFIRMED); return int."""
+    # [fid:eip-bandwidth-string]
     if value in (None, ""):
         return None
     try:

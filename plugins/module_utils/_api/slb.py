@@ -25,7 +25,7 @@ from ansible_collections.alicloud.eip.plugins.module_utils._api.common import (
 from ansible_collections.alicloud.eip.plugins.module_utils._retries import api_call
 
 # DescribeLoadBalancers takes up to 10 comma-separated IDs (UNCONFIRMED: the SLB docs say "multiple IDs"; 10 is
-# the conservative reading).
+# the conservative reading). [fid:slb-describe-max-ids]
 SLB_BATCH = 10
 SLB_PAGE_SIZE = 100
 

@@ -37,6 +37,7 @@ VSWITCH_PAGE_SIZE = 50
 HAVIP_PAGE_SIZE = 50
 IPV4_GATEWAY_PAGE_SIZE = 100
 # DescribeHaVips: values of one Filter key are OR-ed; the docs give no limit on their number (UNCONFIRMED), so
+# [fid:havip-filter-values]
 # the vSwitch IDs are sent 20 at a time.
 HAVIP_FILTER_BATCH = 20
 

@@ -39,7 +39,7 @@ MODE_LABELS = {
 # Documented limits (shared/reference/alibaba-api.md §5, spec-associate-eip.txt).
 MULTI_BINDED_EIP_LIMIT = 10
 # Regions of the cut-through modes, as the specification lists them by name (region IDs are our mapping;
-# the lists change over time: UNCONFIRMED beyond the specification's date).
+# the lists change over time: UNCONFIRMED [fid:eip-cut-through-regions] beyond the specification's date).
 # fmt: off
 CUT_THROUGH_REGIONS = frozenset([
     "cn-hangzhou", "cn-shanghai", "cn-qingdao", "cn-beijing", "cn-zhangjiakou", "cn-huhehaote", "cn-shenzhen",

@@ -194,6 +194,7 @@ def _validate_target(probe: Desired, state: str) -> tuple[Desired, list[str]]:
                 f"({option('instance_id')}={probe.instance_id}): the VPC, with an IPv4 gateway, the address belongs to"
             )
         # UNCONFIRMED: Terraform sends the address as PrivateIpAddress too; do the same unless told otherwise.
+        # [fid:eip-ipaddress-private-ip]
         private_ip = private_ip or probe.instance_id
     elif vpc_id:
         raise InputError(

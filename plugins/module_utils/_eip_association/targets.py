@@ -218,6 +218,7 @@ def _release_nat_gateway(eip, holder, gateway, force) -> PredictedFailure | None
 def _check_clb(item, eip, balancer, context: Context) -> Verdict:
     if balancer["address_type"] != "intranet":
         # UNCONFIRMED code: an Internet-facing CLB already has a public address and takes no EIP.
+        # [fid:eip-clb-internet-code]
         return refused(
             "InvalidParameter.InstanceTypeNotSupport",
             f"CLB instance {item.instance_id} is Internet-facing (address {balancer['address']}); only an intranet "
@@ -255,6 +256,7 @@ def _check_ip_address(item, eip, target, context: Context) -> Verdict:
             )
         if not gateway["enabled"]:
             # UNCONFIRMED code: the API lists ...NotActivatedInVpc beside ...NotOpenedInVpc without messages.
+            # [fid:ipv4gw-not-activated-code]
             return refused(
                 "OperationFailed.Ipv4GatewayNotActivatedInVpc",
                 f"IPv4 gateway {gateway['id']} of VPC {vpc_id} is not activated ({gateway['status']}); an EIP on "
