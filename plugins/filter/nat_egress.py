@@ -15,6 +15,7 @@ from __future__ import annotations
 import ipaddress
 import re
 
+from ansible_collections.alicloud.eip.plugins.module_utils._api.vpc_network import NAT_GATEWAY_EIP_LIMIT
 from ansible_collections.alicloud.eip.plugins.module_utils._limits import (
     LimitError,
     check_bandwidth,
@@ -220,7 +221,7 @@ def nat_egress_plan(gateway, eips, settings, instance_results=None, vswitches=No
     associate = [key for key in desired if key not in on_gateway]
     new_count = len(associate) + len(to_allocate)
     final_count = len(set(on_gateway) | set(desired)) + len(to_allocate) - len(removing)
-    limit = gateway.get("eip_limit") or 20
+    limit = gateway.get("eip_limit") or NAT_GATEWAY_EIP_LIMIT
     if final_count > limit:
         errors.append(
             f"NAT gateway {gateway_id} would hold {final_count} EIPs, more than its limit of {limit} (it holds "

@@ -8,8 +8,8 @@
 """The one door to the cloud: the shared options, credentials, endpoints and SDK clients.
 
 :class:`AlicloudModule` wraps ``AnsibleModule``: it merges a *copy* of the shared argument spec into
-the module's own, checks that the SDK is installed, and builds the VPC, ECS and SLB clients lazily
-(importing an SDK client costs 0.2-0.4 s, so a module only pays for the services it calls).
+the module's own, checks that the SDK is installed, and builds the SDK clients lazily, one per product of
+:data:`PRODUCTS` (importing an SDK client costs 0.2-0.4 s, so a module only pays for the services it calls).
 
 Credentials, in order (``shared/reference/alibaba-api.md`` §1.8):
 
@@ -45,6 +45,7 @@ The environment is read here rather than through ``env_fallback`` on the options
 from __future__ import annotations
 
 import copy
+import importlib
 import importlib.util
 import os
 import threading
@@ -61,16 +62,65 @@ from ansible_collections.alicloud.eip.plugins.module_utils._retries import (
 
 COLLECTION_USER_AGENT = "AnsibleCollection/alicloud.eip"
 
-# Python packages of the SDK, by the pip name missing_required_lib reports.
+
+@dataclass(frozen=True)
+class SdkProduct:
+    """One Alibaba Cloud SDK product the collection calls: one row of :data:`PRODUCTS`.
+
+    ``name`` is the connection's attribute (``connection.vpc``) and the key of the ``endpoints`` option;
+    ``package`` the Python package (its ``client.Client`` is built, its ``models`` hold the requests);
+    ``pip_name`` what ``missing_required_lib`` names (pinned in ``requirements.txt``); ``api_version`` the
+    OpenAPI version the package speaks; ``private_endpoint`` the pattern of the product's VPC-internal endpoint,
+    the example the documentation and messages give for ``endpoints.<name>`` (without an endpoint option the SDK
+    picks the public endpoint of the region from its own table).
+    """
+
+    name: str
+    pip_name: str
+    package: str
+    api_version: str
+    private_endpoint: str
+    serves: str
+
+
+# Adding a product (ALB, NLB, ...) is one row here, then the endpoints suboption in doc_fragments/_alicloud.py
+# and the pin in requirements.txt (a unit test holds the three together) and its file under module_utils/_api/.
+PRODUCTS = (
+    SdkProduct(
+        "vpc",
+        "alibabacloud-vpc20160428",
+        "alibabacloud_vpc20160428",
+        "2016-04-28",
+        "vpc-vpc.{region}.aliyuncs.com",
+        "EIPs, NAT gateways, HaVips",
+    ),
+    SdkProduct(
+        "ecs",
+        "alibabacloud-ecs20140526",
+        "alibabacloud_ecs20140526",
+        "2014-05-26",
+        "ecs-vpc.{region}.aliyuncs.com",
+        "instances, ENIs",
+    ),
+    SdkProduct(
+        "slb",
+        "alibabacloud-slb20140515",
+        "alibabacloud_slb20140515",
+        "2014-05-15",
+        "slb-vpc.{region}.aliyuncs.com",
+        "Classic Load Balancer",
+    ),
+)
+PRODUCTS_BY_NAME = {product.name: product for product in PRODUCTS}
+
+# Python packages of the SDK, by the pip name missing_required_lib reports: the shared ones, then each product's.
 SDK_PACKAGES = {
     "alibabacloud_tea_openapi": "alibabacloud-tea-openapi",
     "alibabacloud_credentials": "alibabacloud-credentials",
-    "alibabacloud_vpc20160428": "alibabacloud-vpc20160428",
-    "alibabacloud_ecs20140526": "alibabacloud-ecs20140526",
-    "alibabacloud_slb20140515": "alibabacloud-slb20140515",
+    **{product.package: product.pip_name for product in PRODUCTS},
 }
 
-SERVICES = ("vpc", "ecs", "slb")
+SERVICES = tuple(product.name for product in PRODUCTS)
 
 KEY_ENVIRONMENT = (
     ("ALIBABA_CLOUD_ACCESS_KEY_ID", "ALIBABA_CLOUD_ACCESS_KEY_SECRET", "ALIBABA_CLOUD_SECURITY_TOKEN"),
@@ -94,14 +144,7 @@ _COMMON_ARGUMENT_SPEC: dict[str, Any] = {
     "assume_role_session_name": {"type": "str", "default": "ansible-alicloud-eip"},
     "region": {"type": "str", "fallback": (env_fallback, REGION_ENVIRONMENT)},
     "endpoint_url": {"type": "str"},
-    "endpoints": {
-        "type": "dict",
-        "options": {
-            "vpc": {"type": "str"},
-            "ecs": {"type": "str"},
-            "slb": {"type": "str"},
-        },
-    },
+    "endpoints": {"type": "dict", "options": {product.name: {"type": "str"} for product in PRODUCTS}},
     "validate_certs": {"type": "bool", "default": True},
 }
 
@@ -123,8 +166,10 @@ class ConfigurationError(ValueError):
     """Options that cannot work together; the message names the option and the fix."""
 
 
-def parse_endpoint(value: str, option: str) -> tuple[str, str]:
-    """``(protocol, host[:port])`` of an endpoint option.
+def parse_endpoint(
+    value: str, option: str, example: str = PRODUCTS[0].private_endpoint.format(region="cn-hangzhou")
+) -> tuple[str, str]:
+    """``(protocol, host[:port])`` of an endpoint option; ``example`` is the host a refusal suggests.
 
     A URL's scheme decides the protocol (``http://127.0.0.1:8080`` -> ``http``); a bare host means
     HTTPS.  The scheme is stripped because the SDK would otherwise send (and sign) it as part of the
@@ -134,8 +179,7 @@ def parse_endpoint(value: str, option: str) -> tuple[str, str]:
     if "://" not in text:
         if "/" in text or not text:
             raise ConfigurationError(
-                f"{option}={value!r} is not a host name or URL; give e.g. vpc-vpc.cn-hangzhou.aliyuncs.com or "
-                "https://host"
+                f"{option}={value!r} is not a host name or URL; give e.g. {example} or https://host"
             )
         return "https", text
     parts = urlsplit(text)
@@ -374,20 +418,17 @@ class AlicloudConnection:
         self._credential = None
         self._lock = threading.Lock()
 
-    @property
-    def vpc(self):
-        """The VPC (2016-04-28) client: EIPs, NAT gateways, HaVips."""
-        return self._client("vpc")
+    def client(self, service: str):
+        """The SDK client of one product of :data:`PRODUCTS` (built once, on first use)."""
+        if service not in PRODUCTS_BY_NAME:
+            raise ValueError(f"unknown SDK product {service!r}; the products are {', '.join(SERVICES)}")
+        return self._client(service)
 
-    @property
-    def ecs(self):
-        """The ECS (2014-05-26) client: instances and ENIs."""
-        return self._client("ecs")
-
-    @property
-    def slb(self):
-        """The SLB (2014-05-15) client: Classic Load Balancers."""
-        return self._client("slb")
+    # The products as attributes, for the wrappers: connection.vpc, connection.ecs, ... (one per row of PRODUCTS).
+    def __getattr__(self, name: str):
+        if name in PRODUCTS_BY_NAME:
+            return self.client(name)
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
 
     def runtime(self):
         """``RuntimeOptions`` for one call: timeouts, certificate checking, no SDK-level retries (ours wrap it)."""
@@ -408,12 +449,7 @@ class AlicloudConnection:
     def _build(self, service: str):
         from alibabacloud_tea_openapi.models import Config
 
-        if service == "vpc":
-            from alibabacloud_vpc20160428.client import Client
-        elif service == "ecs":
-            from alibabacloud_ecs20140526.client import Client
-        else:
-            from alibabacloud_slb20140515.client import Client
+        client_class = importlib.import_module(f"{PRODUCTS_BY_NAME[service].package}.client").Client
         if self._credential is None:
             self._credential = make_credential_client(self.credential_source)
         config = Config(
@@ -426,7 +462,7 @@ class AlicloudConnection:
         endpoint = self.endpoints.get(service)
         if endpoint:
             config.protocol, config.endpoint = endpoint
-        return Client(config)
+        return client_class(config)
 
 
 def connection_from_params(params: Mapping[str, Any], environ: Mapping[str, str] | None = None) -> AlicloudConnection:
@@ -442,9 +478,10 @@ def connection_from_params(params: Mapping[str, Any], environ: Mapping[str, str]
     endpoints: dict[str, tuple[str, str] | None] = {}
     default = parse_endpoint(params["endpoint_url"], "endpoint_url") if params.get("endpoint_url") else None
     per_service = params.get("endpoints") or {}
-    for service in SERVICES:
-        value = per_service.get(service)
-        endpoints[service] = parse_endpoint(value, f"endpoints.{service}") if value else default
+    for product in PRODUCTS:
+        value = per_service.get(product.name)
+        example = product.private_endpoint.format(region=region)
+        endpoints[product.name] = parse_endpoint(value, f"endpoints.{product.name}", example) if value else default
     credential_source = choose_credentials(params, environ)
     check_credential_source(credential_source, environ)
     return AlicloudConnection(

@@ -10,7 +10,8 @@ changes, decide whether a release may happen, explain allocation and recovery er
 associations to the one door of the association engine (``_eip_association.engine.converge``), typed.
 
 The decision functions are pure (records in, plans out) so that unit tests can drive them table-wise;
-the functions that call the cloud take the ``_api`` module as a parameter for the same reason.
+the functions that call the cloud take the API namespace (``_api.namespace.API``)
+as a parameter for the same reason.
 """
 
 from __future__ import annotations
@@ -21,7 +22,14 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from ansible_collections.alicloud.eip.plugins.module_utils import _api
+from ansible_collections.alicloud.eip.plugins.module_utils._api.namespace import API
+from ansible_collections.alicloud.eip.plugins.module_utils._api.vpc_eip import (
+    EIP_TEXT_FIELDS,
+    STABLE,
+    TRANSIENT_STATUSES,
+    Expectation,
+    wait_for_eips,
+)
 from ansible_collections.alicloud.eip.plugins.module_utils._eip_association.engine import Options, Result, converge
 from ansible_collections.alicloud.eip.plugins.module_utils._eip_association.plan import PlanError
 from ansible_collections.alicloud.eip.plugins.module_utils._eip_association.request import (
@@ -40,15 +48,9 @@ from ansible_collections.alicloud.eip.plugins.module_utils._limits import (
     check_isp,
     check_tags,
 )
+from ansible_collections.alicloud.eip.plugins.module_utils._polling import WaitPolicy
 from ansible_collections.alicloud.eip.plugins.module_utils._retries import AlicloudApiError
 from ansible_collections.alicloud.eip.plugins.module_utils._util import InputError
-from ansible_collections.alicloud.eip.plugins.module_utils._waiter import (
-    STABLE,
-    TRANSIENT_STATUSES,
-    Expectation,
-    WaitPolicy,
-    wait_for_eips,
-)
 
 # Tag keys the cloud reserves for itself (SYSTEM_TAG_PREFIXES, from _limits) cannot be set or removed by the user
 # (Forbidden.TagKeys), so purge_tags leaves them alone, as amazon.aws leaves "aws:" tags alone.
@@ -224,7 +226,7 @@ def select_eip(candidates: Sequence[Mapping[str, Any]], params: Mapping[str, Any
     return dict(matches[0]) if matches else None
 
 
-def find_eip(connection, params: Mapping[str, Any], api=_api) -> dict[str, Any] | None:
+def find_eip(connection, params: Mapping[str, Any], api=API) -> dict[str, Any] | None:
     """Describe the EIP the key names (one DescribeEipAddresses) and select it; ``None`` when there is none."""
     if params.get("allocation_id"):
         candidates = api.describe_eip_addresses(connection, allocation_ids=[params["allocation_id"]])
@@ -238,7 +240,7 @@ def find_eip(connection, params: Mapping[str, Any], api=_api) -> dict[str, Any] 
 
 
 def settle(
-    connection, eip: dict[str, Any] | None, timeout: float, api=_api, policy: WaitPolicy | None = None
+    connection, eip: dict[str, Any] | None, timeout: float, api=API, policy: WaitPolicy | None = None
 ) -> dict[str, Any] | None:
     """Wait until an EIP found in a transient state is stable (``None`` when it was being released)."""
     if eip is None or eip["status"] not in TRANSIENT_STATUSES:
@@ -323,7 +325,7 @@ def apply_changes(eip: Mapping[str, Any], changes: AttributeChanges) -> dict[str
     return after
 
 
-def make_changes(connection, allocation_id: str, changes: AttributeChanges, api=_api) -> None:
+def make_changes(connection, allocation_id: str, changes: AttributeChanges, api=API) -> None:
     """Issue the modify, untag and tag calls the plan needs (each only when needed)."""
     if changes.modify:
         api.modify_eip_address_attribute(connection, allocation_id, **changes.modify)
@@ -343,7 +345,7 @@ def diff_view(eip: Mapping[str, Any] | None) -> dict[str, Any]:
 
 def new_eip_view(params: Mapping[str, Any], region: str, allocation_id: str = "", ip_address: str = "") -> dict:
     """What a new EIP will look like, before the cloud has given it an ID (check mode), in eip_info's shape."""
-    text_fields = [snake for _camel, snake in _api.EIP_TEXT_FIELDS]
+    text_fields = [snake for _camel, snake in EIP_TEXT_FIELDS]
     eip: dict[str, Any] = {name: "" for name in text_fields}
     eip.update(
         allocation_id=allocation_id,
@@ -374,7 +376,7 @@ def explain_allocation_error(error: AlicloudApiError, what: str) -> LifecycleErr
     return LifecycleError(message, code=error.code, action=error.action, api_error=error)
 
 
-def wait_for_status(connection, allocation_id: str, status: str, timeout: float, api=_api, policy=None):
+def wait_for_status(connection, allocation_id: str, status: str, timeout: float, api=API, policy=None):
     """Poll one EIP until it has ``status`` (``Released``: until it is gone); returns the last record."""
     records = wait_for_eips(
         connection,

@@ -31,9 +31,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from ansible_collections.alicloud.eip.plugins.module_utils._api_nat import describe_snat_entries
+from ansible_collections.alicloud.eip.plugins.module_utils._api.vpc_network import describe_snat_entries
+from ansible_collections.alicloud.eip.plugins.module_utils._polling import WaitPolicy, Watch, wait_until
 from ansible_collections.alicloud.eip.plugins.module_utils._util import DifferenceTracker
-from ansible_collections.alicloud.eip.plugins.module_utils._waiter import WaitError, WaitPolicy, polling_rounds
 from ansible_collections.alicloud.eip.plugins.module_utils._util import InputError  # noqa: F401 (re-exported)
 
 TRANSIENT_STATUSES = ("Pending", "Deleting")
@@ -309,6 +309,23 @@ def plan_entry(
     return plan
 
 
+def _entry_is_done(wanted: str, entry: dict[str, Any] | None) -> bool:
+    return entry is None if wanted == GONE else entry is not None and entry["status"] == wanted
+
+
+SNAT_WATCH = Watch(
+    key="id",
+    is_done=_entry_is_done,
+    seen_text=lambda entry: entry["status"] if entry is not None else GONE,
+    # An entry that is to become Available and is gone instead was refused by the cloud: no use waiting on.
+    has_failed=lambda wanted, entry, _seen: wanted != GONE and entry is None,
+    failure=lambda ids, wanted: "; ".join(
+        f"SNAT entry {entry_id} disappeared while waiting for it to be {wanted[entry_id]}" for entry_id in ids
+    ),
+    subject="SNAT entry ",
+)
+
+
 def wait_for_entries(
     connection,
     snat_table_id: str,
@@ -323,26 +340,14 @@ def wait_for_entries(
     One DescribeSnatTableEntries per round answers for every entry; the interval grows x1.5 from
     ``first_interval`` up to ``max_interval``, never past ``timeout``.  Raises :class:`WaitError` on timeout.
     """
-    pending = dict(expectations)
-    latest: dict[str, dict[str, Any] | None] = {}
-    for _round in polling_rounds(timeout, policy or WaitPolicy(), poll_first) if pending else ():
-        found = {entry["id"]: entry for entry in describe(connection, snat_table_id)}
-        for entry_id, wanted in list(pending.items()):
-            entry = found.get(entry_id)
-            latest[entry_id] = entry
-            if (wanted == GONE and entry is None) or (entry is not None and entry["status"] == wanted):
-                del pending[entry_id]
-            elif wanted != GONE and entry is None:
-                raise WaitError(f"SNAT entry {entry_id} disappeared while waiting for it to be {wanted}", {}, latest)
-        if not pending:
-            break
-    if pending:
-        details = "; ".join(
-            f"{entry_id} to be {wanted} (last seen: {(latest.get(entry_id) or {}).get('status', 'gone')})"
-            for entry_id, wanted in sorted(pending.items())
-        )
-        raise WaitError(f"timed out after {timeout}s waiting for SNAT entry {details}", pending, latest)
-    return latest
+    return wait_until(
+        lambda _ids: describe(connection, snat_table_id),
+        expectations,
+        SNAT_WATCH,
+        timeout,
+        policy or WaitPolicy(),
+        poll_first,
+    )
 
 
 def settle_entries(

@@ -309,7 +309,7 @@ error:
       sample: true
 """
 
-from ansible_collections.alicloud.eip.plugins.module_utils import _api
+from ansible_collections.alicloud.eip.plugins.module_utils._api.namespace import API
 from ansible_collections.alicloud.eip.plugins.module_utils._client import AlicloudModule
 from ansible_collections.alicloud.eip.plugins.module_utils._eip_lifecycle import (
     InputError,
@@ -330,8 +330,8 @@ from ansible_collections.alicloud.eip.plugins.module_utils._eip_lifecycle import
     validate_key_options,
     wait_for_status,
 )
+from ansible_collections.alicloud.eip.plugins.module_utils._polling import WaitError
 from ansible_collections.alicloud.eip.plugins.module_utils._retries import AlicloudApiError
-from ansible_collections.alicloud.eip.plugins.module_utils._waiter import WaitError
 
 
 def argument_spec() -> dict:
@@ -366,7 +366,7 @@ def ensure_present(module, connection, eip: dict | None) -> tuple[bool, dict, li
         if module.check_mode:
             return True, new_eip_view(params, connection.region), ["AllocateEipAddress"]
         try:
-            allocated = _api.allocate_eip_address(
+            allocated = API.allocate_eip_address(
                 connection,
                 bandwidth=params["bandwidth"],
                 internet_charge_type=params["internet_charge_type"],
@@ -382,7 +382,7 @@ def ensure_present(module, connection, eip: dict | None) -> tuple[bool, dict, li
         if params["wait"]:
             record = wait_for_status(connection, allocated["allocation_id"], "Available", params["wait_timeout"])
         else:
-            found = _api.describe_eip_addresses(connection, allocation_ids=[allocated["allocation_id"]])
+            found = API.describe_eip_addresses(connection, allocation_ids=[allocated["allocation_id"]])
             record = found[0] if found else None
         if record is None:
             record = new_eip_view(params, connection.region, allocated["allocation_id"], allocated["ip_address"])
@@ -403,7 +403,7 @@ def ensure_present(module, connection, eip: dict | None) -> tuple[bool, dict, li
     if module.check_mode:
         return True, apply_changes(eip, changes), actions
     make_changes(connection, eip["allocation_id"], changes)
-    found = _api.describe_eip_addresses(connection, allocation_ids=[eip["allocation_id"]])
+    found = API.describe_eip_addresses(connection, allocation_ids=[eip["allocation_id"]])
     return True, (found[0] if found else apply_changes(eip, changes)), actions
 
 
@@ -422,7 +422,7 @@ def ensure_absent(module, connection, eip: dict | None) -> tuple[bool, dict, lis
     actions.append("ReleaseEipAddress")
     if module.check_mode:
         return True, eip, actions
-    _api.release_eip_address(connection, eip["allocation_id"])
+    API.release_eip_address(connection, eip["allocation_id"])
     if params["wait"]:
         wait_for_status(connection, eip["allocation_id"], "Released", params["wait_timeout"])
     return True, eip, actions

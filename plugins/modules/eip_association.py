@@ -453,9 +453,9 @@ from ansible_collections.alicloud.eip.plugins.module_utils._eip_association.requ
     validate_request,
 )
 from ansible_collections.alicloud.eip.plugins.module_utils._eip_association.targets import INSTANCE_TYPES
+from ansible_collections.alicloud.eip.plugins.module_utils._polling import WaitError
 from ansible_collections.alicloud.eip.plugins.module_utils._retries import AlicloudApiError
 from ansible_collections.alicloud.eip.plugins.module_utils._util import InputError
-from ansible_collections.alicloud.eip.plugins.module_utils._waiter import WaitError
 
 
 def item_spec() -> dict:

@@ -84,7 +84,7 @@ eips:
 
 import ipaddress
 
-from ansible_collections.alicloud.eip.plugins.module_utils import _api
+from ansible_collections.alicloud.eip.plugins.module_utils._api.namespace import API
 from ansible_collections.alicloud.eip.plugins.module_utils._client import AlicloudModule
 from ansible_collections.alicloud.eip.plugins.module_utils._retries import AlicloudApiError
 
@@ -93,7 +93,7 @@ def argument_spec() -> dict:
     return {"network_interface_id": {"type": "str", "required": True, "aliases": ["eni_id"]}}
 
 
-def gateway_entries(connection, eni_id: str, api=_api) -> list[dict]:
+def gateway_entries(connection, eni_id: str, api=API) -> list[dict]:
     """The gateway entries of the ENI with the allocation ID of each address, ordered by address."""
     entries = api.describe_eip_gateway_info(connection, eni_id)
     if not entries:

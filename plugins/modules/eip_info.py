@@ -200,7 +200,7 @@ eips:
 
 import ipaddress
 
-from ansible_collections.alicloud.eip.plugins.module_utils._api import describe_eip_addresses
+from ansible_collections.alicloud.eip.plugins.module_utils._api.vpc_eip import describe_eip_addresses
 from ansible_collections.alicloud.eip.plugins.module_utils._client import AlicloudModule
 from ansible_collections.alicloud.eip.plugins.module_utils._eip_association.request import (
     infer_instance_type,

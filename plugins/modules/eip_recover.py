@@ -330,7 +330,7 @@ error:
       sample: true
 """
 
-from ansible_collections.alicloud.eip.plugins.module_utils import _api
+from ansible_collections.alicloud.eip.plugins.module_utils._api.namespace import API
 from ansible_collections.alicloud.eip.plugins.module_utils._client import AlicloudModule
 from ansible_collections.alicloud.eip.plugins.module_utils._eip_association.kinds import MODES
 from ansible_collections.alicloud.eip.plugins.module_utils._eip_association.targets import INSTANCE_TYPES
@@ -353,8 +353,8 @@ from ansible_collections.alicloud.eip.plugins.module_utils._eip_lifecycle import
     validate_key_options,
     wait_for_status,
 )
+from ansible_collections.alicloud.eip.plugins.module_utils._polling import WaitError
 from ansible_collections.alicloud.eip.plugins.module_utils._retries import AlicloudApiError
-from ansible_collections.alicloud.eip.plugins.module_utils._waiter import WaitError
 
 
 def argument_spec() -> dict:
@@ -382,7 +382,7 @@ def argument_spec() -> dict:
     }
 
 
-def find_held(connection, params: dict, api=_api) -> tuple[dict | None, list[str]]:
+def find_held(connection, params: dict, api=API) -> tuple[dict | None, list[str]]:
     """The EIP of the account with the address (else the allocation ID), and warnings.
 
     The address is the identity that matters ("this public IP belongs to the account again"): recovered by
@@ -408,7 +408,7 @@ def find_held(connection, params: dict, api=_api) -> tuple[dict | None, list[str
     return eip, warnings
 
 
-def recover(module, connection, api=_api) -> dict:
+def recover(module, connection, api=API) -> dict:
     """AllocateEipAddress of exactly the released address (or ID), with the attributes to restore; waits for it."""
     params = module.params
     what = f"recovering {params['ip_address'] or params['allocation_id']}"
@@ -489,7 +489,7 @@ def main():
                 eip = apply_changes(eip, changes)
             else:
                 make_changes(connection, eip["allocation_id"], changes)
-                eip = _api.describe_eip_addresses(connection, allocation_ids=[eip["allocation_id"]])[0]
+                eip = API.describe_eip_addresses(connection, allocation_ids=[eip["allocation_id"]])[0]
         if planned is not None:
             result = planned
             if not check_mode and planned.plan.changed:

@@ -301,15 +301,18 @@ actions:
   sample: [create, attach]
 """
 
-from ansible_collections.alicloud.eip.plugins.module_utils._api import describe_eip_addresses, describe_instances
-from ansible_collections.alicloud.eip.plugins.module_utils._api_eni import (
+from ansible_collections.alicloud.eip.plugins.module_utils._api.ecs import (
+    describe_instances,
+    describe_interfaces,
+    describe_security_groups,
+)
+from ansible_collections.alicloud.eip.plugins.module_utils._api.ecs_eni import (
     GONE,
     TRANSIENT_STATUSES,
     assign_private_ip_addresses,
     attach_network_interface,
     create_network_interface,
     delete_network_interface,
-    describe_interfaces,
     detach_network_interface,
     modify_network_interface_attribute,
     tag_interfaces,
@@ -317,8 +320,8 @@ from ansible_collections.alicloud.eip.plugins.module_utils._api_eni import (
     untag_interfaces,
     wait_for_interfaces,
 )
-from ansible_collections.alicloud.eip.plugins.module_utils._api_nat import describe_vswitches
-from ansible_collections.alicloud.eip.plugins.module_utils._api_network import describe_security_groups
+from ansible_collections.alicloud.eip.plugins.module_utils._api.vpc_eip import describe_eip_addresses
+from ansible_collections.alicloud.eip.plugins.module_utils._api.vpc_network import describe_vswitches
 from ansible_collections.alicloud.eip.plugins.module_utils._client import AlicloudModule
 from ansible_collections.alicloud.eip.plugins.module_utils._eni import (
     InputError,
@@ -334,8 +337,8 @@ from ansible_collections.alicloud.eip.plugins.module_utils._eni import (
     plan_present,
     select_interface,
 )
+from ansible_collections.alicloud.eip.plugins.module_utils._polling import WaitError
 from ansible_collections.alicloud.eip.plugins.module_utils._retries import AlicloudApiError
-from ansible_collections.alicloud.eip.plugins.module_utils._waiter import WaitError
 
 
 def argument_spec() -> dict:

@@ -184,7 +184,7 @@ interfaces:
 
 import ipaddress
 
-from ansible_collections.alicloud.eip.plugins.module_utils._api_eni import describe_interfaces
+from ansible_collections.alicloud.eip.plugins.module_utils._api.ecs import describe_interfaces
 from ansible_collections.alicloud.eip.plugins.module_utils._client import AlicloudModule
 from ansible_collections.alicloud.eip.plugins.module_utils._retries import AlicloudApiError
 

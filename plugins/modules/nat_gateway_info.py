@@ -206,8 +206,8 @@ nat_gateways:
           status: Available
 """
 
-from ansible_collections.alicloud.eip.plugins.module_utils._api_nat import (
-    describe_nat_gateway_details,
+from ansible_collections.alicloud.eip.plugins.module_utils._api.vpc_network import (
+    describe_nat_gateways,
     describe_snat_entries,
     describe_vswitch_free_ips,
 )
@@ -229,7 +229,7 @@ def list_gateways(connection, params: dict) -> list:
     ids = params.get("nat_gateway_ids")
     if ids is not None and not ids:
         return []  # an empty list of IDs asks for nothing, not for every gateway of the region
-    gateways = describe_nat_gateway_details(connection, ids, vpc_id=params.get("vpc_id"), name=params.get("name"))
+    gateways = describe_nat_gateways(connection, ids, vpc_id=params.get("vpc_id"), name=params.get("name"))
     if not gateways:
         return gateways
     free = describe_vswitch_free_ips(connection, [gateway["vpc_id"] for gateway in gateways])

@@ -196,9 +196,8 @@ security_groups:
       sample: normal
 """
 
-from ansible_collections.alicloud.eip.plugins.module_utils._api import describe_instances
-from ansible_collections.alicloud.eip.plugins.module_utils._api_nat import describe_vswitches, havips_by_vswitch
-from ansible_collections.alicloud.eip.plugins.module_utils._api_network import describe_security_groups
+from ansible_collections.alicloud.eip.plugins.module_utils._api.ecs import describe_instances, describe_security_groups
+from ansible_collections.alicloud.eip.plugins.module_utils._api.vpc_network import describe_vswitches, havips_by_vswitch
 from ansible_collections.alicloud.eip.plugins.module_utils._client import AlicloudModule
 from ansible_collections.alicloud.eip.plugins.module_utils._retries import AlicloudApiError
 

@@ -211,16 +211,17 @@ snat_entry:
       sample: Available
 """
 
-from ansible_collections.alicloud.eip.plugins.module_utils._api_nat import (
+from ansible_collections.alicloud.eip.plugins.module_utils._api.vpc_network import (
     create_snat_entry,
     delete_snat_entry,
-    describe_nat_gateway_details,
+    describe_nat_gateways,
     describe_snat_entries,
     describe_vswitches,
     havips_by_vswitch,
     modify_snat_entry,
 )
 from ansible_collections.alicloud.eip.plugins.module_utils._client import AlicloudModule
+from ansible_collections.alicloud.eip.plugins.module_utils._polling import WaitError
 from ansible_collections.alicloud.eip.plugins.module_utils._retries import AlicloudApiError
 from ansible_collections.alicloud.eip.plugins.module_utils._snat import (
     ApplyFunctions,
@@ -232,7 +233,6 @@ from ansible_collections.alicloud.eip.plugins.module_utils._snat import (
     settle_entries,
     validate_request,
 )
-from ansible_collections.alicloud.eip.plugins.module_utils._waiter import WaitError
 
 
 def argument_spec() -> dict:
@@ -259,7 +259,7 @@ def observe(module, desired):
     is ``None`` when the vSwitch was not looked up, else the DescribeVSwitches records (empty: no such vSwitch).
     """
     connection = module.connection
-    gateways = describe_nat_gateway_details(connection, [desired.nat_gateway_id])
+    gateways = describe_nat_gateways(connection, [desired.nat_gateway_id])
     gateway = gateways[0] if gateways else None
     table_id = choose_table(desired, gateway, connection.region)
     entries = describe_snat_entries(connection, table_id)

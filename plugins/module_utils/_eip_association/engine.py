@@ -18,7 +18,7 @@ eip_association, and eip_address and eip_recover (through ``_eip_lifecycle``), a
    same message, and a real run fails before its first mutating call.
 4. ``execute.execute_plan`` makes the calls, waits, and puts back what a failed association took away.
 
-The API functions come from one namespace, ``api`` (the ``_api`` module unless a test injects a fake); this is
+The API functions come from one namespace, ``api`` (``_api.namespace.API`` unless a test injects a fake); this is
 the only file of the package that imports it.
 """
 
@@ -28,13 +28,13 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from ansible_collections.alicloud.eip.plugins.module_utils import _api
+from ansible_collections.alicloud.eip.plugins.module_utils._api.namespace import API
 from ansible_collections.alicloud.eip.plugins.module_utils._eip_association.execute import Outcome, execute_plan
 from ansible_collections.alicloud.eip.plugins.module_utils._eip_association.plan import Plan, plan_changes
 from ansible_collections.alicloud.eip.plugins.module_utils._eip_association.request import Desired
 from ansible_collections.alicloud.eip.plugins.module_utils._eip_association.snapshot import Snapshot, gather_snapshot
+from ansible_collections.alicloud.eip.plugins.module_utils._polling import WaitPolicy
 from ansible_collections.alicloud.eip.plugins.module_utils._retries import AlicloudApiError
-from ansible_collections.alicloud.eip.plugins.module_utils._waiter import WaitPolicy
 
 
 @dataclass(frozen=True)
@@ -107,11 +107,11 @@ def converge(
     """Bring the EIPs to ``desired`` (``options.state``): observe, plan and, unless ``check_mode``, act.
 
     Raises ``plan.PlanError`` with every predicted failure before any mutating call (the same in check mode), and
-    lets ``_waiter.WaitError`` and ``AlicloudApiError`` of the describes through.  The calls' own failures are in the
+    lets ``_polling.WaitError`` and ``AlicloudApiError`` of the describes through.  The calls' own failures are in the
     result (``failed``, ``failure_message()``), after the rollbacks they caused.  Without ``options.wait`` the EIPs
     are read back once, so the result shows them Associating or Unassociating.
     """
-    api = _api if api is None else api
+    api = API if api is None else api
     snapshot = gather_snapshot(
         connection, desired, options.state, options.wait_timeout, api=api, wait_policy=wait_policy, seeded=seeded
     )

@@ -19,17 +19,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from ansible_collections.alicloud.eip.plugins.module_utils._api.vpc_eip import Expectation, wait_for_eips
 from ansible_collections.alicloud.eip.plugins.module_utils._eip_association.kinds import MAX_CONCURRENCY
 from ansible_collections.alicloud.eip.plugins.module_utils._eip_association.plan import Plan, Step
 from ansible_collections.alicloud.eip.plugins.module_utils._eip_association.targets import TARGETS
+from ansible_collections.alicloud.eip.plugins.module_utils._polling import WaitError, WaitPolicy
 from ansible_collections.alicloud.eip.plugins.module_utils._retries import AlicloudApiError
 from ansible_collections.alicloud.eip.plugins.module_utils._util import run_concurrently
-from ansible_collections.alicloud.eip.plugins.module_utils._waiter import (
-    Expectation,
-    WaitError,
-    WaitPolicy,
-    wait_for_eips,
-)
 
 
 @dataclass

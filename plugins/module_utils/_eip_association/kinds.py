@@ -37,7 +37,6 @@ MODE_LABELS = {
 }
 
 # Documented limits (shared/reference/alibaba-api.md §5, spec-associate-eip.txt).
-NAT_GATEWAY_EIP_LIMIT = 20
 MULTI_BINDED_EIP_LIMIT = 10
 # Regions of the cut-through modes, as the specification lists them by name (region IDs are our mapping;
 # the lists change over time: UNCONFIRMED [fid:eip-cut-through-regions] beyond the specification's date).

@@ -18,6 +18,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from ansible_collections.alicloud.eip.plugins.module_utils._api.vpc_eip import STABLE, TRANSIENT_STATUSES, wait_for_eips
 from ansible_collections.alicloud.eip.plugins.module_utils._eip_association.kinds import (
     ECS,
     MAX_CONCURRENCY,
@@ -25,14 +26,9 @@ from ansible_collections.alicloud.eip.plugins.module_utils._eip_association.kind
 )
 from ansible_collections.alicloud.eip.plugins.module_utils._eip_association.request import Desired
 from ansible_collections.alicloud.eip.plugins.module_utils._eip_association.targets import TARGETS, TYPE_LABELS
+from ansible_collections.alicloud.eip.plugins.module_utils._polling import WaitPolicy
 from ansible_collections.alicloud.eip.plugins.module_utils._retries import AlicloudApiError
 from ansible_collections.alicloud.eip.plugins.module_utils._util import run_concurrently
-from ansible_collections.alicloud.eip.plugins.module_utils._waiter import (
-    STABLE,
-    TRANSIENT_STATUSES,
-    WaitPolicy,
-    wait_for_eips,
-)
 
 
 @dataclass(frozen=True)

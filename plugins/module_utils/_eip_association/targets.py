@@ -20,6 +20,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from ansible_collections.alicloud.eip.plugins.module_utils._api.vpc_network import NAT_GATEWAY_EIP_LIMIT
 from ansible_collections.alicloud.eip.plugins.module_utils._eip_association import target_eni
 from ansible_collections.alicloud.eip.plugins.module_utils._eip_association.kinds import (
     CLB,
@@ -28,7 +29,6 @@ from ansible_collections.alicloud.eip.plugins.module_utils._eip_association.kind
     HAVIP,
     IP_ADDRESS,
     NAT_GATEWAY,
-    NAT_GATEWAY_EIP_LIMIT,
     Context,
     Key,
     PredictedFailure,
@@ -200,7 +200,7 @@ def _check_nat_gateway(item, eip, gateway, context: Context) -> Verdict:
 def _release_nat_gateway(eip, holder, gateway, force) -> PredictedFailure | None:
     if force:
         return None
-    use = next((ip["using_status"] for ip in gateway["ip_list"] if ip["allocation_id"] == eip["allocation_id"]), "")
+    use = next((ip["using_status"] for ip in gateway["eips"] if ip["allocation_id"] == eip["allocation_id"]), "")
     if use not in UNASSOCIATE_NAT_CODES:
         return None
     code, entries = UNASSOCIATE_NAT_CODES[use]

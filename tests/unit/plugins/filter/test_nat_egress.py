@@ -12,6 +12,7 @@ from ansible_collections.alicloud.eip.plugins.filter.nat_egress import (
     nat_egress_resolve,
     nat_egress_source_vswitches,
 )
+from ansible_collections.alicloud.eip.plugins.module_utils._api.vpc_network import NAT_GATEWAY_EIP_LIMIT
 
 GW = "ngw-1"
 
@@ -152,6 +153,16 @@ def test_pre_checks(held, count, free, consumes, expected):
     message = " | ".join(plan["errors"])
     assert all(part in message for part in expected), message
     assert bool(plan["errors"]) == bool(expected)
+
+
+def test_a_gateway_record_without_its_limit_gets_the_collections_one():
+    """The limit the role checks without nat_gateway_info's eip_limit is the one NAT_GATEWAY_EIP_LIMIT."""
+    held = NAT_GATEWAY_EIP_LIMIT - 1
+    on_gateway = [eip(100 + number, f"other-{number}", instance_id=GW) for number in range(held)]
+    record = {key: value for key, value in gateway(on_gateway).items() if key != "eip_limit"}
+    over = nat_egress_plan(record, on_gateway, {"eip_count": 2})
+    assert f"would hold {held + 2} EIPs, more than its limit of {NAT_GATEWAY_EIP_LIMIT}" in " | ".join(over["errors"])
+    assert nat_egress_plan(record, on_gateway, {"eip_count": 1})["errors"] == []
 
 
 @pytest.mark.parametrize(
@@ -384,7 +395,9 @@ ALLOCATION = {
         ({"wait_timeout": 0}, ["nat_egress_wait_timeout: 0 given; it must be a positive number of seconds"]),
         (
             {"eip_tags": {"aliyun-x": "1"}},
-            ["nat_egress_eip_tags: the key 'aliyun-x' is reserved by Alibaba Cloud (acs: and aliyun prefixes); rename it"],
+            [
+                "nat_egress_eip_tags: the key 'aliyun-x' is reserved by Alibaba Cloud (acs: and aliyun prefixes); rename it"
+            ],
         ),
         (
             {"eip_tags": {f"t{index}": "x" for index in range(20)}},

@@ -6,8 +6,10 @@ import ipaddress
 import json
 import os
 import socket
+from pathlib import Path
 
 import pytest
+import yaml
 from alibabacloud_credentials.exceptions import CredentialException
 from alibabacloud_credentials.provider import (
     CLIProfileCredentialsProvider,
@@ -20,6 +22,7 @@ from alibabacloud_credentials.provider import (
 from alibabacloud_credentials.utils import auth_util
 from ansible.module_utils import basic
 from ansible.module_utils.common.text.converters import to_bytes
+from ansible_collections.alicloud.eip.plugins.doc_fragments._alicloud import ModuleDocFragment
 from ansible_collections.alicloud.eip.plugins.module_utils import _client
 from ansible_collections.alicloud.eip.plugins.module_utils._client import (
     AlicloudModule,
@@ -413,3 +416,46 @@ def test_every_test_runner_keeps_the_metadata_lookup_off():
     with open(os.path.join(root, "Makefile"), encoding="utf-8") as handle:
         makefile = handle.read()
     assert "ALIBABA_CLOUD_ECS_METADATA_DISABLED=true" in makefile.split("NOPROXY :=", 1)[1].split("\n\n", 1)[0]
+
+
+# ---- the SDK products: one table ------------------------------------------------------------------------------
+
+
+def test_every_product_is_an_endpoints_suboption_documented_with_its_private_endpoint_and_pinned():
+    fragment = yaml.safe_load(ModuleDocFragment.DOCUMENTATION)
+    documented = fragment["options"]["endpoints"]["suboptions"]
+    assert set(documented) == {product.name for product in _client.PRODUCTS}
+    root = Path(__file__).resolve().parents[4]
+    pins = (root / "requirements.txt").read_text(encoding="utf-8")
+    locked = (root / "requirements-dev.lock").read_text(encoding="utf-8")
+    for product in _client.PRODUCTS:
+        assert product.private_endpoint.format(region="cn-hangzhou") in " ".join(
+            documented[product.name]["description"]
+        )
+        assert product.pip_name in fragment["requirements"], product.name
+        assert f"\n{product.pip_name}==" in pins, product.name
+        assert f"\n{product.pip_name}==" in locked, product.name
+        assert _client.SDK_PACKAGES[product.package] == product.pip_name
+        assert product.api_version.replace("-", "") in product.package  # alibabacloud_vpc20160428 speaks 2016-04-28
+
+
+def test_each_product_client_is_its_package_client_reachable_by_name_and_as_attribute():
+    connection = connection_from_params(
+        base_params(endpoint_url="http://127.0.0.1:9000", access_key_id="ak", access_key_secret="s"), environ={}
+    )
+    for product in _client.PRODUCTS:
+        client = connection.client(product.name)
+        assert type(client).__module__ == f"{product.package}.client"
+        assert getattr(connection, product.name) is client
+    with pytest.raises(ValueError, match="unknown SDK product 'alb'; the products are vpc, ecs, slb"):
+        connection.client("alb")
+    with pytest.raises(AttributeError, match="alb"):
+        connection.alb  # noqa: B018  # pylint: disable=pointless-statement
+
+
+def test_a_refused_product_endpoint_suggests_that_products_endpoint_in_the_region():
+    with pytest.raises(ConfigurationError) as excinfo:
+        connection_from_params(base_params(region="cn-shanghai", endpoints={"ecs": "host/path"}), environ={})
+    assert "endpoints.ecs='host/path' is not a host name or URL; give e.g. ecs-vpc.cn-shanghai.aliyuncs.com" in str(
+        excinfo.value
+    )

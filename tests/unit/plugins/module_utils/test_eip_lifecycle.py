@@ -11,8 +11,8 @@ from ansible_collections.alicloud.eip.plugins.module_utils._eip_lifecycle import
     InputError,
     LifecycleError,
 )
+from ansible_collections.alicloud.eip.plugins.module_utils._polling import WaitPolicy
 from ansible_collections.alicloud.eip.plugins.module_utils._retries import AlicloudApiError
-from ansible_collections.alicloud.eip.plugins.module_utils._waiter import WaitPolicy
 from ansible_collections.alicloud.eip.tests.unit.plugins.module_utils.eip_association.fakes import (
     CONNECTION,
     ECS1,

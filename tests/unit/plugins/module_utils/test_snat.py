@@ -16,7 +16,7 @@ from ansible_collections.alicloud.eip.plugins.module_utils._snat import (
     validate_request,
     wait_for_entries,
 )
-from ansible_collections.alicloud.eip.plugins.module_utils._waiter import WaitError, WaitPolicy
+from ansible_collections.alicloud.eip.plugins.module_utils._polling import WaitError, WaitPolicy
 
 GATEWAY = {
     "id": "ngw-1",

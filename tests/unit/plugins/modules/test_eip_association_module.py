@@ -1,4 +1,4 @@
-"""The eip_association and eip_info modules end to end, on an in-memory cloud behind the _api functions."""
+"""The eip_association and eip_info modules end to end, on an in-memory cloud behind the API functions."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import json
 import pytest
 from ansible.module_utils import basic
 from ansible.module_utils.common.text.converters import to_bytes
-from ansible_collections.alicloud.eip.plugins.module_utils import _api
+from ansible_collections.alicloud.eip.plugins.module_utils._api.namespace import API
 from ansible_collections.alicloud.eip.plugins.modules import eip_association, eip_info
 from ansible_collections.alicloud.eip.tests.unit.plugins.module_utils.eip_association.fakes import (
     ECS1,
@@ -36,7 +36,7 @@ def cloud(monkeypatch):
         "associate_eip_address",
         "unassociate_eip_address",
     ):
-        monkeypatch.setattr(_api, name, getattr(fake, name))
+        monkeypatch.setattr(API, name, getattr(fake, name))
     monkeypatch.setattr(eip_info, "describe_eip_addresses", fake.describe_eip_addresses)
     return fake
 

@@ -1,4 +1,4 @@
-"""eip_address, eip_recover and eip_gateway_info end to end, on an in-memory cloud behind the _api functions."""
+"""eip_address, eip_recover and eip_gateway_info end to end, on an in-memory cloud behind the API functions."""
 
 from __future__ import annotations
 
@@ -7,7 +7,8 @@ import json
 import pytest
 from ansible.module_utils import basic
 from ansible.module_utils.common.text.converters import to_bytes
-from ansible_collections.alicloud.eip.plugins.module_utils import _api, _waiter
+from ansible_collections.alicloud.eip.plugins.module_utils._api import vpc_eip
+from ansible_collections.alicloud.eip.plugins.module_utils._api.namespace import API
 from ansible_collections.alicloud.eip.plugins.module_utils._retries import AlicloudApiError
 from ansible_collections.alicloud.eip.plugins.modules import eip_address, eip_gateway_info, eip_recover
 from ansible_collections.alicloud.eip.tests.unit.plugins.module_utils.eip_association.fakes import (
@@ -50,11 +51,11 @@ def cloud(monkeypatch):
         released={"47.0.0.9": "eip-gone"},
     )
     for name in API_FUNCTIONS:
-        monkeypatch.setattr(_api, name, getattr(fake, name))
+        monkeypatch.setattr(API, name, getattr(fake, name))
     # The waiter pauses before polling an asynchronous call; here the pause is recorded, not slept.
     fake.pauses = []
-    policy = _waiter.WaitPolicy
-    monkeypatch.setattr(_waiter, "WaitPolicy", lambda: policy(sleep=fake.pauses.append))
+    policy = vpc_eip.WaitPolicy
+    monkeypatch.setattr(vpc_eip, "WaitPolicy", lambda: policy(sleep=fake.pauses.append))
     return fake
 
 

@@ -16,8 +16,8 @@ from types import SimpleNamespace
 
 import pytest
 import yaml
-from ansible_collections.alicloud.eip.plugins.module_utils import _api, _api_eni, _api_nat, _api_network, _eni
-from ansible_collections.alicloud.eip.plugins.module_utils import _eip_lifecycle
+from ansible_collections.alicloud.eip.plugins.module_utils import _eip_lifecycle, _eni
+from ansible_collections.alicloud.eip.plugins.module_utils._api import ecs, vpc_eip, vpc_network
 from ansible_collections.alicloud.eip.plugins.module_utils._retries import CallContext, RetryPolicy
 from ansible_collections.alicloud.eip.plugins.modules import eip_gateway_info, nat_gateway_info, network_info
 
@@ -27,7 +27,7 @@ TYPES = {"str": str, "int": int, "bool": bool, "list": list, "dict": dict}
 
 # ---- records as the code emits them, every nested list holding one entry --------------------------------------
 def eip_record() -> dict:
-    return _api.normalize_eip(
+    return vpc_eip.normalize_eip(
         {
             "AllocationId": "eip-1",
             "IpAddress": "47.96.1.10",
@@ -45,7 +45,7 @@ def predicted_eip() -> dict:
 
 
 def interface_record() -> dict:
-    return _api_eni.normalize_interface(
+    return ecs.normalize_interface(
         {
             "NetworkInterfaceId": "eni-1",
             "Attachment": {"DeviceIndex": 1, "InstanceId": "i-1"},
@@ -73,7 +73,7 @@ def predicted_interface() -> dict:
 
 
 def snat_entry_record() -> dict:
-    return _api_nat.normalize_snat_entry({"SnatEntryId": "snat-1", "SnatIp": "47.96.1.12", "EipAffinity": "0"})
+    return vpc_network.normalize_snat_entry({"SnatEntryId": "snat-1", "SnatIp": "47.96.1.12", "EipAffinity": "0"})
 
 
 def nat_gateways(monkeypatch) -> list:
@@ -89,8 +89,8 @@ def nat_gateways(monkeypatch) -> list:
     }
     monkeypatch.setattr(
         nat_gateway_info,
-        "describe_nat_gateway_details",
-        lambda *a, **k: [_api_nat.normalize_nat_gateway_detail(record)],
+        "describe_nat_gateways",
+        lambda *a, **k: [vpc_network.normalize_nat_gateway(record)],
     )
     monkeypatch.setattr(nat_gateway_info, "describe_vswitch_free_ips", lambda *a, **k: {"vsw-1": 200})
     monkeypatch.setattr(nat_gateway_info, "describe_snat_entries", lambda *a, **k: [snat_entry_record()])
@@ -99,7 +99,7 @@ def nat_gateways(monkeypatch) -> list:
 
 def network(monkeypatch) -> dict:
     """network_info's own look_up on fakes (HaVips asked for, so ``havip_ids`` is there)."""
-    instance = _api.normalize_instance(
+    instance = ecs.normalize_instance(
         {
             "InstanceId": "i-1",
             "PublicIpAddress": {"IpAddress": ["1.2.3.4"]},
@@ -107,8 +107,8 @@ def network(monkeypatch) -> dict:
             "NetworkInterfaces": {"NetworkInterface": [{"Type": "Primary", "NetworkInterfaceId": "eni-1"}]},
         }
     )
-    vswitch = _api_nat.normalize_vswitch({"VSwitchId": "vsw-1", "AvailableIpAddressCount": 200})
-    group = _api_network.normalize_security_group({"SecurityGroupId": "sg-1"})
+    vswitch = vpc_network.normalize_vswitch({"VSwitchId": "vsw-1", "AvailableIpAddressCount": 200})
+    group = ecs.normalize_security_group({"SecurityGroupId": "sg-1"})
     monkeypatch.setattr(network_info, "describe_instances", lambda *a, **k: [instance])
     monkeypatch.setattr(network_info, "describe_vswitches", lambda *a, **k: [dict(vswitch)])
     monkeypatch.setattr(network_info, "havips_by_vswitch", lambda *a, **k: {"vsw-1": ["havip-1"]})
@@ -128,7 +128,7 @@ def gateway_entries() -> list:
         vpc=SimpleNamespace(describe_eip_gateway_info_with_options=lambda request, runtime: response),
     )
     api = SimpleNamespace(
-        describe_eip_gateway_info=lambda conn, eni_id: _api.describe_eip_gateway_info(connection, eni_id),
+        describe_eip_gateway_info=lambda conn, eni_id: vpc_eip.describe_eip_gateway_info(connection, eni_id),
         describe_eip_addresses=lambda conn, **filters: [eip_record()],
     )
     return eip_gateway_info.gateway_entries(None, "eni-1", api=api)

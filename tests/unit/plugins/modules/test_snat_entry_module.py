@@ -1,4 +1,4 @@
-"""The snat_entry and nat_gateway_info modules end to end, on an in-memory NAT gateway behind the _api_nat functions."""
+"""snat_entry and nat_gateway_info end to end, on an in-memory NAT gateway behind the vpc_network functions."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from ansible.module_utils import basic
 from ansible.module_utils.common.text.converters import to_bytes
 from ansible_collections.alicloud.eip.plugins.module_utils import _snat
 from ansible_collections.alicloud.eip.plugins.module_utils._retries import AlicloudApiError
-from ansible_collections.alicloud.eip.plugins.module_utils._waiter import WaitPolicy
+from ansible_collections.alicloud.eip.plugins.module_utils._polling import WaitPolicy
 from ansible_collections.alicloud.eip.plugins.modules import nat_gateway_info, snat_entry
 
 CREDENTIALS = {"access_key_id": "ak", "access_key_secret": "secret-value", "region": "cn-hangzhou"}
@@ -55,8 +55,8 @@ class FakeNat:
             self.entries[entry_id]["status"] = entry["status"] = "Available"
         return entry
 
-    # _api_nat stand-ins
-    def describe_nat_gateway_details(self, connection, nat_gateway_ids=None, vpc_id=None, name=None):
+    # vpc_network stand-ins
+    def describe_nat_gateways(self, connection, nat_gateway_ids=None, vpc_id=None, name=None):
         self.calls.append(("describe_gateways", list(nat_gateway_ids or []), vpc_id, name))
         if nat_gateway_ids is not None and self.gateway["id"] not in nat_gateway_ids:
             return []
@@ -135,7 +135,7 @@ class FakeNat:
 def cloud(monkeypatch):
     fake = FakeNat()
     for name in (
-        "describe_nat_gateway_details",
+        "describe_nat_gateways",
         "describe_snat_entries",
         "create_snat_entry",
         "modify_snat_entry",
@@ -144,7 +144,7 @@ def cloud(monkeypatch):
         "describe_vswitches",
     ):
         monkeypatch.setattr(snat_entry, name, getattr(fake, name))
-    for name in ("describe_nat_gateway_details", "describe_snat_entries", "describe_vswitch_free_ips"):
+    for name in ("describe_nat_gateways", "describe_snat_entries", "describe_vswitch_free_ips"):
         monkeypatch.setattr(nat_gateway_info, name, getattr(fake, name))
     # The waiter's clock and sleep are the fake's: no real sleeping.
     monkeypatch.setattr(_snat, "WaitPolicy", lambda: WaitPolicy(sleep=fake.sleep, clock=fake.clock))

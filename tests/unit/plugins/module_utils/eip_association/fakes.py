@@ -16,7 +16,7 @@ from ansible_collections.alicloud.eip.plugins.module_utils._eip_association.requ
 from ansible_collections.alicloud.eip.plugins.module_utils._eip_association.snapshot import (
     Snapshot,
 )
-from ansible_collections.alicloud.eip.plugins.module_utils._waiter import WaitPolicy
+from ansible_collections.alicloud.eip.plugins.module_utils._polling import WaitPolicy
 
 # ---- helpers -------------------------------------------------------------------------------------
 
@@ -80,7 +80,7 @@ def nat(gateway_id, status="Available", business="Normal", network="internet", u
         "network_type": network,
         "eip_bind_mode": "MULTI_BINDED",
         "vpc_id": "vpc-1",
-        "ip_list": [{"allocation_id": a, "ip_address": "", "using_status": u} for a, u in (uses or {}).items()],
+        "eips": [{"allocation_id": a, "ip_address": "", "using_status": u} for a, u in (uses or {}).items()],
     }
 
 
@@ -142,14 +142,14 @@ ENI1 = ("NetworkInterface", "eni-1")
 
 
 class FakeApi:
-    """An in-memory cloud behind the _api functions; records every call.  Changes take effect at once."""
+    """An in-memory cloud behind the API functions; records every call.  Changes take effect at once."""
 
     def __init__(self, eips=(), resources=(), fail=None, gateways=()):
         self.eips = {record["allocation_id"]: dict(record) for record in eips}
         self.resources = dict(resources)
         self.calls: list[tuple] = []
         self.fail = fail or {}
-        self.gateways = list(gateways)  # normalized IPv4 gateways, as _api.list_ipv4_gateways returns them
+        self.gateways = list(gateways)  # normalized IPv4 gateways, as list_ipv4_gateways returns them
 
     def _held(self, instance_type, instance_id):
         return [
@@ -232,7 +232,7 @@ NO_WAIT = WaitPolicy(sleep=lambda seconds: None, clock=lambda: 0.0)
 
 
 def gateway(vpc_id, enabled=True):
-    """A normalized IPv4 gateway (as _api.list_ipv4_gateways returns it)."""
+    """A normalized IPv4 gateway (as list_ipv4_gateways returns it)."""
     return {"id": f"ipv4gw-{vpc_id[4:]}", "vpc_id": vpc_id, "name": "", "status": "Created", "enabled": enabled}
 
 

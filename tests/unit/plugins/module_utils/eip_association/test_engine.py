@@ -159,7 +159,6 @@ def test_only_the_door_imports_the_api_module():
     importers = []
     for path in sorted(package.glob("*.py")):
         for node in ast.walk(ast.parse(path.read_text())):
-            if isinstance(node, ast.ImportFrom) and node.module and node.module.endswith(".module_utils"):
-                if any(alias.name.startswith("_api") for alias in node.names):
-                    importers.append(path.name)
+            if isinstance(node, ast.ImportFrom) and node.module and node.module.endswith("._api.namespace"):
+                importers.append(path.name)
     assert importers == ["engine.py"]

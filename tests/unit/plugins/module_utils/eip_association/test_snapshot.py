@@ -45,7 +45,7 @@ def test_a_rerun_costs_one_describe_per_50_eips():
         )
     )
     snapshot = gather_snapshot(CONNECTION, desired, "present", 60, api=api, wait_policy=NO_WAIT)
-    assert api.actions() == ["DescribeEipAddresses"]  # the fake takes the whole list; _api splits it into 50s
+    assert api.actions() == ["DescribeEipAddresses"]  # the fake takes the whole list; vpc_eip splits it into 50s
     assert not plan(desired, snapshot).changed
 
 

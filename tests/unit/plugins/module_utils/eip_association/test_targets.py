@@ -6,8 +6,9 @@ import ast
 import pathlib
 
 import pytest
-from ansible_collections.alicloud.eip.plugins.module_utils import _api
-from ansible_collections.alicloud.eip.plugins.module_utils._eip_association import kinds, targets
+from ansible_collections.alicloud.eip.plugins.module_utils._api import vpc_network
+from ansible_collections.alicloud.eip.plugins.module_utils._api.namespace import API
+from ansible_collections.alicloud.eip.plugins.module_utils._eip_association import targets
 from ansible_collections.alicloud.eip.plugins.module_utils._eip_association.kinds import Context, PredictedFailure
 from ansible_collections.alicloud.eip.plugins.module_utils._eip_association.request import infer_instance_type
 from ansible_collections.alicloud.eip.plugins.module_utils._eip_association.snapshot import holder_of
@@ -63,7 +64,7 @@ def test_each_described_kind_names_an_api_function():
     described = {name: kind.describe for name, kind in targets.TARGETS.items() if kind.describe}
     assert set(described) == set(ALL_KINDS) - {"IpAddress"}
     for function in described.values():
-        assert callable(getattr(_api, function))
+        assert callable(getattr(API, function))
 
 
 def test_the_targets_never_import_the_planner():
@@ -137,7 +138,9 @@ def test_nat_gateway_verdict_has_no_slot_but_a_limit():
     desired = want(allocation_id="eip-1", instance_id="ngw-1")
     verdict = check(desired, world([eip("eip-1"), *held], [(NAT1, nat("ngw-1"))]), incoming={NAT1: desired})
     assert (
-        verdict.occupants == [] and verdict.limit.count == 21 and verdict.limit.maximum == kinds.NAT_GATEWAY_EIP_LIMIT
+        verdict.occupants == []
+        and verdict.limit.count == 21
+        and verdict.limit.maximum == vpc_network.NAT_GATEWAY_EIP_LIMIT
     )
     assert "it holds 20 now" in verdict.limit.message(21)
 

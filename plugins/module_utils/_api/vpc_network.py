@@ -5,11 +5,12 @@
 # Note: this module util is PRIVATE to the collection. It can change at any time; do not use it from
 # other collections or standalone plugins/modules.
 
-"""API wrappers for NAT gateways, SNAT entries, vSwitches and the HaVips of a vSwitch, returning plain snake_case dicts.
+"""VPC (2016-04-28) network calls: NAT gateways, SNAT entries, vSwitches, HaVips and IPv4 gateways.
 
-Same layering as ``_api``: each ``*_page`` / single-call function is decorated with :func:`api_call`
-(retries, error translation, ClientToken), the public describe functions read every page, and the
-``normalize_*`` functions turn the API's CamelCase records into the dicts the modules return.
+One wrapper per API call (see ``common`` for the conventions).  There is one DescribeNatGateways reader,
+:func:`describe_nat_gateways`, and one record shape for a NAT gateway, used by the association engine,
+``nat_gateway_info`` and ``snat_entry`` alike; :data:`NAT_GATEWAY_EIP_LIMIT` is the one place of the gateway's
+EIP limit.
 """
 
 from __future__ import annotations
@@ -18,19 +19,23 @@ import datetime
 from collections.abc import Iterable
 from typing import Any
 
-from ansible_collections.alicloud.eip.plugins.module_utils._api import (
-    _body,
-    _inner_list,
-    _pages,
-    _text,
-    ha_vips_filtered_page,
+from ansible_collections.alicloud.eip.plugins.module_utils._api.common import (
+    body,
+    inner_list,
+    pages,
+    read_batches,
+    request_id,
+    text,
+    token_pages,
 )
 from ansible_collections.alicloud.eip.plugins.module_utils._retries import api_call
 
-# DescribeNatGateways, DescribeSnatTableEntries and DescribeVSwitches all take PageSize up to 50.
+# DescribeNatGateways, DescribeSnatTableEntries, DescribeVSwitches and DescribeHaVips all take PageSize up to 50.
 NAT_PAGE_SIZE = 50
 SNAT_PAGE_SIZE = 50
 VSWITCH_PAGE_SIZE = 50
+HAVIP_PAGE_SIZE = 50
+IPV4_GATEWAY_PAGE_SIZE = 100
 # DescribeHaVips: values of one Filter key are OR-ed; the docs give no limit on their number (UNCONFIRMED), so
 # [fid:havip-filter-values]
 # the vSwitch IDs are sent 20 at a time.
@@ -49,13 +54,13 @@ NAT_PRIVATE_IP_SINCE = datetime.datetime(2022, 9, 19, tzinfo=UTC)
 SNAT_RETRY_CODES = ("IncorrectStatus.NATGW", "IncorretSnatEntryStatus")
 
 
-def parse_creation_time(text: str) -> datetime.datetime | None:
+def parse_creation_time(value: str) -> datetime.datetime | None:
     """``2021-05-01T00:00:00Z`` (the API's UTC form) -> aware datetime; ``None`` when empty or unreadable."""
-    if not text:
+    if not value:
         return None
     try:
         # Python < 3.11 does not read a trailing "Z".
-        moment = datetime.datetime.fromisoformat(text.replace("Z", "+00:00"))  # noqa: FURB162
+        moment = datetime.datetime.fromisoformat(value.replace("Z", "+00:00"))  # noqa: FURB162
     except ValueError:
         return None
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
@@ -72,40 +77,41 @@ def consumes_vswitch_ip(creation_time: str) -> bool:
 
 def split_snat_ips(value: Any) -> list[str]:
     """``SnatIp`` travels as one comma-separated string; a list of the addresses, in API order."""
-    return [item.strip() for item in _text(value).split(",") if item.strip()]
+    return [item.strip() for item in text(value).split(",") if item.strip()]
 
 
-def normalize_nat_gateway_detail(record: dict[str, Any]) -> dict[str, Any]:
-    """One DescribeNatGateways record as nat_gateway_info returns it (``vswitch_free_ips`` filled in later)."""
+def normalize_nat_gateway(record: dict[str, Any]) -> dict[str, Any]:
+    """One DescribeNatGateways record, as nat_gateway_info returns it (``vswitch_free_ips`` filled in later) and as
+    the association engine and snat_entry read it (what uses each EIP: ``eips[].using_status``)."""
     private = record.get("NatGatewayPrivateInfo") or {}
     eips = [
         {
-            "allocation_id": _text(entry.get("AllocationId")),
-            "ip_address": _text(entry.get("IpAddress")),
-            "using_status": _text(entry.get("UsingStatus")),
-            "private_ip_address": _text(entry.get("PrivateIpAddress")),
+            "allocation_id": text(entry.get("AllocationId")),
+            "ip_address": text(entry.get("IpAddress")),
+            "using_status": text(entry.get("UsingStatus")),
+            "private_ip_address": text(entry.get("PrivateIpAddress")),
             "snat_entry_enabled": bool(entry.get("SnatEntryEnabled")),
         }
-        for entry in _inner_list(record.get("IpLists"), "IpList")
+        for entry in inner_list(record.get("IpLists"), "IpList")
         if isinstance(entry, dict)
     ]
-    created = _text(record.get("CreationTime"))
+    created = text(record.get("CreationTime"))
     return {
-        "id": _text(record.get("NatGatewayId")),
-        "name": _text(record.get("Name")),
-        "description": _text(record.get("Description")),
-        "vpc_id": _text(record.get("VpcId")),
-        "vswitch_id": _text(private.get("VswitchId")),
-        "zone_id": _text(private.get("IzNo")),
-        "status": _text(record.get("Status")),
-        "business_status": _text(record.get("BusinessStatus")),
-        "spec": _text(record.get("Spec")),
-        "nat_type": _text(record.get("NatType")),
-        "network_type": _text(record.get("NetworkType")),
-        "eip_bind_mode": _text(record.get("EipBindMode")),
+        "id": text(record.get("NatGatewayId")),
+        "name": text(record.get("Name")),
+        "description": text(record.get("Description")),
+        "vpc_id": text(record.get("VpcId")),
+        "vswitch_id": text(private.get("VswitchId")),
+        "zone_id": text(private.get("IzNo")),
+        "status": text(record.get("Status")),
+        "business_status": text(record.get("BusinessStatus")),
+        "spec": text(record.get("Spec")),
+        "nat_type": text(record.get("NatType")),
+        "network_type": text(record.get("NetworkType")),
+        "eip_bind_mode": text(record.get("EipBindMode")),
         "created": created,
-        "snat_table_ids": [_text(item) for item in _inner_list(record.get("SnatTableIds"), "SnatTableId")],
-        "forward_table_ids": [_text(item) for item in _inner_list(record.get("ForwardTableIds"), "ForwardTableId")],
+        "snat_table_ids": [text(item) for item in inner_list(record.get("SnatTableIds"), "SnatTableId")],
+        "forward_table_ids": [text(item) for item in inner_list(record.get("ForwardTableIds"), "ForwardTableId")],
         "eips": eips,
         "eip_count": len(eips),
         "eip_limit": NAT_GATEWAY_EIP_LIMIT,
@@ -117,16 +123,16 @@ def normalize_nat_gateway_detail(record: dict[str, Any]) -> dict[str, Any]:
 def normalize_snat_entry(record: dict[str, Any]) -> dict[str, Any]:
     """One DescribeSnatTableEntries record as snat_entry returns it."""
     return {
-        "id": _text(record.get("SnatEntryId")),
-        "snat_table_id": _text(record.get("SnatTableId")),
-        "nat_gateway_id": _text(record.get("NatGatewayId")),
-        "source_vswitch_id": _text(record.get("SourceVSwitchId")),
-        "source_cidr": _text(record.get("SourceCIDR")),
-        "network_interface_id": _text(record.get("NetworkInterfaceId")),
+        "id": text(record.get("SnatEntryId")),
+        "snat_table_id": text(record.get("SnatTableId")),
+        "nat_gateway_id": text(record.get("NatGatewayId")),
+        "source_vswitch_id": text(record.get("SourceVSwitchId")),
+        "source_cidr": text(record.get("SourceCIDR")),
+        "network_interface_id": text(record.get("NetworkInterfaceId")),
         "snat_ips": split_snat_ips(record.get("SnatIp")),
-        "name": _text(record.get("SnatEntryName")),
-        "eip_affinity": _text(record.get("EipAffinity")) == "1",
-        "status": _text(record.get("Status")),
+        "name": text(record.get("SnatEntryName")),
+        "eip_affinity": text(record.get("EipAffinity")) == "1",
+        "status": text(record.get("Status")),
     }
 
 
@@ -141,10 +147,10 @@ def describe_nat_gateways_page(connection, page_number: int, **filters: Any) -> 
     request = models.DescribeNatGatewaysRequest(
         region_id=connection.region, page_number=page_number, page_size=NAT_PAGE_SIZE, **filters
     )
-    return _body(connection.vpc.describe_nat_gateways_with_options(request, connection.runtime()))
+    return body(connection.vpc.describe_nat_gateways_with_options(request, connection.runtime()))
 
 
-def describe_nat_gateway_details(
+def describe_nat_gateways(
     connection,
     nat_gateway_ids: Iterable[str] | None = None,
     vpc_id: str | None = None,
@@ -152,23 +158,19 @@ def describe_nat_gateway_details(
 ) -> list[dict[str, Any]]:
     """Every NAT gateway matching the filters, normalized; the API filters by one ID, so one listing per ID."""
     filters = {key: value for key, value in (("vpc_id", vpc_id), ("name", name)) if value}
+
+    def listing(batch: list[str] | None) -> list[Any]:
+        by_id = {"nat_gateway_id": batch[0]} if batch else {}
+        return pages(
+            lambda page: describe_nat_gateways_page(connection, page, **by_id, **filters),
+            lambda answer: inner_list(answer.get("NatGateways"), "NatGateway"),
+        )
+
     if nat_gateway_ids is None:
-        batches: list[dict[str, Any]] = [{}]
+        records = listing(None)
     else:
-        batches = [{"nat_gateway_id": gateway_id} for gateway_id in dict.fromkeys(nat_gateway_ids)]
-    gateways = []
-    for batch in batches:
-        records = _pages(
-            lambda number, batch=batch: describe_nat_gateways_page(connection, number, **batch, **filters),
-            lambda body: _inner_list(body.get("NatGateways"), "NatGateway"),
-        )
-        wanted = batch.get("nat_gateway_id")
-        gateways.extend(
-            normalize_nat_gateway_detail(record)
-            for record in records
-            if wanted is None or record.get("NatGatewayId") == wanted
-        )
-    return gateways
+        records = read_batches(nat_gateway_ids, 1, listing, "NatGatewayId")
+    return [normalize_nat_gateway(record) for record in records]
 
 
 # ---- vSwitches -------------------------------------------------------------------------------------
@@ -182,20 +184,20 @@ def describe_vswitches_page(connection, page_number: int, **filters: Any) -> dic
     request = models.DescribeVSwitchesRequest(
         region_id=connection.region, page_number=page_number, page_size=VSWITCH_PAGE_SIZE, **filters
     )
-    return _body(connection.vpc.describe_vswitches_with_options(request, connection.runtime()))
+    return body(connection.vpc.describe_vswitches_with_options(request, connection.runtime()))
 
 
 def describe_vswitch_free_ips(connection, vpc_ids: Iterable[str]) -> dict[str, int]:
     """``vSwitch ID -> AvailableIpAddressCount`` of every vSwitch of these VPCs (one listing per VPC)."""
     free: dict[str, int] = {}
     for vpc_id in dict.fromkeys(vpc_id for vpc_id in vpc_ids if vpc_id):
-        records = _pages(
-            lambda number, vpc_id=vpc_id: describe_vswitches_page(connection, number, vpc_id=vpc_id),
-            lambda body: _inner_list(body.get("VSwitches"), "VSwitch"),
+        records = pages(
+            lambda page, vpc_id=vpc_id: describe_vswitches_page(connection, page, vpc_id=vpc_id),
+            lambda answer: inner_list(answer.get("VSwitches"), "VSwitch"),
         )
         for record in records:
             try:
-                free[_text(record.get("VSwitchId"))] = int(record.get("AvailableIpAddressCount"))
+                free[text(record.get("VSwitchId"))] = int(record.get("AvailableIpAddressCount"))
             except (TypeError, ValueError):
                 continue
     return free
@@ -208,29 +210,74 @@ def normalize_vswitch(record: dict[str, Any]) -> dict[str, Any]:
     except (TypeError, ValueError):
         free = None
     return {
-        "id": _text(record.get("VSwitchId")),
-        "vpc_id": _text(record.get("VpcId")),
-        "zone_id": _text(record.get("ZoneId")),
-        "cidr_block": _text(record.get("CidrBlock")),
-        "status": _text(record.get("Status")),
-        "name": _text(record.get("VSwitchName")),
+        "id": text(record.get("VSwitchId")),
+        "vpc_id": text(record.get("VpcId")),
+        "zone_id": text(record.get("ZoneId")),
+        "cidr_block": text(record.get("CidrBlock")),
+        "status": text(record.get("Status")),
+        "name": text(record.get("VSwitchName")),
         "available_ip_count": free,
     }
 
 
 def describe_vswitches(connection, vswitch_ids: Iterable[str]) -> list[dict[str, Any]]:
     """The vSwitches with these IDs that exist, normalized (the API filters by one ID, so one listing per ID)."""
-    found = []
-    for vswitch_id in dict.fromkeys(vswitch_id for vswitch_id in vswitch_ids if vswitch_id):
-        records = _pages(
-            lambda number, vswitch_id=vswitch_id: describe_vswitches_page(connection, number, v_switch_id=vswitch_id),
-            lambda body: _inner_list(body.get("VSwitches"), "VSwitch"),
+
+    def listing(batch: list[str]) -> list[Any]:
+        return pages(
+            lambda page: describe_vswitches_page(connection, page, v_switch_id=batch[0]),
+            lambda answer: inner_list(answer.get("VSwitches"), "VSwitch"),
         )
-        found.extend(normalize_vswitch(record) for record in records if record.get("VSwitchId") == vswitch_id)
-    return found
+
+    wanted = [vswitch_id for vswitch_id in vswitch_ids if vswitch_id]
+    return [normalize_vswitch(record) for record in read_batches(wanted, 1, listing, "VSwitchId")]
 
 
-# ---- HaVips of a vSwitch ---------------------------------------------------------------------------
+# ---- HaVips ----------------------------------------------------------------------------------------
+
+
+def normalize_havip(record: dict[str, Any]) -> dict[str, Any]:
+    """A HaVip with the EIPs on it (the API spells the inner list ``associatedEipAddresse``)."""
+    return {
+        "id": text(record.get("HaVipId")),
+        "status": text(record.get("Status")),
+        "ip_address": text(record.get("IpAddress")),
+        "vpc_id": text(record.get("VpcId")),
+        "eip_addresses": [text(ip) for ip in inner_list(record.get("AssociatedEipAddresses"), "associatedEipAddresse")],
+    }
+
+
+def ha_vips_filtered_page(connection, page_number: int, key: str, values: list[str]) -> dict[str, Any]:
+    """One page of DescribeHaVips filtered by ``key`` (``Filter.1.Key``; the values, ``Filter.1.Value.N``, are OR-ed).
+
+    Undecorated: each caller wraps it in its own ``api_call("DescribeHaVips")``."""
+    from alibabacloud_vpc20160428 import models
+
+    request = models.DescribeHaVipsRequest(
+        region_id=connection.region,
+        filter=[models.DescribeHaVipsRequestFilter(key=key, value=list(values))],
+        page_number=page_number,
+        page_size=HAVIP_PAGE_SIZE,
+    )
+    return body(connection.vpc.describe_ha_vips_with_options(request, connection.runtime()))
+
+
+@api_call("DescribeHaVips")
+def describe_ha_vips_page(connection, page_number: int, havip_ids: list[str]) -> dict[str, Any]:
+    """One page of DescribeHaVips filtered by HaVipId (``Filter.1.Value.N``)."""
+    return ha_vips_filtered_page(connection, page_number, "HaVipId", havip_ids)
+
+
+def describe_ha_vips(connection, havip_ids: Iterable[str]) -> list[dict[str, Any]]:
+    """The HaVips with these IDs that exist, normalized."""
+    ids = list(dict.fromkeys(havip_ids))
+    if not ids:
+        return []
+    records = pages(
+        lambda page: describe_ha_vips_page(connection, page, ids),
+        lambda answer: inner_list(answer.get("HaVips"), "HaVip"),
+    )
+    return [normalize_havip(record) for record in records if record.get("HaVipId") in ids]
 
 
 @api_call("DescribeHaVips")
@@ -249,15 +296,55 @@ def havips_by_vswitch(connection, vswitch_ids: Iterable[str]) -> dict[str, list[
     found: dict[str, list[str]] = {vswitch_id: [] for vswitch_id in wanted}
     for start in range(0, len(wanted), HAVIP_FILTER_BATCH):
         batch = wanted[start : start + HAVIP_FILTER_BATCH]
-        records = _pages(
-            lambda number, batch=batch: describe_ha_vips_by_vswitch_page(connection, number, batch),
-            lambda body: _inner_list(body.get("HaVips"), "HaVip"),
+        records = pages(
+            lambda page, batch=batch: describe_ha_vips_by_vswitch_page(connection, page, batch),
+            lambda answer: inner_list(answer.get("HaVips"), "HaVip"),
         )
         for record in records:
-            vswitch_id = _text(record.get("VSwitchId"))
-            if vswitch_id in found and _text(record.get("HaVipId")) not in found[vswitch_id]:
-                found[vswitch_id].append(_text(record.get("HaVipId")))
+            vswitch_id = text(record.get("VSwitchId"))
+            if vswitch_id in found and text(record.get("HaVipId")) not in found[vswitch_id]:
+                found[vswitch_id].append(text(record.get("HaVipId")))
     return found
+
+
+# ---- IPv4 gateways --------------------------------------------------------------------------------
+
+
+def normalize_ipv4_gateway(record: dict[str, Any]) -> dict[str, Any]:
+    """An IPv4 gateway of a VPC (ListIpv4Gateways item)."""
+    return {
+        "id": text(record.get("Ipv4GatewayId")),
+        "vpc_id": text(record.get("VpcId")),
+        "name": text(record.get("Ipv4GatewayName")),
+        "status": text(record.get("Status")),
+        "enabled": bool(record.get("Enabled")),
+    }
+
+
+@api_call("ListIpv4Gateways")
+def list_ipv4_gateways_page(connection, vpc_id: str, next_token: str | None) -> dict[str, Any]:
+    """One page of ListIpv4Gateways for one VPC (the API filters by a single VpcId).
+
+    The brief named it DescribeIpv4Gateways; the VPC API (SDK 7.2.2) only has ListIpv4Gateways.
+    """
+    from alibabacloud_vpc20160428 import models
+
+    request = models.ListIpv4GatewaysRequest(
+        region_id=connection.region, vpc_id=vpc_id, max_results=IPV4_GATEWAY_PAGE_SIZE, next_token=next_token
+    )
+    return body(connection.vpc.list_ipv_4gateways_with_options(request, connection.runtime()))
+
+
+def list_ipv4_gateways(connection, vpc_ids: Iterable[str]) -> list[dict[str, Any]]:
+    """The IPv4 gateways of these VPCs, normalized (one call per VPC; a VPC has at most one gateway)."""
+
+    def listing(batch: list[str]) -> list[Any]:
+        return token_pages(
+            lambda token: list_ipv4_gateways_page(connection, batch[0], token),
+            lambda answer: answer.get("Ipv4GatewayModels") or [],
+        )
+
+    return [normalize_ipv4_gateway(record) for record in read_batches(vpc_ids, 1, listing, "VpcId")]
 
 
 # ---- SNAT entries ----------------------------------------------------------------------------------
@@ -271,14 +358,14 @@ def describe_snat_table_entries_page(connection, page_number: int, snat_table_id
     request = models.DescribeSnatTableEntriesRequest(
         region_id=connection.region, snat_table_id=snat_table_id, page_number=page_number, page_size=SNAT_PAGE_SIZE
     )
-    return _body(connection.vpc.describe_snat_table_entries_with_options(request, connection.runtime()))
+    return body(connection.vpc.describe_snat_table_entries_with_options(request, connection.runtime()))
 
 
 def describe_snat_entries(connection, snat_table_id: str) -> list[dict[str, Any]]:
     """Every entry of a SNAT table, normalized (a table holds a few dozen at most, so one or two calls)."""
-    records = _pages(
-        lambda number: describe_snat_table_entries_page(connection, number, snat_table_id),
-        lambda body: _inner_list(body.get("SnatTableEntries"), "SnatTableEntry"),
+    records = pages(
+        lambda page: describe_snat_table_entries_page(connection, page, snat_table_id),
+        lambda answer: inner_list(answer.get("SnatTableEntries"), "SnatTableEntry"),
     )
     return [normalize_snat_entry(record) for record in records if isinstance(record, dict)]
 
@@ -305,7 +392,7 @@ def create_snat_entry(
         snat_entry_name=name or None,
         client_token=client_token,
     )
-    return _text(_body(connection.vpc.create_snat_entry_with_options(request, connection.runtime())).get("SnatEntryId"))
+    return text(body(connection.vpc.create_snat_entry_with_options(request, connection.runtime())).get("SnatEntryId"))
 
 
 @api_call("ModifySnatEntry", mutating=True, retry_codes=SNAT_RETRY_CODES)
@@ -328,7 +415,7 @@ def modify_snat_entry(
         snat_entry_name=name or None,
         client_token=client_token,
     )
-    return _text(_body(connection.vpc.modify_snat_entry_with_options(request, connection.runtime())).get("RequestId"))
+    return request_id(connection.vpc.modify_snat_entry_with_options(request, connection.runtime()))
 
 
 @api_call("DeleteSnatEntry", mutating=True, retry_codes=SNAT_RETRY_CODES)
@@ -342,4 +429,4 @@ def delete_snat_entry(connection, snat_table_id: str, snat_entry_id: str, client
         snat_entry_id=snat_entry_id,
         client_token=client_token,
     )
-    return _text(_body(connection.vpc.delete_snat_entry_with_options(request, connection.runtime())).get("RequestId"))
+    return request_id(connection.vpc.delete_snat_entry_with_options(request, connection.runtime()))

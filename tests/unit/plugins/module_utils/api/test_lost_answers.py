@@ -21,7 +21,9 @@ import json
 import pytest
 from ansible.module_utils import basic
 from ansible.module_utils.common.text.converters import to_bytes
-from ansible_collections.alicloud.eip.plugins.module_utils import _api, _api_eni, _api_nat, _client, _retries
+from ansible_collections.alicloud.eip.plugins.module_utils import _client, _retries
+from ansible_collections.alicloud.eip.plugins.module_utils._api import ecs_eni, vpc_eip
+from ansible_collections.alicloud.eip.plugins.module_utils._api.namespace import PRODUCT_MODULES
 
 ACCESS_KEY_ID = "LTAI-lost-answers"
 ACCESS_KEY_SECRET = "lost-answers-secret"
@@ -283,9 +285,9 @@ def test_lost_answer_on_every_mutating_action(monkeypatch, capsys, emulator, act
 
 
 def mutating_wrappers():
-    """Every API wrapper decorated as mutating in _api, _api_eni and _api_nat."""
+    """Every API wrapper decorated as mutating in the product files."""
     found = {}
-    for module in (_api, _api_eni, _api_nat):
+    for module in PRODUCT_MODULES:
         for name, function in vars(module).items():
             if callable(function) and getattr(function, "mutating", False) and function.__module__ == module.__name__:
                 found[f"{module.__name__.rsplit('.', 1)[1]}.{name}"] = function
@@ -321,35 +323,35 @@ def test_every_mutating_action_has_a_lost_answer_case():
 
 # Each verify function against the emulator's state as loaded from WORLD: True when the desired state holds.
 VERIFY_CASES = [
-    (_api.released, ("eip-release",), {}, False),
-    (_api.released, ("eip-gone",), {}, True),
-    (_api.eip_attributes_hold, ("eip-modify",), {"name": "old-name", "bandwidth": 5}, True),
-    (_api.eip_attributes_hold, ("eip-modify",), {"name": "new-name"}, False),
-    (_api.eip_attributes_hold, ("eip-gone",), {"name": "x"}, False),
-    (_api.eip_tags_hold, (["eip-tag"], {"team": "net"}), {}, True),
-    (_api.eip_tags_hold, (["eip-tag"], {"team": "ops"}), {}, False),
-    (_api.eip_tags_hold, (["eip-tag", "eip-gone"], {"team": "net"}), {}, False),
-    (_api.eip_tags_hold, (["eip-tag"], {"team": "net"}), {"resource_type": "NATGATEWAY"}, False),
-    (_api.eip_tags_gone, (["eip-untag"], ["env"]), {}, True),
-    (_api.eip_tags_gone, (["eip-untag"], ["team"]), {}, False),
-    (_api.eip_tags_gone, (["eip-untag"], ["env"]), {"resource_type": "NATGATEWAY"}, False),
-    (_api_eni.interface_deleted, ("eni-delete",), {}, False),
-    (_api_eni.interface_deleted, ("eni-gone",), {}, True),
-    (_api_eni.interface_attached, ("eni-attached", "i-bound"), {}, True),
-    (_api_eni.interface_attached, ("eni-attached", "i-app"), {}, False),
-    (_api_eni.interface_attached, ("eni-free", "i-app"), {}, False),
-    (_api_eni.interface_detached, ("eni-free", "i-bound"), {}, True),
-    (_api_eni.interface_detached, ("eni-attached", "i-bound"), {}, False),
-    (_api_eni.interface_detached, ("eni-gone", "i-bound"), {}, False),
-    (_api_eni.addresses_unassigned, ("eni-unassign", ["10.1.0.99"]), {}, True),
-    (_api_eni.addresses_unassigned, ("eni-unassign", ["10.1.0.99", "10.1.0.62"]), {}, False),
-    (_api_eni.interface_attributes_hold, ("eni-rename",), {"name": "old-name", "security_group_ids": ["sg-app"]}, True),
-    (_api_eni.interface_attributes_hold, ("eni-rename",), {"description": "other"}, False),
-    (_api_eni.interface_attributes_hold, ("eni-rename",), {"security_group_ids": ["sg-other"]}, False),
-    (_api_eni.interface_tags_hold, (["eni-tag"], {"team": "net"}), {}, True),
-    (_api_eni.interface_tags_hold, (["eni-tag"], {"env": "prod"}), {}, False),
-    (_api_eni.interface_tags_gone, (["eni-untag"], ["env"]), {}, True),
-    (_api_eni.interface_tags_gone, (["eni-untag"], ["team"]), {}, False),
+    (vpc_eip.released, ("eip-release",), {}, False),
+    (vpc_eip.released, ("eip-gone",), {}, True),
+    (vpc_eip.eip_attributes_hold, ("eip-modify",), {"name": "old-name", "bandwidth": 5}, True),
+    (vpc_eip.eip_attributes_hold, ("eip-modify",), {"name": "new-name"}, False),
+    (vpc_eip.eip_attributes_hold, ("eip-gone",), {"name": "x"}, False),
+    (vpc_eip.eip_tags_hold, (["eip-tag"], {"team": "net"}), {}, True),
+    (vpc_eip.eip_tags_hold, (["eip-tag"], {"team": "ops"}), {}, False),
+    (vpc_eip.eip_tags_hold, (["eip-tag", "eip-gone"], {"team": "net"}), {}, False),
+    (vpc_eip.eip_tags_hold, (["eip-tag"], {"team": "net"}), {"resource_type": "NATGATEWAY"}, False),
+    (vpc_eip.eip_tags_gone, (["eip-untag"], ["env"]), {}, True),
+    (vpc_eip.eip_tags_gone, (["eip-untag"], ["team"]), {}, False),
+    (vpc_eip.eip_tags_gone, (["eip-untag"], ["env"]), {"resource_type": "NATGATEWAY"}, False),
+    (ecs_eni.interface_deleted, ("eni-delete",), {}, False),
+    (ecs_eni.interface_deleted, ("eni-gone",), {}, True),
+    (ecs_eni.interface_attached, ("eni-attached", "i-bound"), {}, True),
+    (ecs_eni.interface_attached, ("eni-attached", "i-app"), {}, False),
+    (ecs_eni.interface_attached, ("eni-free", "i-app"), {}, False),
+    (ecs_eni.interface_detached, ("eni-free", "i-bound"), {}, True),
+    (ecs_eni.interface_detached, ("eni-attached", "i-bound"), {}, False),
+    (ecs_eni.interface_detached, ("eni-gone", "i-bound"), {}, False),
+    (ecs_eni.addresses_unassigned, ("eni-unassign", ["10.1.0.99"]), {}, True),
+    (ecs_eni.addresses_unassigned, ("eni-unassign", ["10.1.0.99", "10.1.0.62"]), {}, False),
+    (ecs_eni.interface_attributes_hold, ("eni-rename",), {"name": "old-name", "security_group_ids": ["sg-app"]}, True),
+    (ecs_eni.interface_attributes_hold, ("eni-rename",), {"description": "other"}, False),
+    (ecs_eni.interface_attributes_hold, ("eni-rename",), {"security_group_ids": ["sg-other"]}, False),
+    (ecs_eni.interface_tags_hold, (["eni-tag"], {"team": "net"}), {}, True),
+    (ecs_eni.interface_tags_hold, (["eni-tag"], {"env": "prod"}), {}, False),
+    (ecs_eni.interface_tags_gone, (["eni-untag"], ["env"]), {}, True),
+    (ecs_eni.interface_tags_gone, (["eni-untag"], ["team"]), {}, False),
 ]
 
 

@@ -5,11 +5,13 @@
 # Note: this module util is PRIVATE to the collection. It can change at any time; do not use it from
 # other collections or standalone plugins/modules.
 
-"""ECS elastic network interface (ENI) API wrappers, one per call, and the ENI status waiter.
+"""ECS (2014-05-26) ENI changes: create, delete, attach, detach, private addresses, attributes, tags; the ENI waiter.
 
-Same conventions as ``_api.py``: every single call goes through :func:`api_call` (retries, error
-translation, ClientToken for mutating calls); the describe function reads every page; records are
-normalized into the ``interface`` dict that the ``eni`` and ``eni_info`` modules return.
+Same conventions as the other product files (``common``); the reading side of ENIs is in ``ecs``.
+CreateNetworkInterface and AssignPrivateIpAddresses carry a ClientToken: a retry after a lost answer is answered
+from the first call.  The others have none; each gets a verify function that api_call runs when the retry of a call
+whose answer was lost meets an error ("is InUse", "not found"): it re-reads the ENI and the call counts as done when
+the desired state holds.
 """
 
 from __future__ import annotations
@@ -17,14 +19,10 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
-from ansible_collections.alicloud.eip.plugins.module_utils._api import (
-    _body,
-    _inner_list,
-    _text,
-    network_interface_records,
-)
+from ansible_collections.alicloud.eip.plugins.module_utils._api.common import body, inner_list, request_id, text
+from ansible_collections.alicloud.eip.plugins.module_utils._api.ecs import describe_interfaces
+from ansible_collections.alicloud.eip.plugins.module_utils._polling import WaitPolicy, Watch, wait_until
 from ansible_collections.alicloud.eip.plugins.module_utils._retries import api_call
-from ansible_collections.alicloud.eip.plugins.module_utils._waiter import WaitError, WaitPolicy, polling_rounds
 
 # TagResources / UntagResources on ECS take ResourceType "eni" (ECS API reference, TagResources).
 ENI_RESOURCE_TYPE = "eni"
@@ -33,107 +31,7 @@ ENI_RESOURCE_TYPE = "eni"
 TRANSIENT_STATUSES = ("Attaching", "Detaching", "Deleting")
 GONE = "Deleted"  # pseudo status of a waiter expectation: the ENI no longer exists
 
-
-def ecs_tags_to_dict(container: Any) -> dict[str, str]:
-    """ECS tag list ``{"Tag": [{"TagKey", "TagValue"}]}`` -> ``{key: value}`` (Key/Value tolerated too)."""
-    tags: dict[str, str] = {}
-    for tag in _inner_list(container, "Tag"):
-        if not isinstance(tag, dict):
-            continue
-        key = tag.get("TagKey", tag.get("Key"))
-        if key is not None:
-            tags[_text(key)] = _text(tag.get("TagValue", tag.get("Value")))
-    return tags
-
-
-def normalize_interface(record: dict[str, Any]) -> dict[str, Any]:
-    """One DescribeNetworkInterfaces record as the ``eni`` modules return it (every key always present)."""
-    attachment = record.get("Attachment") or {}
-    primary = _text(record.get("PrivateIpAddress"))
-    entries = [entry for entry in _inner_list(record.get("PrivateIpSets"), "PrivateIpSet") if isinstance(entry, dict)]
-    if not primary:
-        primary = next((_text(entry.get("PrivateIpAddress")) for entry in entries if entry.get("Primary")), "")
-    secondary = [
-        _text(entry.get("PrivateIpAddress"))
-        for entry in entries
-        if not entry.get("Primary") and _text(entry.get("PrivateIpAddress")) != primary
-    ]
-    public_ips = []
-    for entry in entries:
-        public = entry.get("AssociatedPublicIp") or {}
-        if public.get("PublicIpAddress") or public.get("AllocationId"):
-            public_ips.append(
-                {
-                    "private_ip_address": _text(entry.get("PrivateIpAddress")),
-                    "ip_address": _text(public.get("PublicIpAddress")),
-                    "allocation_id": _text(public.get("AllocationId")),
-                }
-            )
-    device_index = attachment.get("DeviceIndex")
-    return {
-        "id": _text(record.get("NetworkInterfaceId")),
-        "name": _text(record.get("NetworkInterfaceName")),
-        "description": _text(record.get("Description")),
-        "mac_address": _text(record.get("MacAddress")),
-        "primary_ip_address": primary,
-        "private_ip_addresses": ([primary] if primary else []) + secondary,
-        "secondary_private_ip_addresses": secondary,
-        "vswitch_id": _text(record.get("VSwitchId")),
-        "vpc_id": _text(record.get("VpcId")),
-        "zone_id": _text(record.get("ZoneId")),
-        "instance_id": _text(record.get("InstanceId") or attachment.get("InstanceId")),
-        "device_index": int(device_index) if device_index not in (None, "") else None,
-        "status": _text(record.get("Status")),
-        "type": _text(record.get("Type")),
-        "security_group_ids": [
-            _text(group) for group in _inner_list(record.get("SecurityGroupIds"), "SecurityGroupId")
-        ],
-        "associated_public_ips": public_ips,
-        "creation_time": _text(record.get("CreationTime")),
-        "tags": ecs_tags_to_dict(record.get("Tags")),
-    }
-
-
-# ---- DescribeNetworkInterfaces ------------------------------------------------------------------------
-
-
-def describe_interfaces(
-    connection,
-    eni_ids: Sequence[str] | None = None,
-    instance_id: str | None = None,
-    vswitch_id: str | None = None,
-    vpc_id: str | None = None,
-    name: str | None = None,
-    eni_type: str | None = None,
-    status: str | None = None,
-    primary_ip_address: str | None = None,
-    tags: Mapping[str, str] | None = None,
-) -> list[dict[str, Any]]:
-    """Every ENI matching all the filters, normalized, reading every page.
-
-    ``eni_ids`` is split into batches of 100 (the API's limit); an unknown ID simply does not appear.
-    An empty (not ``None``) ``eni_ids`` asks for nothing and gets nothing.
-    """
-    filters: dict[str, Any] = {
-        "instance_id": instance_id,
-        "v_switch_id": vswitch_id,
-        "vpc_id": vpc_id,
-        "network_interface_name": name,
-        "type": eni_type,
-        "status": status,
-        "primary_ip_address": primary_ip_address,
-        "tags": dict(tags) if tags else None,
-    }
-    filters = {key: value for key, value in filters.items() if value}
-    return [normalize_interface(record) for record in network_interface_records(connection, eni_ids, **filters)]
-
-
-# ---- mutating calls ---------------------------------------------------------------------------------------
-#
-# CreateNetworkInterface and AssignPrivateIpAddresses carry a ClientToken: a retry after a lost answer is
-# answered from the first call.  The others have none; each gets a verify function that api_call runs when the
-# retry of a call whose answer was lost meets an error ("is InUse", "not found"): it re-reads the ENI and the
-# call counts as done when the desired state holds.
+# ---- verify functions ------------------------------------------------------------------------------------
 
 
 def _one_interface(connection, eni_id: str) -> dict[str, Any] | None:
@@ -243,8 +141,8 @@ def create_network_interface(
         or None,
         client_token=client_token,
     )
-    body = _body(connection.ecs.create_network_interface_with_options(request, connection.runtime()))
-    return _text(body.get("NetworkInterfaceId"))
+    answer = body(connection.ecs.create_network_interface_with_options(request, connection.runtime()))
+    return text(answer.get("NetworkInterfaceId"))
 
 
 @api_call("DeleteNetworkInterface", mutating=True, verify=interface_deleted)
@@ -257,9 +155,7 @@ def delete_network_interface(connection, eni_id: str, client_token: str | None =
 
     del client_token
     request = models.DeleteNetworkInterfaceRequest(region_id=connection.region, network_interface_id=eni_id)
-    return _text(
-        _body(connection.ecs.delete_network_interface_with_options(request, connection.runtime())).get("RequestId")
-    )
+    return request_id(connection.ecs.delete_network_interface_with_options(request, connection.runtime()))
 
 
 @api_call("AttachNetworkInterface", mutating=True, verify=interface_attached)
@@ -271,9 +167,7 @@ def attach_network_interface(connection, eni_id: str, instance_id: str, client_t
     request = models.AttachNetworkInterfaceRequest(
         region_id=connection.region, network_interface_id=eni_id, instance_id=instance_id
     )
-    return _text(
-        _body(connection.ecs.attach_network_interface_with_options(request, connection.runtime())).get("RequestId")
-    )
+    return request_id(connection.ecs.attach_network_interface_with_options(request, connection.runtime()))
 
 
 @api_call("DetachNetworkInterface", mutating=True, verify=interface_detached)
@@ -285,9 +179,7 @@ def detach_network_interface(connection, eni_id: str, instance_id: str, client_t
     request = models.DetachNetworkInterfaceRequest(
         region_id=connection.region, network_interface_id=eni_id, instance_id=instance_id
     )
-    return _text(
-        _body(connection.ecs.detach_network_interface_with_options(request, connection.runtime())).get("RequestId")
-    )
+    return request_id(connection.ecs.detach_network_interface_with_options(request, connection.runtime()))
 
 
 @api_call("AssignPrivateIpAddresses", mutating=True)
@@ -308,9 +200,9 @@ def assign_private_ip_addresses(
         secondary_private_ip_address_count=count if not private_ip_addresses else None,
         client_token=client_token,
     )
-    body = _body(connection.ecs.assign_private_ip_addresses_with_options(request, connection.runtime()))
-    assigned = (body.get("AssignedPrivateIpAddressesSet") or {}).get("PrivateIpSet") or {}
-    return [_text(address) for address in _inner_list(assigned, "PrivateIpAddress")]
+    answer = body(connection.ecs.assign_private_ip_addresses_with_options(request, connection.runtime()))
+    assigned = (answer.get("AssignedPrivateIpAddressesSet") or {}).get("PrivateIpSet") or {}
+    return [text(address) for address in inner_list(assigned, "PrivateIpAddress")]
 
 
 @api_call("UnassignPrivateIpAddresses", mutating=True, verify=addresses_unassigned)
@@ -324,8 +216,7 @@ def unassign_private_ip_addresses(
     request = models.UnassignPrivateIpAddressesRequest(
         region_id=connection.region, network_interface_id=eni_id, private_ip_address=list(private_ip_addresses)
     )
-    body = _body(connection.ecs.unassign_private_ip_addresses_with_options(request, connection.runtime()))
-    return _text(body.get("RequestId"))
+    return request_id(connection.ecs.unassign_private_ip_addresses_with_options(request, connection.runtime()))
 
 
 @api_call("ModifyNetworkInterfaceAttribute", mutating=True, verify=interface_attributes_hold)
@@ -348,8 +239,7 @@ def modify_network_interface_attribute(
         description=description,
         security_group_id=list(security_group_ids) if security_group_ids is not None else None,
     )
-    body = _body(connection.ecs.modify_network_interface_attribute_with_options(request, connection.runtime()))
-    return _text(body.get("RequestId"))
+    return request_id(connection.ecs.modify_network_interface_attribute_with_options(request, connection.runtime()))
 
 
 @api_call("TagResources", mutating=True, verify=interface_tags_hold)
@@ -364,7 +254,7 @@ def tag_interfaces(connection, eni_ids: Sequence[str], tags: Mapping[str, str], 
         resource_id=list(eni_ids),
         tag=[models.TagResourcesRequestTag(key=key, value=value) for key, value in tags.items()],
     )
-    return _text(_body(connection.ecs.tag_resources_with_options(request, connection.runtime())).get("RequestId"))
+    return request_id(connection.ecs.tag_resources_with_options(request, connection.runtime()))
 
 
 @api_call("UntagResources", mutating=True, verify=interface_tags_gone)
@@ -376,10 +266,26 @@ def untag_interfaces(connection, eni_ids: Sequence[str], keys: Iterable[str], cl
     request = models.UntagResourcesRequest(
         region_id=connection.region, resource_type=ENI_RESOURCE_TYPE, resource_id=list(eni_ids), tag_key=list(keys)
     )
-    return _text(_body(connection.ecs.untag_resources_with_options(request, connection.runtime())).get("RequestId"))
+    return request_id(connection.ecs.untag_resources_with_options(request, connection.runtime()))
 
 
 # ---- waiting ---------------------------------------------------------------------------------------------
+
+
+def _status(eni: dict[str, Any] | None) -> str:
+    return eni["status"] if eni is not None else GONE
+
+
+ENI_WATCH = Watch(
+    key="id",
+    # None: any status that is not transient; a status: exactly that one (GONE: the ENI no longer exists).
+    is_done=lambda wanted, eni: _status(eni) not in TRANSIENT_STATUSES if wanted is None else _status(eni) == wanted,
+    wanted_text=lambda wanted: wanted or "stable",
+    is_transient=lambda eni: _status(eni) in TRANSIENT_STATUSES,
+    # An attach that ends Available again is the API's sign of a failed attach (alibaba-api.md §8.5).
+    has_failed=lambda wanted, eni, seen: wanted == "InUse" and _status(eni) == "Available" and seen,
+    failure=lambda ids, _wanted: (f"the attachment of {', '.join(ids)} did not take: the ENI went back to Available"),
+)
 
 
 def wait_for_interfaces(
@@ -397,43 +303,11 @@ def wait_for_interfaces(
     interval of :class:`WaitPolicy`; never a fixed sleep.  An attach that ends Available again (the API's
     sign of a failed attach, alibaba-api.md §8.5) fails at once.  Raises :class:`WaitError`.
     """
-    pending = dict(expectations)
-    latest: dict[str, dict[str, Any] | None] = {}
-    seen_transient: set[str] = set()
-    for _round in polling_rounds(timeout, policy or WaitPolicy(), poll_first) if pending else ():
-        found = {eni["id"]: eni for eni in describe(connection, eni_ids=sorted(pending))}
-        failed = []
-        for eni_id, wanted in list(pending.items()):
-            eni = found.get(eni_id)
-            latest[eni_id] = eni
-            status = eni["status"] if eni is not None else GONE
-            if status in TRANSIENT_STATUSES:
-                seen_transient.add(eni_id)
-            if wanted is None:
-                done = status not in TRANSIENT_STATUSES
-            else:
-                done = status == wanted
-                if not done and wanted == "InUse" and status == "Available" and eni_id in seen_transient:
-                    failed.append(eni_id)
-            if done:
-                del pending[eni_id]
-        if failed:
-            raise WaitError(
-                f"the attachment of {', '.join(sorted(failed))} did not take: the ENI went back to Available",
-                {eni_id: "InUse" for eni_id in failed},
-                latest,
-            )
-        if not pending:
-            break
-    if pending:
-        details = "; ".join(
-            f"{eni_id} to be {wanted or 'stable'} (last seen: "
-            f"{latest[eni_id]['status'] if latest.get(eni_id) else 'not found'})"
-            for eni_id, wanted in sorted(pending.items())
-        )
-        raise WaitError(
-            f"timed out after {timeout}s waiting for {details}",
-            {eni_id: wanted or "stable" for eni_id, wanted in pending.items()},
-            latest,
-        )
-    return latest
+    return wait_until(
+        lambda eni_ids: describe(connection, eni_ids=eni_ids),
+        expectations,
+        ENI_WATCH,
+        timeout,
+        policy or WaitPolicy(),
+        poll_first,
+    )

@@ -1,15 +1,10 @@
-"""The batched status waiter (plugins/module_utils/_waiter.py), on a fake clock."""
+"""The EIP waiter (plugins/module_utils/_api/vpc_eip.py, on the loop of _polling.py), on a fake clock."""
 
 from __future__ import annotations
 
 import pytest
-from ansible_collections.alicloud.eip.plugins.module_utils._waiter import (
-    STABLE,
-    Expectation,
-    WaitError,
-    WaitPolicy,
-    wait_for_eips,
-)
+from ansible_collections.alicloud.eip.plugins.module_utils._api.vpc_eip import STABLE, Expectation, wait_for_eips
+from ansible_collections.alicloud.eip.plugins.module_utils._polling import WaitError, WaitPolicy
 
 
 class Cloud:
