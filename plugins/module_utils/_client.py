@@ -55,63 +55,13 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from ansible.module_utils.basic import AnsibleModule, env_fallback, missing_required_lib
+from ansible_collections.alicloud.eip.plugins.module_utils._products import PRODUCTS, PRODUCTS_BY_NAME
 from ansible_collections.alicloud.eip.plugins.module_utils._retries import (
     AlicloudApiError,
     CallContext,
 )
 
 COLLECTION_USER_AGENT = "AnsibleCollection/alicloud.eip"
-
-
-@dataclass(frozen=True)
-class SdkProduct:
-    """One Alibaba Cloud SDK product the collection calls: one row of :data:`PRODUCTS`.
-
-    ``name`` is the connection's attribute (``connection.vpc``) and the key of the ``endpoints`` option;
-    ``package`` the Python package (its ``client.Client`` is built, its ``models`` hold the requests);
-    ``pip_name`` what ``missing_required_lib`` names (pinned in ``requirements.txt``); ``api_version`` the
-    OpenAPI version the package speaks; ``private_endpoint`` the pattern of the product's VPC-internal endpoint,
-    the example the documentation and messages give for ``endpoints.<name>`` (without an endpoint option the SDK
-    picks the public endpoint of the region from its own table).
-    """
-
-    name: str
-    pip_name: str
-    package: str
-    api_version: str
-    private_endpoint: str
-    serves: str
-
-
-# Adding a product (ALB, NLB, ...) is one row here, then the endpoints suboption in doc_fragments/_alicloud.py
-# and the pin in requirements.txt (a unit test holds the three together) and its file under module_utils/_api/.
-PRODUCTS = (
-    SdkProduct(
-        "vpc",
-        "alibabacloud-vpc20160428",
-        "alibabacloud_vpc20160428",
-        "2016-04-28",
-        "vpc-vpc.{region}.aliyuncs.com",
-        "EIPs, NAT gateways, HaVips",
-    ),
-    SdkProduct(
-        "ecs",
-        "alibabacloud-ecs20140526",
-        "alibabacloud_ecs20140526",
-        "2014-05-26",
-        "ecs-vpc.{region}.aliyuncs.com",
-        "instances, ENIs",
-    ),
-    SdkProduct(
-        "slb",
-        "alibabacloud-slb20140515",
-        "alibabacloud_slb20140515",
-        "2014-05-15",
-        "slb-vpc.{region}.aliyuncs.com",
-        "Classic Load Balancer",
-    ),
-)
-PRODUCTS_BY_NAME = {product.name: product for product in PRODUCTS}
 
 # Python packages of the SDK, by the pip name missing_required_lib reports: the shared ones, then each product's.
 SDK_PACKAGES = {
