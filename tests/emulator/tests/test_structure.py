@@ -188,7 +188,7 @@ def test_an_action_of_an_unknown_product_is_refused():
     ],
 )
 def test_error_bodies_name_the_host_of_the_product(product, host):
-    status, _, body = Emulator._error(ApiError("InvalidParameter", "X"), product, "req-1", {})
+    status, _headers, body = Emulator._error(ApiError("InvalidParameter", "X"), product, "req-1", {})
     assert status == 400 and json.loads(body)["HostId"] == host
 
 
