@@ -17,8 +17,10 @@ ROOT = os.path.normpath(os.path.join(os.path.dirname(__file__), "..", "..", ".."
 PLAYBOOKS = sorted(
     path
     for path in glob.glob(os.path.join(ROOT, "playbooks", "*.yml"))
-    if os.path.basename(path) not in ("inventory.example.yml", "demo.yml")
+    if os.path.basename(path) not in ("inventory.example.yml", "demo.yml", "cleanup.yml")
 )
+# The janitor acts on the account only, from the controller: no target, its scope is tags (docs/cleanup.md).
+CONTROLLER_PLAYBOOKS = [os.path.join(ROOT, "playbooks", "cleanup.yml")]
 KEY_VARIABLES = {
     "alicloud_access_key_id": "SENTINEL-ACCESS-KEY-ID",
     "alicloud_access_key_secret": "SENTINEL-ACCESS-KEY-SECRET",
@@ -168,3 +170,14 @@ def test_the_example_check_lets_safe_examples_pass(text):
 def test_no_example_puts_a_secret_on_a_command_line_or_in_plain_text(path):
     with open(path, encoding="utf-8") as handle:
         assert secrets_in_example(handle.read()) == []
+
+
+@pytest.mark.parametrize("path", CONTROLLER_PLAYBOOKS, ids=os.path.basename)
+def test_controller_playbooks_check_keys_and_take_none_from_variables_by_default(path):
+    (play,) = load(path)
+    assert play["hosts"] == "localhost"
+    assert play["tasks"][0]["ansible.builtin.include_tasks"] == "tasks/guard_credentials.yml"
+    rendered = render_module_defaults(play, {**KEY_VARIABLES, "alicloud_region": "cn-hangzhou"})
+    assert rendered["group/alicloud.eip.all"] == {"region": "cn-hangzhou"}
+    rendered = render_module_defaults(play, {**KEY_VARIABLES, "alicloud_credentials_from_vars": "true"})
+    assert rendered["group/alicloud.eip.all"]["access_key_secret"] == KEY_VARIABLES["alicloud_access_key_secret"]
