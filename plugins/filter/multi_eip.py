@@ -32,10 +32,10 @@ from typing import NamedTuple
 from ansible.errors import AnsibleFilterError
 from ansible_collections.alicloud.eip.plugins.module_utils._limits import (
     LimitError,
-    check_bandwidth,
     check_eip_name,
     check_eni_name,
     check_tags,
+    role_eip_settings_errors,
 )
 
 # AttachNetworkInterface needs the instance Running or Stopped (alibaba-api.md §8.5).
@@ -178,27 +178,8 @@ def settings_errors(settings):
     count = int(settings.get("count") or 0)
     if count <= 0:
         return []
-    errors = []
     mode = settings.get("mode")
-    bandwidth = settings.get("bandwidth")
-    if bandwidth is not None:
-        try:
-            bandwidth = int(bandwidth)
-        except (TypeError, ValueError):
-            errors.append(f"multi_eip_bandwidth: {bandwidth!r} is not a whole number of Mbit/s; give one, e.g. 5")
-        else:
-            try:
-                check_bandwidth(
-                    bandwidth,
-                    settings.get("internet_charge_type"),
-                    option="multi_eip_bandwidth",
-                    whose="the role's EIPs",
-                )
-            except LimitError as error:
-                errors.append(str(error).replace("internet_charge_type=", "multi_eip_internet_charge_type="))
-    timeout = settings.get("wait_timeout")
-    if timeout is not None and int(timeout) <= 0:
-        errors.append(f"multi_eip_wait_timeout: {timeout} given; it must be a positive number of seconds")
+    errors = role_eip_settings_errors(settings, "multi_eip_", whose="the role's EIPs")
     name = settings.get("name")
     if name is not None:
         _derived_name(errors, check_eip_name, f"{name}-eip-{count - 1}", "EIP")

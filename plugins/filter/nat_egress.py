@@ -18,9 +18,9 @@ import re
 from ansible_collections.alicloud.eip.plugins.module_utils._api.vpc_network import NAT_GATEWAY_EIP_LIMIT
 from ansible_collections.alicloud.eip.plugins.module_utils._limits import (
     LimitError,
-    check_bandwidth,
     check_eip_name,
     check_tags,
+    role_eip_settings_errors,
 )
 
 TAG_KEY = "nat-egress-gateway"
@@ -133,21 +133,7 @@ def _allocation_errors(settings, gateway_id, names):
     """What alicloud.eip.eip_address would refuse in the EIPs to allocate, by role variable (``_limits``, the
     module's own checks), so that a bad setting stops the run before the first EIP is allocated.  Reads the
     optional ``settings`` keys eip_bandwidth, eip_internet_charge_type, eip_tags and wait_timeout."""
-    errors = []
-    bandwidth = settings.get("eip_bandwidth")
-    if bandwidth is not None:
-        try:
-            check_bandwidth(
-                int(bandwidth),
-                settings.get("eip_internet_charge_type"),
-                option="nat_egress_eip_bandwidth",
-                whose="the new EIPs",
-            )
-        except LimitError as error:
-            errors.append(str(error).replace("internet_charge_type=", "nat_egress_eip_internet_charge_type="))
-    timeout = settings.get("wait_timeout")
-    if timeout is not None and int(timeout) <= 0:
-        errors.append(f"nat_egress_wait_timeout: {timeout} given; it must be a positive number of seconds")
+    errors = role_eip_settings_errors(settings, "nat_egress_", whose="the new EIPs", eip_keys="eip_")
     longest = max(names, key=len)
     try:
         check_eip_name(longest)

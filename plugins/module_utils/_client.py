@@ -49,7 +49,7 @@ import importlib
 import importlib.util
 import os
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
@@ -488,3 +488,19 @@ class AlicloudModule:
     def fail_json_alicloud(self, error: AlicloudApiError, msg: str, **result: Any) -> None:
         """Fail with ``msg``, the API's answer (code, message, request id, HTTP status) and ``result``."""
         self._module.fail_json(msg=f"{msg}: {error.describe()}", error=error.as_dict(), **result)
+
+    def exit_info(self, read: Callable[[], dict[str, Any]], what: str) -> None:
+        """An info module's whole run: exit unchanged with ``read()``; an API error fails with "could not <what>"."""
+        try:
+            found = read()
+        except AlicloudApiError as error:
+            self.fail_json_alicloud(error, f"could not {what}")
+        self._module.exit_json(changed=False, **found)
+
+    def exit_listing(self, key: str, build_filters: Callable, describe: Callable, what: str) -> None:
+        """A listing module's whole run: its options as filters (a ValueError names the option), then one listing."""
+        try:
+            filters = build_filters(self._module.params)
+        except ValueError as error:
+            self._module.fail_json(msg=str(error))
+        self.exit_info(lambda: {key: describe(self.connection, **filters)}, what)

@@ -207,3 +207,28 @@ def check_count(option: str, value: int | None, low: int, high: int, fix: str) -
     """``value`` (when given) within ``low`` and ``high``."""
     if value is not None and not low <= value <= high:
         raise LimitError(f"{option}: {value} given; it must be {low} to {high}; {fix}")
+
+
+def role_eip_settings_errors(settings: Mapping[str, Any], prefix: str, whose: str, eip_keys: str = "") -> list[str]:
+    """A role's EIP bandwidth, metering and wait settings, checked as eip_address would check them.
+
+    ``settings`` holds ``<eip_keys>bandwidth``, ``<eip_keys>internet_charge_type`` and ``wait_timeout`` (each optional);
+    an error names the role's variable, ``<prefix><key>`` (for example ``nat_egress_eip_bandwidth``).
+    """
+    errors = []
+    bandwidth_key, charge_key = f"{eip_keys}bandwidth", f"{eip_keys}internet_charge_type"
+    bandwidth = settings.get(bandwidth_key)
+    if bandwidth is not None:
+        try:
+            bandwidth = int(bandwidth)
+        except (TypeError, ValueError):
+            errors.append(f"{prefix}{bandwidth_key}: {bandwidth!r} is not a whole number of Mbit/s; give one, e.g. 5")
+        else:
+            try:
+                check_bandwidth(bandwidth, settings.get(charge_key), option=f"{prefix}{bandwidth_key}", whose=whose)
+            except LimitError as error:
+                errors.append(str(error).replace("internet_charge_type=", f"{prefix}{charge_key}="))
+    timeout = settings.get("wait_timeout")
+    if timeout is not None and int(timeout) <= 0:
+        errors.append(f"{prefix}wait_timeout: {timeout} given; it must be a positive number of seconds")
+    return errors

@@ -86,7 +86,6 @@ import ipaddress
 
 from ansible_collections.alicloud.eip.plugins.module_utils._api.namespace import API
 from ansible_collections.alicloud.eip.plugins.module_utils._client import AlicloudModule
-from ansible_collections.alicloud.eip.plugins.module_utils._retries import AlicloudApiError
 
 
 def argument_spec() -> dict:
@@ -119,11 +118,7 @@ def main():
     eni_id = module.params["network_interface_id"].strip()
     if not eni_id.startswith("eni-"):
         module.fail_json(msg=f"network_interface_id: {eni_id!r} is not an ENI ID (they look like eni-bp1xxxxxxxx)")
-    try:
-        eips = gateway_entries(module.connection, eni_id)
-    except AlicloudApiError as error:
-        module.fail_json_alicloud(error, f"could not read the EIP gateways of {eni_id}")
-    module.exit_json(changed=False, eips=eips)
+    module.exit_info(lambda: {"eips": gateway_entries(module.connection, eni_id)}, f"read the EIP gateways of {eni_id}")
 
 
 if __name__ == "__main__":

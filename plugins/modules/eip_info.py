@@ -207,7 +207,6 @@ from ansible_collections.alicloud.eip.plugins.module_utils._eip_association.requ
     is_allocation_id,
 )
 from ansible_collections.alicloud.eip.plugins.module_utils._eip_association.targets import INSTANCE_TYPES
-from ansible_collections.alicloud.eip.plugins.module_utils._retries import AlicloudApiError
 from ansible_collections.alicloud.eip.plugins.module_utils._util import InputError
 
 STATUSES = ["Associating", "Unassociating", "InUse", "Available", "Releasing"]
@@ -259,15 +258,7 @@ def build_filters(params: dict) -> dict:
 
 def main():
     module = AlicloudModule(argument_spec=argument_spec(), supports_check_mode=True)
-    try:
-        filters = build_filters(module.params)
-    except InputError as error:
-        module.fail_json(msg=str(error))
-    try:
-        eips = describe_eip_addresses(module.connection, **filters)
-    except AlicloudApiError as error:
-        module.fail_json_alicloud(error, "could not list the EIPs")
-    module.exit_json(changed=False, eips=eips)
+    module.exit_listing("eips", build_filters, describe_eip_addresses, "list the EIPs")
 
 
 if __name__ == "__main__":

@@ -186,7 +186,6 @@ import ipaddress
 
 from ansible_collections.alicloud.eip.plugins.module_utils._api.ecs import describe_interfaces
 from ansible_collections.alicloud.eip.plugins.module_utils._client import AlicloudModule
-from ansible_collections.alicloud.eip.plugins.module_utils._retries import AlicloudApiError
 
 
 def argument_spec() -> dict:
@@ -227,15 +226,7 @@ def build_filters(params: dict) -> dict:
 
 def main():
     module = AlicloudModule(argument_spec=argument_spec(), supports_check_mode=True)
-    try:
-        filters = build_filters(module.params)
-    except ValueError as error:
-        module.fail_json(msg=str(error))
-    try:
-        interfaces = describe_interfaces(module.connection, **filters)
-    except AlicloudApiError as error:
-        module.fail_json_alicloud(error, "could not list the ENIs")
-    module.exit_json(changed=False, interfaces=interfaces)
+    module.exit_listing("interfaces", build_filters, describe_interfaces, "list the ENIs")
 
 
 if __name__ == "__main__":

@@ -212,7 +212,6 @@ from ansible_collections.alicloud.eip.plugins.module_utils._api.vpc_network impo
     describe_vswitch_free_ips,
 )
 from ansible_collections.alicloud.eip.plugins.module_utils._client import AlicloudModule
-from ansible_collections.alicloud.eip.plugins.module_utils._retries import AlicloudApiError
 
 
 def argument_spec() -> dict:
@@ -244,11 +243,9 @@ def list_gateways(connection, params: dict) -> list:
 
 def main():
     module = AlicloudModule(argument_spec=argument_spec(), supports_check_mode=True)
-    try:
-        gateways = list_gateways(module.connection, module.params)
-    except AlicloudApiError as error:
-        module.fail_json_alicloud(error, "could not list the NAT gateways")
-    module.exit_json(changed=False, nat_gateways=gateways)
+    module.exit_info(
+        lambda: {"nat_gateways": list_gateways(module.connection, module.params)}, "list the NAT gateways"
+    )
 
 
 if __name__ == "__main__":

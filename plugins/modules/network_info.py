@@ -199,7 +199,6 @@ security_groups:
 from ansible_collections.alicloud.eip.plugins.module_utils._api.ecs import describe_instances, describe_security_groups
 from ansible_collections.alicloud.eip.plugins.module_utils._api.vpc_network import describe_vswitches, havips_by_vswitch
 from ansible_collections.alicloud.eip.plugins.module_utils._client import AlicloudModule
-from ansible_collections.alicloud.eip.plugins.module_utils._retries import AlicloudApiError
 
 
 def argument_spec() -> dict:
@@ -230,11 +229,9 @@ def look_up(connection, params: dict) -> dict:
 
 def main():
     module = AlicloudModule(argument_spec=argument_spec(), supports_check_mode=True)
-    try:
-        found = look_up(module.connection, module.params)
-    except AlicloudApiError as error:
-        module.fail_json_alicloud(error, "could not read the instances, vSwitches and security groups")
-    module.exit_json(changed=False, **found)
+    module.exit_info(
+        lambda: look_up(module.connection, module.params), "read the instances, vSwitches and security groups"
+    )
 
 
 if __name__ == "__main__":

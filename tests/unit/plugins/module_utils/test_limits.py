@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 from ansible_collections.alicloud.eip.plugins.module_utils import _limits as limits
-from ansible_collections.alicloud.eip.plugins.module_utils._limits import LimitError
+from ansible_collections.alicloud.eip.plugins.module_utils._limits import LimitError, role_eip_settings_errors
 
 
 def refused(check, *args, **kwargs) -> str:
@@ -159,3 +159,28 @@ def test_documented_line_types_pass(value):
 def test_other_line_types_are_refused(value):
     message = refused(limits.check_isp, value)
     assert message.startswith(f"isp: {value!r} is not a line type of the API; use one of BGP, BGP_PRO,")
+
+
+@pytest.mark.parametrize(
+    "settings, expected",
+    [
+        ({}, []),
+        ({"eip_bandwidth": "5", "wait_timeout": 30}, []),
+        (
+            {"eip_bandwidth": "fast"},
+            ["nat_egress_eip_bandwidth: 'fast' is not a whole number of Mbit/s; give one, e.g. 5"],
+        ),
+        ({"eip_bandwidth": 0}, ["nat_egress_eip_bandwidth: 0 Mbit/s given; the bandwidth must be at least 1 Mbit/s"]),
+        ({"wait_timeout": 0}, ["nat_egress_wait_timeout: 0 given; it must be a positive number of seconds"]),
+    ],
+)
+def test_role_eip_settings_errors_name_the_role_variables(settings, expected):
+    assert role_eip_settings_errors(settings, "nat_egress_", whose="the new EIPs", eip_keys="eip_") == expected
+
+
+def test_role_eip_settings_errors_name_the_role_metering_variable():
+    errors = role_eip_settings_errors(
+        {"eip_bandwidth": 900, "eip_internet_charge_type": "PayByTraffic"}, "nat_egress_", "the new EIPs", "eip_"
+    )
+    assert len(errors) == 1 and errors[0].startswith("nat_egress_eip_bandwidth: 900 Mbit/s given")
+    assert "nat_egress_eip_internet_charge_type=PayByBandwidth" in errors[0]
