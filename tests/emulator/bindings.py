@@ -14,6 +14,18 @@ from .accounting import free_ips
 from .rules import Binding, nat_consumes_private_ip, primary_ip
 
 
+# The association fields of an EIP that is on nothing (a new EIP, or one just released from its holder).
+UNBOUND = {
+    "Status": "Available",
+    "InstanceId": "",
+    "InstanceType": "",
+    "InstanceRegionId": "",
+    "Mode": "",
+    "PrivateIpAddress": "",
+    "VpcId": "",
+}
+
+
 def recorded_private_ip(binding: Binding) -> str:
     """The PrivateIpAddress DescribeEipAddresses shows for a binding.
 
@@ -59,17 +71,7 @@ def clear_association(state: dict, eip: dict) -> None:
     gateway = state["nat_gateways"].get(eip["InstanceId"]) if eip["InstanceType"] == "Nat" else None
     if gateway is not None:
         gateway.get("EipPrivateIps", {}).pop(eip["AllocationId"], None)
-    eip.update(
-        {
-            "Status": "Available",
-            "InstanceId": "",
-            "InstanceType": "",
-            "InstanceRegionId": "",
-            "Mode": "",
-            "PrivateIpAddress": "",
-            "VpcId": "",
-        }
-    )
+    eip.update(UNBOUND)
 
 
 def gateway_info(eip: dict) -> dict:

@@ -15,7 +15,7 @@ import time
 from typing import Any
 
 from .accounting import free_ips
-from .bindings import record_association
+from .bindings import UNBOUND, record_association
 from .errors import ApiError
 from .rules import PREFIXES, Binding, check_association
 from .store import DEFAULT_DELAYS, empty_state
@@ -356,13 +356,7 @@ def _add_eip(state: dict, region_id: str, spec: dict, now: float) -> None:
         "AllocationId": spec["id"],
         "IpAddress": address,
         "RegionId": region_id,
-        "Status": "Available",
-        "InstanceId": "",
-        "InstanceType": "",
-        "InstanceRegionId": "",
-        "Mode": "",
-        "PrivateIpAddress": "",
-        "VpcId": "",
+        **UNBOUND,
         "Bandwidth": str(spec.get("bandwidth", 5)),
         "InternetChargeType": spec.get("internet_charge_type", "PayByTraffic"),
         "ChargeType": spec.get("charge_type", "PostPaid"),

@@ -14,7 +14,7 @@ import datetime
 import hashlib
 import ipaddress
 
-from ..bindings import clear_association, gateway_info, record_association
+from ..bindings import UNBOUND, clear_association, gateway_info, record_association
 from ..errors import ApiError
 from ..registry import VPC, Context, action, paginate
 from ..rules import (
@@ -376,13 +376,7 @@ def allocate(ctx: Context, pro: bool) -> dict:
         "AllocationId": allocation_id,
         "IpAddress": address,
         "RegionId": region,
-        "Status": "Available",
-        "InstanceId": "",
-        "InstanceType": "",
-        "InstanceRegionId": "",
-        "Mode": "",
-        "PrivateIpAddress": "",
-        "VpcId": "",
+        **UNBOUND,
         "Bandwidth": str(bandwidth),
         "InternetChargeType": internet,
         "ChargeType": charge_type,
