@@ -473,3 +473,15 @@ def test_a_full_run_passes_creates_what_it_declares_and_leaves_nothing(emulator,
     assert {key: state["eips"][key] for key in ACCOUNT_EIPS} == eips
     assert {key: state["enis"][key] for key in ACCOUNT_ENIS} == enis
     assert SECRET not in output
+
+
+def test_kill_group_waits_for_every_process_of_the_group_not_only_its_leader():
+    # The leader ends at SIGTERM; its child ignores SIGTERM, like a worker busy in a module may outlive the leader.
+    process = subprocess.Popen(  # pylint: disable=consider-using-with
+        ["bash", "-c", "(trap '' TERM; exec sleep 60) & sleep 0.3; wait"], process_group=0
+    )
+    time.sleep(1)
+    assert lane.group_alive(process.pid)
+    lane.kill_group(process)
+    assert process.returncode is not None
+    assert not lane.group_alive(process.pid)

@@ -210,18 +210,32 @@ def count_resources(config: dict, selected: list[str]) -> dict:
     return total
 
 
+def group_alive(pgid: int) -> bool:
+    """Whether any process of the group is still there."""
+    try:
+        os.killpg(pgid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
 def kill_group(process: subprocess.Popen) -> None:
-    """End the playbook and every process it started (its own process group), TERM first, then KILL."""
+    """End the playbook and every process it started (its own process group), TERM first, then KILL.
+
+    Waiting for ansible-playbook alone is not enough: its forked workers are in the group too and may outlive it
+    by a moment (a clean-clone run found one still there), so this waits until the whole group is gone.
+    """
     for sig, grace in ((signal.SIGTERM, 5), (signal.SIGKILL, 5)):
         try:
             os.killpg(process.pid, sig)
         except ProcessLookupError:
+            process.wait()
             return
-        try:
-            process.wait(timeout=grace)
-            return
-        except subprocess.TimeoutExpired:
-            continue
+        deadline = time.monotonic() + grace
+        while time.monotonic() < deadline:
+            if process.poll() is not None and not group_alive(process.pid):
+                return
+            time.sleep(0.05)
 
 
 def run_playbook(playbook: str, extra_vars: str, env: dict, timeout: float) -> tuple[int | None, str | None]:
