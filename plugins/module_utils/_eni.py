@@ -32,7 +32,7 @@ from ansible_collections.alicloud.eip.plugins.module_utils._limits import (
     check_eni_name,
     check_tags,
 )
-from ansible_collections.alicloud.eip.plugins.module_utils._util import InputError  # noqa: F401 (re-exported)
+from ansible_collections.alicloud.eip.plugins.module_utils._util import InputError
 
 
 # ECS instance states in which AttachNetworkInterface / DetachNetworkInterface are accepted (alibaba-api.md §8.5).

@@ -34,7 +34,7 @@ from typing import Any
 from ansible_collections.alicloud.eip.plugins.module_utils._api.vpc_network import describe_snat_entries
 from ansible_collections.alicloud.eip.plugins.module_utils._polling import WaitPolicy, Watch, wait_until
 from ansible_collections.alicloud.eip.plugins.module_utils._util import DifferenceTracker
-from ansible_collections.alicloud.eip.plugins.module_utils._util import InputError  # noqa: F401 (re-exported)
+from ansible_collections.alicloud.eip.plugins.module_utils._util import InputError
 
 TRANSIENT_STATUSES = ("Pending", "Deleting")
 GONE = "gone"

@@ -30,6 +30,8 @@ from ansible_collections.alicloud.eip.plugins.module_utils._host_network.state i
     desired_state,
     observed_state,
 )
+from ansible_collections.alicloud.eip.tests.unit.plugins.module_utils.host_network.fakes import DHCP_DEFAULT
+from ansible_collections.alicloud.eip.tests.unit.plugins.module_utils.host_network.fakes import PRIMARY_PREFIX as PREFIX
 from ansible_collections.alicloud.eip.tests.unit.plugins.module_utils.host_network.cases import (
     CASES,
     LINKS,
@@ -281,23 +283,6 @@ def test_observed_state_keeps_selector_rules_as_someone_elses():
     assert foreign_rule_users(desired_state(enis_for("nat")), observed) == [expected]
 
 
-DHCP_DEFAULT = {
-    "dst": "default",
-    "gateway": "10.0.1.253",
-    "dev": "eth0",
-    "protocol": "dhcp",
-    "prefsrc": "10.0.1.10",
-    "metric": 100,
-    "flags": [],
-}
-PREFIX = {
-    "dst": "10.0.1.0/24",
-    "dev": "eth0",
-    "protocol": "kernel",
-    "scope": "link",
-    "prefsrc": "10.0.1.10",
-    "flags": [],
-}
 LOCAL = {
     "type": "local",
     "dst": "10.0.1.10",
