@@ -269,6 +269,12 @@ def test_with_the_opt_in_region_fixtures_and_target_names_are_checked(emulator):
         (account_env(emulator), ("nosuch",), ["target nosuch is not a lane target"]),
         (account_env(emulator, ALICLOUD_EIP_CLOUD_LANE="yes"), (), ["ALICLOUD_EIP_CLOUD_LANE='yes': set it to 1"]),
         (account_env(emulator, ALICLOUD_EIP_TEST_PREFIX="Bad_Prefix"), (), ["ALICLOUD_EIP_TEST_PREFIX='Bad_Prefix'"]),
+        # Read as the janitor reads cleanup_older_than: a fraction is no duration.
+        (
+            account_env(emulator, ALICLOUD_EIP_CLOUD_LANE_STALE_AFTER="1.5h"),
+            (),
+            ["ALICLOUD_EIP_CLOUD_LANE_STALE_AFTER='1.5h' must be a duration"],
+        ),
     ]
     for env, args, named in cases:
         result = run_lane(env, *args)

@@ -29,6 +29,7 @@ time limit or an interruption; 2 the gate refused (named); 3 the cost cap refuse
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import re
@@ -236,6 +237,15 @@ def kill_group(process: subprocess.Popen) -> None:
             if process.poll() is not None and not group_alive(process.pid):
                 return
             time.sleep(0.05)
+
+
+def janitor_filter():
+    """The janitor's filter file (plain Python), so the lane reads a duration exactly as the janitor will."""
+    path = os.path.join(REPO, "plugins", "filter", "cleanup.py")
+    spec = importlib.util.spec_from_file_location("alicloud_eip_cleanup_filter", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def run_playbook(playbook: str, extra_vars: str, env: dict, timeout: float) -> tuple[int | None, str | None]:
@@ -457,7 +467,7 @@ def gate(environ, names: list[str]):
     prefix, prefix_problem = run_prefix(environ)
     stale_after = environ.get(STALE_AFTER) or DEFAULT_STALE_AFTER
     stale_problem = None
-    if not re.match(r"^\d+[smhd]?$", stale_after):
+    if janitor_filter().parse_duration(stale_after) is None:  # the janitor's own reading of cleanup_older_than
         stale_problem = f"{STALE_AFTER}={stale_after!r} must be a duration: seconds, or a number with s, m, h or d"
     problems += [problem for problem in (cap_problem, timeout_problem, prefix_problem, stale_problem) if problem]
     for note in notes:
