@@ -20,9 +20,10 @@ command -v "${python_bin}" >/dev/null 2>&1 || python_bin=python3
 #   netplan.io, network-manager (nmcli), systemd (systemd-networkd, networkctl): validating and applying the
 #     host-side network files offline; python3, python3-venv: the .venv; ca-certificates: pip over HTTPS;
 #   make: tools/test.sh runs each suite through the Makefile;
-#   graphviz (dot): `make diagrams` renders docs/diagrams/*.dot, and a unit test checks the SVGs are current.
+#   graphviz (dot): `make diagrams` renders docs/diagrams/*.dot, and a unit test checks the SVGs are current;
+#   keepalived: the havip_failover molecule scenario runs it in the lab hosts' namespaces.
 apt_packages=(iproute2 iputils-ping nftables procps mount rsync shellcheck openssh-client netplan.io network-manager
-    systemd python3 python3-venv ca-certificates make graphviz)
+    systemd python3 python3-venv ca-certificates make graphviz keepalived)
 # How long apt waits for the dpkg lock when another package manager (unattended-upgrades, a second `make`)
 # holds it, instead of failing at once.
 apt_lock_timeout="${SETUP_APT_LOCK_TIMEOUT:-300}"
