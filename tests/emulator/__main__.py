@@ -8,16 +8,15 @@ import logging
 import signal
 import sys
 
-import yaml
-
 from .server import Emulator, EmulatorServer, UnixEmulatorServer
+from .world_schema import WorldFormatError, load_and_check
 
 
 def load_world_file(path: str | None) -> dict | None:
+    """The world file, checked against the format (``world_schema``) before anything listens."""
     if not path:
         return None
-    with open(path, encoding="utf-8") as handle:
-        return yaml.safe_load(handle) or {}
+    return load_and_check(path)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -42,9 +41,14 @@ def main(argv: list[str] | None = None) -> int:
     # deschedule this thread right after the announcement) must find the handler, not SIGTERM's default action,
     # which exits with -15 and skips the state save and the socket clean-up.
     signal.signal(signal.SIGTERM, stop)
+    try:
+        world_spec = load_world_file(args.world)
+    except WorldFormatError as error:
+        print(error, file=sys.stderr)
+        return 2
     emulator = server = unix_server = None
     try:
-        emulator = Emulator(state_file=args.state, world_spec=load_world_file(args.world))
+        emulator = Emulator(state_file=args.state, world_spec=world_spec)
         server = EmulatorServer(emulator, args.host, args.port)
         if args.metadata_socket:
             unix_server = UnixEmulatorServer(emulator, args.metadata_socket)

@@ -19,6 +19,7 @@ from .bindings import UNBOUND, record_association
 from .errors import ApiError
 from .rules import PREFIXES, Binding, check_association
 from .store import DEFAULT_DELAYS, empty_state
+from .world_schema import WorldFormatError, check_world
 
 _RELATIVE = re.compile(r"^-(?P<number>\d+(?:\.\d+)?)(?P<unit>[smhd])$")
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
@@ -62,6 +63,14 @@ class WorldError(ValueError):
     """The world file is inconsistent; the message names the offending entry."""
 
 
+def check_format(spec: dict | None) -> None:
+    """The world follows the documented format (``world_schema``): every bad key named with its fix, as a WorldError."""
+    try:
+        check_world(spec)
+    except WorldFormatError as error:
+        raise WorldError(str(error)) from None
+
+
 def _pool(spec: Any) -> list[str]:
     if spec is None:
         return []
@@ -82,6 +91,7 @@ def _free_ip(state: dict, vswitch: dict) -> str:
 
 def build_state(spec: dict | None) -> dict:
     """Translate a world spec into a fresh state dict (see ``store.empty_state`` for the layout)."""
+    check_format(spec)
     spec = spec or {}
     now = time.time()
     state = empty_state()
