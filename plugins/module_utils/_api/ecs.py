@@ -90,6 +90,32 @@ def describe_instances(connection, instance_ids: Iterable[str]) -> list[dict[str
     return [normalize_instance(record) for record in read_batches(instance_ids, ECS_BATCH, listing, "InstanceId")]
 
 
+@api_call("DescribeInstances")
+def describe_instances_filtered_page(connection, next_token: str | None, **filters: Any) -> dict[str, Any]:
+    """One page (100 instances) of DescribeInstances by request-model filters (``tags`` a dict; list filters such as
+    ``instance_ids`` travel as JSON-array text, alibaba-api.md §1.2): the inventory plugin's region sweep."""
+    from alibabacloud_ecs20140526 import models
+
+    tags = filters.pop("tags", None)
+    for name in ("instance_ids", "private_ip_addresses", "public_ip_addresses", "eip_addresses"):
+        if filters.get(name) is not None:
+            filters[name] = json.dumps(list(filters[name]))
+    request = models.DescribeInstancesRequest(
+        region_id=connection.region, max_results=100, next_token=next_token, **filters
+    )
+    if tags:
+        request.tag = [models.DescribeInstancesRequestTag(key=key, value=value) for key, value in tags.items()]
+    return body(connection.ecs.describe_instances_with_options(request, connection.runtime()))
+
+
+def instance_records(connection, **filters: Any) -> list[dict[str, Any]]:
+    """Every raw DescribeInstances record of the region matching the filters, reading every page."""
+    return token_pages(
+        lambda token: describe_instances_filtered_page(connection, token, **dict(filters)),
+        lambda answer: inner_list(answer.get("Instances"), "Instance"),
+    )
+
+
 # ---- security groups ---------------------------------------------------------------------------------------
 
 
