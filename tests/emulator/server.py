@@ -28,6 +28,7 @@ from .faults import FaultPlan
 from .protocol import Params, RawRequest, action_and_version, authenticate
 from .registry import ACTIONS, PRODUCTS, VPC, Context, product_of_version
 from .store import Store
+from .actions.vpc_network import move_havip_master
 
 # Importing the action modules registers every emulated action.
 importlib.import_module(".actions", __package__)
@@ -151,6 +152,14 @@ class Emulator:
                 return 200, self.arrivals.report(window)
             if path == "sequence" and method == "GET":
                 return 200, {"actions": list(self.arrivals.sequence)}
+            if path == "havip_master" and method == "POST":
+                # The platform's side of a HaVip failover (actions/vpc_network.move_havip_master).
+                try:
+                    moved = move_havip_master(store, str(payload.get("HaVipId", "")), str(payload.get("InstanceId", "")))
+                except ValueError as error:
+                    return 400, {"error": str(error)}
+                store.save()
+                return 200, moved
             if path == "faults" and method == "GET":
                 return 200, self.faults.to_dict()
             if path == "faults" and method == "POST":

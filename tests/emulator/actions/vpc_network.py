@@ -405,6 +405,22 @@ def _havip_settled(store: Store, payload: dict) -> None:
     havip["Status"] = "InUse" if havip["AssociatedInstances"] else "Available"
 
 
+def move_havip_master(store: Store, havip_id: str, instance_id: str) -> dict:
+    """Make ``instance_id`` the HaVip's ``MasterInstanceId``: what the platform does when the keepalived master's
+    gratuitous ARP reaches the VPC (no API call does it; the control endpoint ``havip_master`` stands in for the
+    platform, driven by a lab's data plane).  ``ValueError`` for an unknown HaVip or an instance not associated."""
+    havip = store.get("havips", havip_id)
+    if havip is None:
+        raise ValueError("no HaVip %s" % havip_id)
+    if instance_id not in havip["AssociatedInstances"]:
+        raise ValueError(
+            "%s is not associated with HaVip %s (associated: %s)"
+            % (instance_id, havip_id, ", ".join(havip["AssociatedInstances"]) or "none")
+        )
+    havip["MasterInstanceId"] = instance_id
+    return {"HaVipId": havip_id, "MasterInstanceId": instance_id}
+
+
 # ---- NAT gateways and SNAT --------------------------------------------------------------------------
 
 

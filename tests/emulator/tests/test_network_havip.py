@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+import urllib.error
+
 import pytest
 from alibabacloud_vpc20160428 import models as m
 from alibabacloud_vpc20160428.client import Client as VpcClient
@@ -305,3 +308,41 @@ def test_unassociate_rules(vpc, control):
     assert failure(lambda: unassociate(vpc, "havip-1", "i-stopped")) == ("ResourceNotAssociated", 400)
     assert failure(lambda: unassociate(vpc, "havip-1", "i-starting")) == ("IncorrectInstanceStatus", 400)
     assert failure(lambda: unassociate(vpc, "havip-nothere", "i-running")) == ("InvalidHaVipId.NotFound", 404)
+
+
+# ---- the platform's side of a failover: /_emulator/havip_master -------------------------------------
+
+
+def test_control_moves_the_master_to_an_associated_instance(vpc, control):
+    associate(vpc, "havip-1", "i-running")
+    associate(vpc, "havip-1", "i-stopped")
+    control.advance(1)
+    assert havip(vpc, "havip-1").master_instance_id == "i-running"
+    assert control.call("POST", "havip_master", {"HaVipId": "havip-1", "InstanceId": "i-stopped"}) == {
+        "HaVipId": "havip-1",
+        "MasterInstanceId": "i-stopped",
+    }
+    view = havip(vpc, "havip-1")
+    assert (view.master_instance_id, view.associated_instances.associated_instance) == (
+        "i-stopped",
+        ["i-running", "i-stopped"],
+    )
+    # The master now is the one UnassociateHaVip Force=False refuses.
+    assert failure(lambda: unassociate(vpc, "havip-1", "i-stopped", force=False)) == ("Forbidden.UnassociateMaster", 400)
+
+
+@pytest.mark.parametrize(
+    ("payload", "message"),
+    [
+        ({"HaVipId": "havip-none", "InstanceId": "i-running"}, "no HaVip havip-none"),
+        ({"HaVipId": "havip-1", "InstanceId": "i-stopped"}, "i-stopped is not associated with HaVip havip-1"),
+    ],
+)
+def test_control_refuses_a_master_that_cannot_be(vpc, control, payload, message):
+    associate(vpc, "havip-1", "i-running")
+    control.advance(1)
+    with pytest.raises(urllib.error.HTTPError) as excinfo:
+        control.call("POST", "havip_master", payload)
+    assert excinfo.value.code == 400
+    assert message in json.loads(excinfo.value.read())["error"]
+    assert havip(vpc, "havip-1").master_instance_id == "i-running"
