@@ -12,8 +12,8 @@ short_description: Look up ECS instances, vSwitches and security groups by ID be
 version_added: 0.1.0
 description:
   - Reads, in one task, the ECS instances, vSwitches and security groups a play is about to use, so that a role can
-    refuse bad input before its first mutating call (the roles M(alicloud.eip.multi_eip) and
-    M(alicloud.eip.nat_egress) do).
+    refuse bad input before its first mutating call (the roles P(alicloud.eip.multi_eip#role) and
+    P(alicloud.eip.nat_egress#role) do).
   - Each list returns only the resources that exist in the region; an ID that is missing from the answer does not
     exist there (or the caller may not read it).
   - With O(havips=true) each vSwitch also lists the HaVips in it (C(DescribeHaVips) filtered by C(VSwitchId)); an SNAT
