@@ -194,14 +194,24 @@ def mutating(calls: dict) -> dict:
 def test_every_target_is_classified_and_declares_what_it_creates():
     with open(TARGETS, encoding="utf-8") as handle:
         config = yaml.safe_load(handle)
-    integration = sorted(os.listdir(os.path.join(REPO, "tests", "integration", "targets")))
-    assert sorted(config["emulator_only"]) == integration, "every integration target needs a lane classification"
-    assert all(len(reason.split()) >= 5 for reason in config["emulator_only"].values())
-    assert sorted(config["cloud"]) == sorted(os.listdir(os.path.join(REPO, "tests", "cloud-lane", "targets")))
-    for name, entry in config["cloud"].items():
-        assert os.path.isfile(os.path.join(REPO, "tests", "cloud-lane", "targets", name, "tasks", "main.yml"))
-        assert entry["creates"] and all(isinstance(count, int) and count > 0 for count in entry["creates"].values())
+    targets_dir = os.path.join(REPO, "tests", "integration", "targets")
+    integration = sorted(name for name in os.listdir(targets_dir) if not name.startswith("setup_"))
+    assert sorted(set(config["cloud"]) | set(config["emulator_only"])) == integration, (
+        "every integration target needs a lane classification"
+    )
     assert not set(config["cloud"]) & set(config["emulator_only"])
+    assert all(len(reason.split()) >= 5 for reason in config["emulator_only"].values())
+    for name, entry in config["cloud"].items():
+        tasks = os.path.join(targets_dir, name, "tasks")
+        # Both paths exist, and main.yml picks one through setup_backend (its aliases name the dependency).
+        assert os.path.isfile(os.path.join(tasks, "agnostic.yml")) and os.path.isfile(os.path.join(tasks, "emulator.yml"))
+        with open(os.path.join(tasks, "main.yml"), encoding="utf-8") as handle:
+            main = handle.read()
+        assert "name: setup_backend" in main and "agnostic.yml" in main and "emulator.yml" in main, name
+        with open(os.path.join(targets_dir, name, "aliases"), encoding="utf-8") as handle:
+            assert "needs/target/setup_backend" in handle.read().split(), name
+        assert entry["creates"] and all(isinstance(count, int) and count > 0 for count in entry["creates"].values())
+        assert len(entry["emulator_cases"].split()) >= 5, name
 
 
 def test_without_the_opt_in_it_says_skipped_and_calls_nothing(emulator):
@@ -247,7 +257,7 @@ def test_without_the_opt_in_it_says_skipped_and_calls_nothing(emulator):
 def test_with_the_opt_in_missing_credentials_fail_naming_them(emulator, given, named):
     emulator.reset_calls()
     env = lane_env(emulator, ALICLOUD_EIP_CLOUD_LANE="1", ALIBABA_CLOUD_REGION_ID="cn-hangzhou", **given)
-    result = run_lane(env, "cloud_eip_address")
+    result = run_lane(env, "eip_address")
     assert result.returncode == lane.EXIT_GATE, result.stdout + result.stderr
     assert last_line(result).startswith("cloud-test: FAILED: the lane was asked to run (ALICLOUD_EIP_CLOUD_LANE=1)")
     for text in named:
@@ -262,10 +272,10 @@ def test_with_the_opt_in_region_fixtures_and_target_names_are_checked(emulator):
         (account_env(emulator, ALIBABA_CLOUD_REGION_ID=""), (), ["no region: set ALIBABA_CLOUD_REGION_ID"]),
         (
             account_env(emulator, ALICLOUD_EIP_TEST_SECURITY_GROUP_ID=""),
-            ("cloud_eip_association",),
-            ["ALICLOUD_EIP_TEST_SECURITY_GROUP_ID not set (target cloud_eip_association"],
+            ("eip_association",),
+            ["ALICLOUD_EIP_TEST_SECURITY_GROUP_ID not set (target eip_association"],
         ),
-        (account_env(emulator), ("eip_association",), ["target eip_association is emulator-only (", "MULTI_BINDED"]),
+        (account_env(emulator), ("eip_gateway_info",), ["target eip_gateway_info is emulator-only (", "MULTI_BINDED"]),
         (account_env(emulator), ("nosuch",), ["target nosuch is not a lane target"]),
         (account_env(emulator, ALICLOUD_EIP_CLOUD_LANE="yes"), (), ["ALICLOUD_EIP_CLOUD_LANE='yes': set it to 1"]),
         (account_env(emulator, ALICLOUD_EIP_TEST_PREFIX="Bad_Prefix"), (), ["ALICLOUD_EIP_TEST_PREFIX='Bad_Prefix'"]),
@@ -289,25 +299,26 @@ def test_cost_guard_refuses_before_any_call(emulator):
     # Default selection: the expensive target is left out, and said so; what is left is counted against the cap.
     plan = run_lane(account_env(emulator), "--plan")
     assert plan.returncode == 0, plan.stdout + plan.stderr
-    assert "target cloud_snat_entry not run: expensive" in plan.stdout
-    assert "plan: 2 targets (cloud_eip_address, cloud_eip_association); at most 3 resources (eip 2, eni 1); cap 8" in (
-        plan.stdout
+    assert "target snat_entry not run: expensive" in plan.stdout
+    assert (
+        "plan: 4 targets (eip_address, eip_association, eip_info, eni_info); at most 5 resources (eip 3, eni 2); cap 8"
+        in plan.stdout
     )
     assert last_line(plan) == "cloud-test: skipped: plan only (--plan); nothing was run"
     expensive = run_lane(account_env(emulator, ALICLOUD_EIP_CLOUD_LANE_EXPENSIVE="1"), "--plan")
-    assert "plan: 3 targets (cloud_eip_address, cloud_eip_association, cloud_snat_entry); at most 5 resources" in (
+    assert "plan: 5 targets (eip_address, eip_association, eip_info, eni_info, snat_entry); at most 7 resources" in (
         expensive.stdout
     )
     # Asked for by name without the extra opt-in: refused.
-    named = run_lane(account_env(emulator), "cloud_snat_entry")
+    named = run_lane(account_env(emulator), "snat_entry")
     assert named.returncode == lane.EXIT_GATE
-    assert "target cloud_snat_entry not run: expensive" in last_line(named)
+    assert "target snat_entry not run: expensive" in last_line(named)
     assert "ALICLOUD_EIP_CLOUD_LANE_EXPENSIVE=1" in last_line(named)
     # Above the cap, and a cap above the ceiling under the default quota of 20 EIPs per region.
     over = run_lane(account_env(emulator, ALICLOUD_EIP_CLOUD_LANE_MAX_RESOURCES="2"))
     assert over.returncode == lane.EXIT_CAP
     assert last_line(over) == (
-        "cloud-test: FAILED: refused before any call: this run would create 3 resources (eip 2, eni 1), above the "
+        "cloud-test: FAILED: refused before any call: this run would create 5 resources (eip 3, eni 2), above the "
         "cap of 2 (ALICLOUD_EIP_CLOUD_LANE_MAX_RESOURCES)"
     )
     ceiling = run_lane(account_env(emulator, ALICLOUD_EIP_CLOUD_LANE_MAX_RESOURCES="16"))
@@ -319,11 +330,11 @@ def test_cost_guard_refuses_before_any_call(emulator):
 
 def test_refused_credentials_fail_at_the_first_call_and_create_nothing(emulator):
     emulator.reset_calls()
-    result = run_lane(account_env(emulator, ALIBABA_CLOUD_ACCESS_KEY_SECRET="wrong-secret-value"), "cloud_eip_address")
+    result = run_lane(account_env(emulator, ALIBABA_CLOUD_ACCESS_KEY_SECRET="wrong-secret-value"), "eip_address")
     assert result.returncode == lane.EXIT_FAILED, result.stdout + result.stderr
     assert last_line(result).startswith("cloud-test: FAILED: the account refused the first call")
     assert "SignatureDoesNotMatch" in last_line(result) or "InvalidAccessKeyId" in last_line(result)
-    assert "cloud_eip_address     not run" in result.stdout
+    assert "eip_address           not run" in result.stdout
     assert "wrong-secret-value" not in result.stdout + result.stderr
     # Nothing was created, and the janitor did not run: no call could have changed the account.
     assert "=== janitor" not in result.stdout
@@ -370,14 +381,14 @@ def wait_for(condition, what: str, process: subprocess.Popen, timeout: float = 1
 
 
 def start_lane_held_at_the_association(emulator, prefix: str, log) -> subprocess.Popen:
-    """A lane run of cloud_eip_association whose AssociateEipAddress answer is held back, once it has been asked."""
+    """A lane run of eip_association whose AssociateEipAddress answer is held back, once it has been asked."""
     emulator.control(
         "faults",
         {"seed": 1, "rules": [{"kind": "latency", "action": "AssociateEipAddress", "seconds": 900, "times": 1}]},
     )
     emulator.reset_calls()
     process = subprocess.Popen(  # pylint: disable=consider-using-with
-        [LANE, "cloud_eip_association"],
+        [LANE, "eip_association"],
         env=account_env(emulator, ALICLOUD_EIP_TEST_PREFIX=prefix),
         stdout=log,
         stderr=subprocess.STDOUT,
@@ -428,7 +439,7 @@ def test_a_stopped_run_tags_what_it_creates_and_still_runs_the_janitor_for_itsel
     assert (
         output.strip()
         .splitlines()[-1]
-        .startswith("cloud-test: FAILED: cloud_eip_association did not finish; interrupted by SIGTERM")
+        .startswith("cloud-test: FAILED: eip_association did not finish; interrupted by SIGTERM")
     )
     assert "janitor (earlier runs) to remove 1 snat entries, 2 eip associations, 1 enis, 2 eips; left alone 1" in output
     assert "janitor (this run)    to remove 0 snat entries, 0 eip associations, 1 enis, 1 eips" in output
@@ -443,42 +454,50 @@ def test_a_stopped_run_tags_what_it_creates_and_still_runs_the_janitor_for_itsel
 
 
 def test_a_full_run_passes_creates_what_it_declares_and_leaves_nothing(emulator, account_before):
+    """Every target of the cloud list (the expensive one too) on its cloud path: the account holds only its fixtures,
+    its own resources and leaks, nothing of the targets' worlds; whatever a target asserts on, it created."""
     emulator.reset_calls()
     with open(TARGETS, encoding="utf-8") as handle:
         declared = yaml.safe_load(handle)["cloud"]
+    state = emulator.state()
+    before = {"eips": set(state["eips"]), "enis": set(state["enis"])}
     result = run_lane(
         account_env(
             emulator,
             ALICLOUD_EIP_CLOUD_LANE_EXPENSIVE="1",
             ALICLOUD_EIP_CLOUD_LANE_STALE_AFTER="1s",
             ALICLOUD_EIP_TEST_PREFIX="aeip-proof-full",
-        ),
-        "cloud_eip_address",
-        "cloud_snat_entry",
+        )
     )
     output = result.stdout + result.stderr
     assert result.returncode == 0, output
     assert last_line(result) == (
-        "cloud-test: passed: 2 targets against the account in region cn-hangzhou; the janitor left nothing of this run"
+        f"cloud-test: passed: {len(declared)} targets against the account in region cn-hangzhou; the janitor left "
+        "nothing of this run"
     )
-    assert "cloud_eip_address     passed" in output and "cloud_snat_entry      passed" in output
+    for name in declared:
+        assert f"  {name:<22}passed" in output, name
     # The other run's EIP, now older than ALICLOUD_EIP_CLOUD_LANE_STALE_AFTER, went first.
     assert "janitor (earlier runs) to remove 0 snat entries, 0 eip associations, 0 enis, 1 eips; left alone 0" in output
+    # Each target removed what it created itself: the janitor at the end found nothing of this run.
+    assert "janitor (this run)    to remove 0 snat entries, 0 eip associations, 0 enis, 0 eips" in output
     assert emulator.tagged(CI) == {"eips": [], "enis": []}
     assert emulator.state()["snat_entries"] == {}
     calls = emulator.calls()
-    # Exactly what the targets declare (the cost cap counts the declarations): 2 EIPs, 1 SNAT entry, no ENI.
-    assert (
-        calls.get("AllocateEipAddress")
-        == declared["cloud_eip_address"]["creates"]["eip"] + declared["cloud_snat_entry"]["creates"]["eip"]
-    )
-    assert calls.get("CreateSnatEntry") == declared["cloud_snat_entry"]["creates"]["snat_entry"]
-    assert "CreateNetworkInterface" not in calls
-    eips, enis = account_before
+    # Exactly what the targets declare (the cost cap counts the declarations).
+    for action, kind in (
+        ("AllocateEipAddress", "eip"),
+        ("CreateNetworkInterface", "eni"),
+        ("CreateSnatEntry", "snat_entry"),
+    ):
+        assert calls.get(action, 0) == sum(entry["creates"].get(kind, 0) for entry in declared.values()), action
+    # No resource of a target's world appeared: the only new IDs were created (and removed) by the targets.
     state = emulator.state()
+    assert set(state["eips"]) <= before["eips"] and set(state["enis"]) <= before["enis"]
+    eips, enis = account_before
     assert {key: state["eips"][key] for key in ACCOUNT_EIPS} == eips
     assert {key: state["enis"][key] for key in ACCOUNT_ENIS} == enis
-    assert SECRET not in output
+    assert SECRET not in output and KEY_ID not in output
 
 
 def test_kill_group_waits_for_every_process_of_the_group_not_only_its_leader():

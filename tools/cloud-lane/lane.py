@@ -5,6 +5,10 @@
 
 Order of a run (docs/cloud-lane.md):
 
+The lane's targets are integration targets of tests/integration/targets listed under ``cloud`` in
+tests/cloud-lane/targets.yml: without ``emulator_control_url`` their setup_backend role picks the cloud path
+(tasks/agnostic.yml), which creates what it needs with the run's prefix and tags and asserts on the answers.
+
 1. **Gate.** Without ``ALICLOUD_EIP_CLOUD_LANE=1`` it prints ``skipped: no account`` and runs nothing (exit 0, and
    the words say skipped). With it, every missing piece - credentials (an AccessKey pair, with or without an STS
    token; the OIDC trio; the ECS RAM role), the region, the fixtures a selected target needs - is named and the run
@@ -45,7 +49,8 @@ import yaml
 REPO = os.path.abspath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
 LANE_DIR = os.path.join(REPO, "tests", "cloud-lane")
 TARGETS_FILE = os.path.join(LANE_DIR, "targets.yml")
-TARGETS_DIR = os.path.join(LANE_DIR, "targets")
+# The lane runs the integration targets themselves, on their cloud path (setup_backend: no emulator_control_url).
+TARGETS_DIR = os.path.join(REPO, "tests", "integration", "targets")
 
 OPT_IN = "ALICLOUD_EIP_CLOUD_LANE"
 EXPENSIVE = "ALICLOUD_EIP_CLOUD_LANE_EXPENSIVE"
