@@ -15,12 +15,12 @@ description:
   - The HaVip is found by O(havip_id), or by O(name) (and O(tags)) in O(vswitch_id); a new one carries its name and
     tags in the C(CreateHaVip) call itself.
   - With O(instance_ids) the HaVip ends up associated with exactly those ECS instances (or ENIs, with
-    O(instance_type=NetworkInterface)): at most two, in the HaVip's vSwitch, Running or Stopped. Each is checked
+    O(instance_type=NetworkInterface)), at most two, in the HaVip's vSwitch, Running or Stopped. Each is checked
     before any call, and a request that breaks a rule fails with nothing changed, in check mode as in a real run.
   - Which associated host is the master is decided by the hosts (keepalived's gratuitous ARP), not by this module;
     removing the current master moves the address, so it needs O(force_unassociate_master=true).
   - Put an EIP on the HaVip with M(alicloud.eip.eip_association) (O(alicloud.eip.eip_association#module:instance_type=HaVip)).
-    The role M(alicloud.eip.havip_failover) joins all of it with keepalived on the hosts.
+    The role P(alicloud.eip.havip_failover#role) joins all of it with keepalived on the hosts.
 author:
   - alicloud.eip developers (@alicloud-eip)
 options:
