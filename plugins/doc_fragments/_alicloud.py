@@ -85,6 +85,16 @@ options:
         description:
           - The SLB API endpoint (Classic Load Balancer), for example V(slb-vpc.cn-hangzhou.aliyuncs.com).
         type: str
+      alb:
+        description:
+          - The ALB API endpoint (Application Load Balancer zone EIPs), for example V(alb-vpc.cn-hangzhou.aliyuncs.com)
+            (the public one is C(alb.<region>.aliyuncs.com)). UNCONFIRMED [fid:alb-nlb-vpc-endpoint]
+        type: str
+      nlb:
+        description:
+          - The NLB API endpoint (Network Load Balancer zone EIPs), for example V(nlb-vpc.cn-hangzhou.aliyuncs.com)
+            (the public one is C(nlb.<region>.aliyuncs.com)). UNCONFIRMED [fid:alb-nlb-vpc-endpoint]
+        type: str
   validate_certs:
     description:
       - Whether to verify the API endpoint's TLS certificate. Only set V(false) for a test endpoint you trust.
@@ -95,6 +105,8 @@ requirements:
   - alibabacloud-vpc20160428
   - alibabacloud-ecs20140526
   - alibabacloud-slb20140515
+  - alibabacloud-alb20200616
+  - alibabacloud-nlb20220430
   - alibabacloud-credentials
   - alibabacloud-tea-openapi
 notes:

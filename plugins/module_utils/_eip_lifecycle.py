@@ -30,8 +30,10 @@ from ansible_collections.alicloud.eip.plugins.module_utils._api.vpc_eip import (
     Expectation,
     wait_for_eips,
 )
+from ansible_collections.alicloud.eip.plugins.module_utils._eip_association import lb_zones
 from ansible_collections.alicloud.eip.plugins.module_utils._eip_association.engine import Options, Result, converge
 from ansible_collections.alicloud.eip.plugins.module_utils._eip_association.plan import PlanError
+from ansible_collections.alicloud.eip.plugins.module_utils._eip_association.targets import ZONAL
 from ansible_collections.alicloud.eip.plugins.module_utils._eip_association.request import (
     Desired,
     is_allocation_id,
@@ -361,6 +363,7 @@ def new_eip_view(params: Mapping[str, Any], region: str, allocation_id: str = ""
         operation_locks=[],
         tags=normalize_tags(params.get("tags")) or {},
     )
+    eip.update(service_managed=False, owner=None)
     return eip
 
 
@@ -392,6 +395,14 @@ def wait_for_status(connection, allocation_id: str, status: str, timeout: float,
 # ---- release ------------------------------------------------------------------------------------------
 
 
+def with_owner(connection, eip: Mapping[str, Any], api=API) -> dict[str, Any]:
+    """The EIP record with ``owner`` filled in when it sits on a service-managed ENI (an ALB or NLB zone)."""
+    record = dict(eip)
+    if record.get("service_managed") and not record.get("owner"):
+        lb_zones.gather(connection, api, {record["allocation_id"]: record}, {}, [], ZONAL)
+    return record
+
+
 def plan_release(eip: Mapping[str, Any], release_associated: bool) -> bool:
     """Whether the EIP must be disassociated first; raises LifecycleError when it cannot be released.
 
@@ -419,6 +430,15 @@ def plan_release(eip: Mapping[str, Any], release_associated: bool) -> bool:
         )
     if eip["status"] == "Available":
         return False
+    if eip.get("service_managed"):
+        owner = eip.get("owner")
+        where = lb_zones.owner_text(owner) if owner else "a cloud service's ENI (an ALB or NLB zone; eip_info names it)"
+        advice = lb_zones.how_to_free(owner) if owner else "free it through that service first"
+        raise LifecycleError(
+            f"{label} is held by {where}; release_associated cannot take it off, {advice}, then release it",
+            code="IncorrectEipStatus",
+            action="ReleaseEipAddress",
+        )
     if eip["status"] == "InUse":
         if not release_associated:
             raise LifecycleError(

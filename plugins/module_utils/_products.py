@@ -60,5 +60,22 @@ PRODUCTS = (
         "slb-vpc.{region}.aliyuncs.com",
         "Classic Load Balancer",
     ),
+    # The ALB/NLB VPC endpoints follow the other products' "-vpc" pattern: UNCONFIRMED [fid:alb-nlb-vpc-endpoint].
+    SdkProduct(
+        "alb",
+        "alibabacloud-alb20200616",
+        "alibabacloud_alb20200616",
+        "2020-06-16",
+        "alb-vpc.{region}.aliyuncs.com",
+        "Application Load Balancer zone EIPs",
+    ),
+    SdkProduct(
+        "nlb",
+        "alibabacloud-nlb20220430",
+        "alibabacloud_nlb20220430",
+        "2022-04-30",
+        "nlb-vpc.{region}.aliyuncs.com",
+        "Network Load Balancer zone EIPs",
+    ),
 )
 PRODUCTS_BY_NAME = {product.name: product for product in PRODUCTS}

@@ -272,6 +272,17 @@ eip:
       description: The tags of the EIP.
       type: dict
       sample: {team: web}
+    service_managed:
+      description: True when a cloud service's ENI holds the EIP (an ALB or NLB zone; the API's C(ServiceManaged)).
+      type: bool
+      sample: false
+    owner:
+      description:
+        - The load balancer whose zone holds the EIP (C(type) V(alb) or V(nlb), C(id), C(zone_id)); null otherwise.
+        - Looked up only for an EIP on a service-managed ENI (by eip_info, and by eip_association for the EIPs it
+          deals with).
+      type: dict
+      sample: {type: alb, id: alb-bp1a2b3c4d5e6f7g8h9, zone_id: cn-hangzhou-h}
 actions:
   description: The mutating API calls made (in check mode, that would be made), in order.
   returned: always
@@ -329,6 +340,7 @@ from ansible_collections.alicloud.eip.plugins.module_utils._eip_lifecycle import
     settle,
     validate_key_options,
     wait_for_status,
+    with_owner,
 )
 from ansible_collections.alicloud.eip.plugins.module_utils._polling import WaitError
 from ansible_collections.alicloud.eip.plugins.module_utils._retries import AlicloudApiError
@@ -412,7 +424,7 @@ def ensure_absent(module, connection, eip: dict | None) -> tuple[bool, dict, lis
     params = module.params
     if eip is None:
         return False, {}, []
-    needs_disassociation = plan_release(eip, params["release_associated"])
+    needs_disassociation = plan_release(with_owner(connection, eip), params["release_associated"])
     actions = []
     if needs_disassociation:
         # The engine of eip_association predicts what stands in the way (SNAT entries, an ENI in cut-through

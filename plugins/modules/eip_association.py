@@ -50,14 +50,17 @@ options:
   instance_id:
     description:
       - The resource that holds, or is to hold, the EIP. Its type follows from the ID's prefix (C(i-) ECS instance,
-        C(eni-) ENI, C(ngw-) NAT gateway, C(lb-) CLB instance, C(havip-) HaVip); an IPv4 address means an IP address
-        of the VPC in O(vpc_id). O(instance_type) overrides the guess.
+        C(eni-) ENI, C(ngw-) NAT gateway, C(lb-) CLB instance, C(havip-) HaVip, C(alb-) ALB instance, C(nlb-) NLB
+        instance); an IPv4 address means an IP address of the VPC in O(vpc_id). O(instance_type) overrides the guess
+        (except that an C(alb-) or C(nlb-) ID must match it).
     type: str
   instance_type:
     description:
-      - The API's C(InstanceType) of O(instance_id), when the prefix does not tell it.
+      - The API's C(InstanceType) of O(instance_id), when the prefix does not tell it. V(Alb) and V(Nlb) are not
+        InstanceTypes of the EIP API: those load balancers take one EIP per zone through their own API (see
+        O(zone_id)).
     type: str
-    choices: [EcsInstance, NetworkInterface, Nat, SlbInstance, HaVip, IpAddress]
+    choices: [EcsInstance, NetworkInterface, Nat, SlbInstance, HaVip, IpAddress, Alb, Nlb]
   private_ip_address:
     description:
       - For an ENI in NAT mode, the private IP (primary or secondary) the EIP maps to; defaults to the ENI's primary
@@ -87,10 +90,16 @@ options:
     description:
       - The VPC of an IP address target (O(instance_id) is an IPv4 address); the VPC needs an IPv4 gateway.
     type: str
+  zone_id:
+    description:
+      - For an ALB or NLB instance (required with O(state=present)), the zone whose EIP this is; the load balancer
+        takes one EIP per zone. See C(docs/load-balancers.md) and
+        the notes.
+    type: str
   associations:
     description:
       - Many associations in one task, each with the options O(allocation_id), O(ip_address), O(instance_id),
-        O(instance_type), O(private_ip_address), O(mode) and O(vpc_id) as above; O(state), O(allow_reassociation),
+        O(instance_type), O(private_ip_address), O(mode), O(vpc_id) and O(zone_id) as above; O(state), O(allow_reassociation),
         O(force), O(wait) and O(wait_timeout) apply to all.
       - Every item is checked before the first mutating call; two items may not name the same EIP, or put two EIPs
         on a place that takes one, or mix modes on one ENI.
@@ -110,7 +119,7 @@ options:
       instance_type:
         description: The API's C(InstanceType), when the prefix of O(associations[].instance_id) does not tell it.
         type: str
-        choices: [EcsInstance, NetworkInterface, Nat, SlbInstance, HaVip, IpAddress]
+        choices: [EcsInstance, NetworkInterface, Nat, SlbInstance, HaVip, IpAddress, Alb, Nlb]
       private_ip_address:
         description: As O(private_ip_address).
         type: str
@@ -120,6 +129,9 @@ options:
         choices: [NAT, BINDED, MULTI_BINDED]
       vpc_id:
         description: As O(vpc_id).
+        type: str
+      zone_id:
+        description: As O(zone_id).
         type: str
   allow_reassociation:
     description:
@@ -132,6 +144,8 @@ options:
     description:
       - Disassociate an EIP from a NAT gateway even though SNAT or DNAT entries of the gateway use it (the API's
         C(Force)); the entries lose the address. Without it such a disassociation fails before any change.
+      - With O(state=absent) on an ALB or NLB instance, the consent to take every EIP off, which turns the load
+        balancer internal (C(Intranet)) and takes it off the internet.
     type: bool
     default: false
   wait:
@@ -181,7 +195,16 @@ notes:
     C(UnsupportedRegion) from that list, which may lag behind Alibaba Cloud's."
   - The API does not document which code answers an EIP that is already C(InUse) on another resource;
     C(IncorrectEipStatus) is assumed (UNCONFIRMED [fid:eip-assoc-inuse-code]).
-  - ALB and NLB instances take EIPs through their own zone mappings, not through this API.
+  - ALB and NLB instances take EIPs through their own zone mappings, not through AssociateEipAddress; the module
+    routes them to the load balancer's API, one call per load balancer. An internal (C(Intranet)) one becomes
+    Internet-facing with C(UpdateLoadBalancerAddressTypeConfig) carrying every zone's EIP, so every zone must be
+    given an C(Available) EIP of the region in the same task. A zone's EIP is swapped with
+    C(UpdateLoadBalancerAddressTypeConfig) (ALB) or C(UpdateLoadBalancerZones) with the full zone list (NLB). Taking
+    every EIP off (O(state=absent), O(force=true)) makes it internal; taking off only some is refused, because an
+    Internet-facing one needs an EIP per zone. The module waits for the job (C(ListAsynJobs) for ALB,
+    C(GetJobStatus) for NLB) and then for the load balancer to be C(Active).
+  - An EIP an ALB or NLB holds sits on a service-managed ENI; RV(eips[].owner) names the load balancer and zone, and
+    the module refuses to move it elsewhere.
   - The rollback of a failed move or replace exists only while the module runs. A run killed between the
     disassociation and the association leaves the old holder without an EIP until the next run; the next run of
     the same task observes the EIP C(Available) and completes the move (after a replace the old EIP stays
@@ -231,6 +254,22 @@ EXAMPLES = r"""
         instance_id: lb-bp1wwwwwwwwwwwwwwwwww
       - allocation_id: eip-bp1ffffffffffffffffff
         instance_id: havip-bp1vvvvvvvvvvvvvvvvvv
+
+- name: An Internet-facing ALB with one EIP per zone (the same task swaps a zone's EIP later)
+  alicloud.eip.eip_association:
+    associations:
+      - allocation_id: eip-bp1ggggggggggggggggggg
+        instance_id: alb-bp1uuuuuuuuuuuuuuuuuu
+        zone_id: cn-hangzhou-h
+      - allocation_id: eip-bp1hhhhhhhhhhhhhhhhhh
+        instance_id: alb-bp1uuuuuuuuuuuuuuuuuu
+        zone_id: cn-hangzhou-i
+
+- name: Take every EIP off an NLB (it becomes internal)
+  alicloud.eip.eip_association:
+    instance_id: nlb-bp1tttttttttttttttttt
+    state: absent
+    force: true
 
 - name: Credentials and endpoint once for the whole play
   module_defaults:
@@ -360,6 +399,17 @@ eip:
       description: The tags of the EIP.
       type: dict
       sample: {env: prod}
+    service_managed:
+      description: True when a cloud service's ENI holds the EIP (an ALB or NLB zone; the API's C(ServiceManaged)).
+      type: bool
+      sample: false
+    owner:
+      description:
+        - The load balancer whose zone holds the EIP (C(type) V(alb) or V(nlb), C(id), C(zone_id)); null otherwise.
+        - Looked up only for an EIP on a service-managed ENI (by eip_info, and by eip_association for the EIPs it
+          deals with).
+      type: dict
+      sample: {type: alb, id: alb-bp1a2b3c4d5e6f7g8h9, zone_id: cn-hangzhou-h}
 eips:
   description:
     - Every EIP the module dealt with, in the order of the request (the requested EIPs; with O(state=absent) and only
@@ -403,6 +453,10 @@ actions:
       description: The mode on an ENI.
       type: str
       sample: NAT
+    zone_id:
+      description: The zone of an ALB or NLB instance; empty for the other targets.
+      type: str
+      sample: ""
     reason:
       description: Why, for example V(requested), V(moved from ...), V(replaces eip-...), V(replaced by ...).
       type: str
@@ -468,6 +522,7 @@ def item_spec() -> dict:
         "private_ip_address": {"type": "str"},
         "mode": {"type": "str", "choices": list(MODES)},
         "vpc_id": {"type": "str"},
+        "zone_id": {"type": "str"},
     }
 
 

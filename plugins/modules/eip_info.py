@@ -196,17 +196,30 @@ eips:
       description: The tags of the EIP.
       type: dict
       sample: {team: web}
+    service_managed:
+      description: True when a cloud service's ENI holds the EIP (an ALB or NLB zone; the API's C(ServiceManaged)).
+      type: bool
+      sample: false
+    owner:
+      description:
+        - The load balancer whose zone holds the EIP (C(type) V(alb) or V(nlb), C(id), C(zone_id)); null otherwise.
+        - Looked up only for an EIP on a service-managed ENI (by eip_info, and by eip_association for the EIPs it
+          deals with).
+      type: dict
+      sample: {type: alb, id: alb-bp1a2b3c4d5e6f7g8h9, zone_id: cn-hangzhou-h}
 """
 
 import ipaddress
 
+from ansible_collections.alicloud.eip.plugins.module_utils._api.namespace import API
 from ansible_collections.alicloud.eip.plugins.module_utils._api.vpc_eip import describe_eip_addresses
 from ansible_collections.alicloud.eip.plugins.module_utils._client import AlicloudModule
+from ansible_collections.alicloud.eip.plugins.module_utils._eip_association import lb_zones
 from ansible_collections.alicloud.eip.plugins.module_utils._eip_association.request import (
     infer_instance_type,
     is_allocation_id,
 )
-from ansible_collections.alicloud.eip.plugins.module_utils._eip_association.targets import INSTANCE_TYPES
+from ansible_collections.alicloud.eip.plugins.module_utils._eip_association.targets import INSTANCE_TYPES, ZONAL
 from ansible_collections.alicloud.eip.plugins.module_utils._util import InputError
 
 STATUSES = ["Associating", "Unassociating", "InUse", "Available", "Releasing"]
@@ -218,7 +231,8 @@ def argument_spec() -> dict:
         "ip_addresses": {"type": "list", "elements": "str"},
         "status": {"type": "str", "choices": STATUSES},
         "associated_instance_id": {"type": "str"},
-        "associated_instance_type": {"type": "str", "choices": list(INSTANCE_TYPES)},
+        # ALB and NLB are not holders the EIP API filters by (their EIPs sit on service-managed ENIs).
+        "associated_instance_type": {"type": "str", "choices": [name for name in INSTANCE_TYPES if name not in ZONAL]},
         "name": {"type": "str"},
         "tags": {"type": "dict"},
     }
@@ -245,6 +259,11 @@ def build_filters(params: dict) -> dict:
                 f"cannot tell what associated_instance_id={instance_id!r} is from its prefix (i-, eni-, ngw-, lb-, "
                 "havip- or an IP address); set associated_instance_type"
             )
+        if instance_type in ZONAL:
+            raise InputError(
+                f"associated_instance_id={instance_id}: the EIP API cannot filter by an ALB or NLB (their EIPs sit on "
+                "service-managed ENIs); list the EIPs without it and read each one's owner"
+            )
     return {
         "allocation_ids": params.get("allocation_ids"),
         "ip_addresses": params.get("ip_addresses"),
@@ -256,9 +275,17 @@ def build_filters(params: dict) -> dict:
     }
 
 
+def describe_with_owners(connection, **filters) -> list[dict]:
+    """The EIPs, each on a service-managed ENI with its ``owner`` (the ALB or NLB and zone) looked up."""
+    eips = describe_eip_addresses(connection, **filters)
+    if any(eip.get("service_managed") for eip in eips):
+        lb_zones.gather(connection, API, {eip["allocation_id"]: eip for eip in eips}, {}, [], ZONAL)
+    return eips
+
+
 def main():
     module = AlicloudModule(argument_spec=argument_spec(), supports_check_mode=True)
-    module.exit_listing("eips", build_filters, describe_eip_addresses, "list the EIPs")
+    module.exit_listing("eips", build_filters, describe_with_owners, "list the EIPs")
 
 
 if __name__ == "__main__":

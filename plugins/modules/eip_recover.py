@@ -287,6 +287,17 @@ eip:
       description: The tags of the EIP.
       type: dict
       sample: {team: web}
+    service_managed:
+      description: True when a cloud service's ENI holds the EIP (an ALB or NLB zone; the API's C(ServiceManaged)).
+      type: bool
+      sample: false
+    owner:
+      description:
+        - The load balancer whose zone holds the EIP (C(type) V(alb) or V(nlb), C(id), C(zone_id)); null otherwise.
+        - Looked up only for an EIP on a service-managed ENI (by eip_info, and by eip_association for the EIPs it
+          deals with).
+      type: dict
+      sample: {type: alb, id: alb-bp1a2b3c4d5e6f7g8h9, zone_id: cn-hangzhou-h}
 actions:
   description: The mutating API calls made (in check mode, that would be made), in order.
   returned: always

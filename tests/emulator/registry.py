@@ -23,6 +23,8 @@ from .store import Store
 VPC = "Vpc"
 ECS = "Ecs"
 SLB = "Slb"
+ALB = "Alb"
+NLB = "Nlb"
 
 
 @dataclass(frozen=True)
@@ -32,6 +34,8 @@ class Product:
     name: str
     version: str
     host: str
+    # The SDK sends the parameters in the form body (NLB), not in the query string (next-capabilities.md §1.3).
+    form_body: bool = False
 
 
 # The one product table: a new product is one row here plus its action module in ``actions/``.  The emulator
@@ -42,6 +46,8 @@ PRODUCTS: dict[str, Product] = {
         Product(VPC, "2016-04-28", "vpc.aliyuncs.com"),
         Product(ECS, "2014-05-26", "ecs.aliyuncs.com"),
         Product(SLB, "2014-05-15", "slb.aliyuncs.com"),
+        Product(ALB, "2020-06-16", "alb.aliyuncs.com"),
+        Product(NLB, "2022-04-30", "nlb.aliyuncs.com", form_body=True),
     )
 }
 

@@ -18,6 +18,7 @@ import socketserver
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qsl
 from urllib.parse import parse_qsl, urlsplit
 
 import importlib
@@ -218,7 +219,10 @@ class Emulator:
             registered = ACTIONS.get((product, action_name))
             if registered is None:
                 raise ApiError("InvalidAction.NotFound")
-            params = Params.from_pairs(request.query_pairs)
+            pairs = request.query_pairs
+            if known.form_body and request.body:
+                pairs = pairs + parse_qsl(request.body.decode("utf-8"), keep_blank_values=True)
+            params = Params.from_pairs(pairs)
             with self.store.lock:
                 self.store.settle()
                 replay = self._replay(registered, params)

@@ -32,6 +32,8 @@ COLLECTIONS = (
     "load_balancers",
     "havips",
     "eips",
+    "zonal_load_balancers",  # ALB and NLB (zonal.py)
+    "lb_jobs",
 )
 
 # Default delays (seconds of emulated time) of asynchronous transitions; the world file and the
@@ -47,6 +49,7 @@ DEFAULT_DELAYS = {
     "snat_delete": 0.0,
     "havip_create": 0.0,
     "havip_associate": 0.0,
+    "lb_job": 0.0,  # how long an ALB/NLB job stays Processing (the load balancer Configuring)
 }
 
 # Transition appliers: name -> function(store, payload).  Action modules register theirs.

@@ -19,6 +19,7 @@ from .bindings import UNBOUND, record_association
 from .errors import ApiError
 from .rules import PREFIXES, Binding, check_association
 from .store import DEFAULT_DELAYS, empty_state
+from .zonal import ALB, NLB, add_from_world
 from .world_schema import WorldFormatError, check_world
 
 _RELATIVE = re.compile(r"^-(?P<number>\d+(?:\.\d+)?)(?P<unit>[smhd])$")
@@ -128,6 +129,9 @@ def build_state(spec: dict | None) -> dict:
             _add_havip(state, region_id, havip, now)
         for eip in region.get("eips", []):
             _add_eip(state, region_id, eip, now)
+        for product in (ALB, NLB):
+            for balancer in region.get(product + "s", []):
+                add_from_world(state, region_id, product, balancer, lambda vswitch_id, owner: _vswitch(state, vswitch_id, owner), WorldError)
         for entry in region.get("snat_entries", []):
             _add_snat_entry(state, region_id, entry)
         for released in region.get("released_eips", []):

@@ -62,6 +62,8 @@ SECTIONS: dict[str, dict[str, str]] = {
         "enis": "eni",
         "nat_gateways": "nat_gateway",
         "load_balancers": "load_balancer",
+        "albs": "zonal_load_balancer",
+        "nlbs": "zonal_load_balancer",
         "havips": "havip",
         "eips": "eip",
         "snat_entries": "snat_entry",
@@ -123,6 +125,9 @@ SECTIONS: dict[str, dict[str, str]] = {
         "status": STR,
         "created": TIME,
     },
+    # ALB and NLB instances (zonal.py): one entry per zone, each with its vSwitch and, Internet-facing, its EIP.
+    "zonal_load_balancer": {"id": STR, "name": STR, "address_type": STR, "status": STR, "zones": "lb_zone"},
+    "lb_zone": {"vswitch": STR, "eip": STR},
     "havip": {
         "id": STR,
         "vswitch": STR,
@@ -174,6 +179,8 @@ REQUIRED: dict[str, tuple[str, ...]] = {
     "nat_gateway": ("id", "vswitch"),
     "load_balancer": ("id", "vswitch"),
     "havip": ("id", "vswitch"),
+    "zonal_load_balancer": ("id", "zones"),
+    "lb_zone": ("vswitch",),
     "eip": ("id", "ip"),
     "association": ("instance",),
     "snat_entry": ("id", "nat_gateway", "snat_ip"),
@@ -190,6 +197,7 @@ DELAY_NAMES = (
     "snat_delete",
     "havip_create",
     "havip_associate",
+    "lb_job",
 )
 
 

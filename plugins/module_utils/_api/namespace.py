@@ -18,10 +18,11 @@ from __future__ import annotations
 import inspect
 from types import ModuleType, SimpleNamespace
 
-from ansible_collections.alicloud.eip.plugins.module_utils._api import ecs, ecs_eni, slb, vpc_eip, vpc_network
+from ansible_collections.alicloud.eip.plugins.module_utils._api import alb, ecs, ecs_eni, nlb, slb, vpc_eip, vpc_network
 
-# One module per SDK product (ECS in two files: reading, and ENI changes), mirroring tests/emulator/actions/.
-PRODUCT_MODULES = (vpc_eip, vpc_network, ecs, ecs_eni, slb)
+# One module per SDK product (ECS in two files: reading, and ENI changes), mirroring tests/emulator/actions/
+# (ALB and NLB share their record and job wait through zonal_lb, which makes no call and is not listed).
+PRODUCT_MODULES = (vpc_eip, vpc_network, ecs, ecs_eni, slb, alb, nlb)
 
 
 def public_functions(module: ModuleType) -> dict[str, object]:

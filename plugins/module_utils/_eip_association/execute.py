@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ansible_collections.alicloud.eip.plugins.module_utils._api.vpc_eip import Expectation, wait_for_eips
+from ansible_collections.alicloud.eip.plugins.module_utils._eip_association import lb_zones
 from ansible_collections.alicloud.eip.plugins.module_utils._eip_association.kinds import MAX_CONCURRENCY
 from ansible_collections.alicloud.eip.plugins.module_utils._eip_association.plan import Plan, Step
 from ansible_collections.alicloud.eip.plugins.module_utils._eip_association.targets import TARGETS
@@ -170,4 +171,11 @@ def execute_plan(
             done = _contains(restored, step) and not _contains(restore_stuck, step)
             verdict = "restored" if done else "could not restore"
             outcome.rollbacks.append(f"{verdict} {step.allocation_id} ({step.ip_address}) on {step.holder.describe()}")
+
+    # Phase 3: the load balancers' zone EIPs, one call (and one job wait) per load balancer.
+    if plan.zonal:
+        zonal = lb_zones.execute_changes(connection, api, plan.zonal, wait, wait_timeout, wait_policy)
+        outcome.records.update(zonal.records)
+        outcome.failures.extend(zonal.failures)
+        outcome.errors.extend(zonal.errors)
     return outcome

@@ -25,6 +25,9 @@ NAT_GATEWAY = "Nat"
 CLB = "SlbInstance"
 HAVIP = "HaVip"
 IP_ADDRESS = "IpAddress"
+# Not InstanceTypes of AssociateEipAddress: ALB and NLB zones take EIPs through their own API (lb_zones.py).
+ALB = "Alb"
+NLB = "Nlb"
 
 NAT_MODE = "NAT"
 CUT_THROUGH = "BINDED"

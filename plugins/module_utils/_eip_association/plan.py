@@ -19,6 +19,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from ansible_collections.alicloud.eip.plugins.module_utils._eip_association import lb_zones
 from ansible_collections.alicloud.eip.plugins.module_utils._eip_association.kinds import (
     ECS,
     Context,
@@ -36,7 +37,7 @@ from ansible_collections.alicloud.eip.plugins.module_utils._eip_association.snap
     matches_absent,
     satisfies,
 )
-from ansible_collections.alicloud.eip.plugins.module_utils._eip_association.targets import TARGETS
+from ansible_collections.alicloud.eip.plugins.module_utils._eip_association.targets import TARGETS, ZONAL
 from ansible_collections.alicloud.eip.plugins.module_utils._util import DifferenceTracker
 
 
@@ -79,9 +80,13 @@ class Step:
     # For an association: the disassociations it depends on, and how to undo them if it fails.
     depends_on: list[str] = field(default_factory=list)
     undo: list[Step] = field(default_factory=list)
+    # The load balancer's call that makes this zone's change (lb_zones), instead of the EIP API.
+    call: str = ""
 
     @property
     def action(self) -> str:
+        if self.call:
+            return self.call
         return "AssociateEipAddress" if self.kind == "associate" else "UnassociateEipAddress"
 
     def as_dict(self) -> dict[str, Any]:
@@ -93,6 +98,7 @@ class Step:
             "instance_type": self.holder.instance_type,
             "private_ip_address": self.holder.private_ip_address,
             "mode": self.holder.mode,
+            "zone_id": self.holder.zone_id,
             "reason": self.reason,
         }
 
@@ -109,14 +115,17 @@ class Plan:
     associations: list[Step] = field(default_factory=list)
     results: list[str] = field(default_factory=list)
     diff: DifferenceTracker = field(default_factory=DifferenceTracker)
+    # ALB/NLB: one call per load balancer (lb_zones), made after the EIP API's steps; zonal_steps report them.
+    zonal: list[lb_zones.ZonalChange] = field(default_factory=list)
+    zonal_steps: list[Step] = field(default_factory=list)
 
     @property
     def changed(self) -> bool:
-        return bool(self.disassociations or self.associations)
+        return bool(self.disassociations or self.associations or self.zonal)
 
     @property
     def steps(self) -> list[Step]:
-        return self.disassociations + self.associations
+        return self.disassociations + self.associations + self.zonal_steps
 
 
 def _view(eip: Mapping[str, Any]) -> dict[str, str]:
@@ -191,19 +200,99 @@ class _Planner:
         return [step for step in steps if step is not None]
 
     # -- state=present
-    def plan_present(self, items: Sequence[Desired]) -> None:
-        moving: list[tuple[Desired, dict[str, Any], Step | None]] = []
-        claimed: dict[str, Desired] = {}
+    def missing_eip(self, item: Desired) -> None:
+        option = item.option("allocation_id" if item.allocation_id else "ip_address")
+        self.fail(
+            item,
+            "InvalidAllocationId.NotFound",
+            f"EIP {item.eip_ref} does not exist in region {self.snapshot.region}; check {option} and the region",
+        )
+
+    # -- ALB and NLB zones (lb_zones decides; this turns its changes into steps and diff entries)
+    def add_zonal(self, change: lb_zones.ZonalChange, reason_leaving: str) -> None:
+        self.plan.zonal.append(change)
+        for zone_id, stub in change.leaving:
+            eip = self.snapshot.eips.get(stub["allocation_id"]) or {**stub, "ip_address": ""}
+            holder = Holder(change.load_balancer_id, change.instance_type, zone_id=zone_id)
+            step = Step("disassociate", eip["allocation_id"], eip["ip_address"], holder, change.where, reason_leaving)
+            step.call = change.action
+            self.plan.zonal_steps.append(step)
+            self.plan.diff.add(eip["allocation_id"], _view(eip), {**NO_HOLDER_VIEW, "ip_address": eip["ip_address"]})
+            if eip["allocation_id"] not in self.plan.results:
+                self.plan.results.append(eip["allocation_id"])
+        for zone_id, eip in change.arriving:
+            holder = Holder(change.load_balancer_id, change.instance_type, zone_id=zone_id)
+            step = Step("associate", eip["allocation_id"], eip["ip_address"], holder, change.where, "requested")
+            step.call = change.action
+            self.plan.zonal_steps.append(step)
+            self.plan.diff.add(eip["allocation_id"], _view(eip), {**holder.view(), "ip_address": eip["ip_address"]})
+
+    def balancer(self, item: Desired, key: tuple[str, str]) -> dict[str, Any] | None:
+        balancer = self.snapshot.resources.get(key)
+        if balancer is None:
+            self.fail(
+                item,
+                "ResourceNotFound.LoadBalancer",
+                f"{item.option('instance_id')}={key[1]}: there is no {TARGETS[key[0]].label} with this ID in region "
+                f"{self.snapshot.region}; check the ID and the region",
+                lb_zones.ADDRESS_TYPE_ACTION,
+            )
+        return balancer
+
+    def plan_zonal_present(self, items: Sequence[Desired]) -> None:
+        groups: dict[tuple[str, str], list[Desired]] = {}
         for item in items:
             eip = self.snapshot.find_eip(item)
             if eip is None:
-                option = item.option("allocation_id" if item.allocation_id else "ip_address")
-                self.fail(
-                    item,
-                    "InvalidAllocationId.NotFound",
-                    f"EIP {item.eip_ref} does not exist in region {self.snapshot.region}; check {option} and the "
-                    "region",
-                )
+                self.missing_eip(item)
+                continue
+            self.plan.results.append(eip["allocation_id"])
+            groups.setdefault(item.target, []).append(item)  # type: ignore[arg-type]
+        for key, group in groups.items():
+            balancer = self.balancer(group[0], key)
+            if balancer is None:
+                continue
+            kind = TARGETS[key[0]]
+            change, failures = lb_zones.plan_present(
+                key[0], kind.label, ZONAL[key[0]], balancer, group, self.snapshot.find_eip
+            )
+            self.failures.extend(failures)
+            if change is not None:
+                self.add_zonal(change, f"replaced on {kind.label} {key[1]}")
+            arriving = {eip["allocation_id"] for _zone, eip in change.arriving} if change else set()
+            for item in group:
+                eip = self.snapshot.find_eip(item)
+                if eip is not None and eip["allocation_id"] not in arriving:
+                    self.plan.diff.add(eip["allocation_id"], _view(eip), _view(eip))
+
+    def plan_zonal_absent(self, groups: Mapping[tuple[str, str], tuple[list[Desired], list[str]]]) -> None:
+        for key, (group, named) in groups.items():
+            balancer = self.balancer(group[0], key)
+            if balancer is None:
+                continue
+            for zone in balancer["zones"]:
+                held = zone["allocation_id"]
+                if held and (not named or held in named) and held not in self.plan.results:
+                    self.plan.results.append(held)
+            kind = TARGETS[key[0]]
+            change, failures = lb_zones.plan_absent(
+                key[0], kind.label, ZONAL[key[0]], balancer, group, named, self.force
+            )
+            self.failures.extend(failures)
+            if change is not None:
+                self.add_zonal(change, f"{kind.label} {key[1]} becomes internal (Intranet)")
+
+    def plan_present(self, items: Sequence[Desired]) -> None:
+        moving: list[tuple[Desired, dict[str, Any], Step | None]] = []
+        claimed: dict[str, Desired] = {}
+        zonal = [item for item in items if item.target and item.target[0] in ZONAL]
+        self.plan_zonal_present(zonal)
+        for item in items:
+            if item in zonal:
+                continue
+            eip = self.snapshot.find_eip(item)
+            if eip is None:
+                self.missing_eip(item)
                 continue
             other = claimed.setdefault(eip["allocation_id"], item)
             if other is not item:
@@ -228,6 +317,15 @@ class _Planner:
                 continue
             move = None
             holder = holder_of(eip)
+            if holder is not None and holder.instance_type in ZONAL:
+                owner = eip["owner"]
+                self.fail(
+                    item,
+                    "IncorrectEipStatus",
+                    f"{eip_label(eip)} is held by {lb_zones.owner_text(owner)} and cannot be moved to "
+                    f"{TARGETS[item.instance_type or ECS].label} {item.instance_id}; {lb_zones.how_to_free(owner)}",
+                )
+                continue
             if holder is not None:
                 target = f"{TARGETS[item.instance_type or ECS].label} {item.instance_id}"
                 if not self.allow_reassociation:
@@ -297,7 +395,20 @@ class _Planner:
 
     # -- state=absent
     def plan_absent(self, items: Sequence[Desired]) -> None:
+        zonal: dict[tuple[str, str], tuple[list[Desired], list[str]]] = {}
         for item in items:
+            if not item.eip_ref and item.target and item.target[0] in ZONAL:
+                group, named = zonal.setdefault(item.target, ([], []))
+                group.append(item)
+                named.append("")  # "" stands for every EIP of the load balancer
+                continue
+            eip = self.snapshot.find_eip(item) if item.eip_ref else None
+            holder = holder_of(eip)
+            if holder is not None and holder.instance_type in ZONAL and matches_absent(eip, item):  # type: ignore
+                group, named = zonal.setdefault(holder.key, ([], []))
+                group.append(item)
+                named.append(eip["allocation_id"])  # type: ignore[index]
+                continue
             if item.eip_ref:
                 eip = self.snapshot.find_eip(item)
                 candidates = [eip] if eip is not None else []
@@ -310,6 +421,7 @@ class _Planner:
                     self.disassociate(eip, item, "requested")
                 else:
                     self.plan.diff.add(eip["allocation_id"], _view(eip), _view(eip))
+        self.plan_zonal_absent({key: (group, [] if "" in named else named) for key, (group, named) in zonal.items()})
 
 
 def plan_changes(

@@ -26,10 +26,20 @@ from ansible_collections.alicloud.eip.plugins.module_utils._eip_association.targ
     INSTANCE_TYPES,
     TARGETS,
     TYPE_LABELS,
+    ZONAL,
 )
 from ansible_collections.alicloud.eip.plugins.module_utils._util import InputError
 
-ITEM_OPTIONS = ("allocation_id", "ip_address", "instance_id", "instance_type", "private_ip_address", "mode", "vpc_id")
+ITEM_OPTIONS = (
+    "allocation_id",
+    "ip_address",
+    "instance_id",
+    "instance_type",
+    "private_ip_address",
+    "mode",
+    "vpc_id",
+    "zone_id",
+)
 
 _ALLOCATION_ID = re.compile(r"^eip-[0-9A-Za-z][0-9A-Za-z_-]*$")
 
@@ -46,6 +56,7 @@ class Desired:
     private_ip_address: str | None = None
     mode: str | None = None
     vpc_id: str | None = None
+    zone_id: str | None = None
 
     def option(self, name: str) -> str:
         """The option as the user wrote it: ``instance_id`` or ``associations[2].instance_id``."""
@@ -104,7 +115,7 @@ def infer_instance_type(instance_id: str) -> str | None:
 def _probe(raw: Mapping[str, Any], where: str) -> Desired:
     """The options as given (blank strings are none), not validated yet."""
     values = {name: (raw.get(name) or None) for name in ITEM_OPTIONS}
-    for name in ("allocation_id", "ip_address", "instance_id", "private_ip_address", "vpc_id"):
+    for name in ("allocation_id", "ip_address", "instance_id", "private_ip_address", "vpc_id", "zone_id"):
         if isinstance(values[name], str):
             values[name] = values[name].strip() or None
     return Desired(where, **values)
@@ -157,10 +168,17 @@ def _validate_target(probe: Desired, state: str) -> tuple[Desired, list[str]]:
             if inferred is None:
                 raise InputError(
                     f"cannot tell what {option('instance_id')}={probe.instance_id!r} is from its prefix (i-, eni-, "
-                    f"ngw-, lb-, havip- or an IP address); set {option('instance_type')} to one of "
+                    f"ngw-, lb-, havip-, alb-, nlb- or an IP address); set {option('instance_type')} to one of "
                     f"{', '.join(INSTANCE_TYPES)}"
                 )
             instance_type = inferred
+        elif inferred is not None and inferred != instance_type and (ZONAL.get(inferred) or ZONAL.get(instance_type)):
+            # An alb- ID is never an NLB (nor any other kind): the two APIs differ, so this is a mistake, not a hint.
+            raise InputError(
+                f"{option('instance_type')}={instance_type} does not match {option('instance_id')}="
+                f"{probe.instance_id}, which is {_article(inferred)} {TYPE_LABELS[inferred]} ID; fix one of them "
+                f"(or leave {option('instance_type')} out)"
+            )
         elif inferred is not None and inferred != instance_type:
             warnings.append(
                 f"{option('instance_type')}={instance_type} overrides the type the ID {probe.instance_id} "
@@ -200,6 +218,18 @@ def _validate_target(probe: Desired, state: str) -> tuple[Desired, list[str]]:
         raise InputError(
             f"{option('vpc_id')} applies only when the target is an IP address (instance_type IpAddress); remove it"
         )
+    zone_id = probe.zone_id
+    if kind is not None and kind.zonal is not None:
+        if not zone_id and state == "present":
+            raise InputError(
+                f"{option('zone_id')} is required for {target_label} ({probe.instance_id}): it takes one EIP per zone; "
+                "name the zone this EIP is for"
+            )
+    elif zone_id:
+        raise InputError(
+            f"{option('zone_id')} applies only to ALB and NLB instances (alb-..., nlb-...); remove it for "
+            f"{target_label}"
+        )
     desired = Desired(
         probe.where,
         allocation_id=probe.allocation_id,
@@ -209,6 +239,7 @@ def _validate_target(probe: Desired, state: str) -> tuple[Desired, list[str]]:
         private_ip_address=private_ip,
         mode=probe.mode,
         vpc_id=vpc_id,
+        zone_id=zone_id,
     )
     return desired, warnings
 

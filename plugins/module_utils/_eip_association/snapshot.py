@@ -24,8 +24,14 @@ from ansible_collections.alicloud.eip.plugins.module_utils._eip_association.kind
     MAX_CONCURRENCY,
     NAT_MODE,
 )
+from ansible_collections.alicloud.eip.plugins.module_utils._eip_association import lb_zones
 from ansible_collections.alicloud.eip.plugins.module_utils._eip_association.request import Desired
-from ansible_collections.alicloud.eip.plugins.module_utils._eip_association.targets import TARGETS, TYPE_LABELS
+from ansible_collections.alicloud.eip.plugins.module_utils._eip_association.targets import (
+    OWNER_TYPES,
+    TARGETS,
+    TYPE_LABELS,
+    ZONAL,
+)
 from ansible_collections.alicloud.eip.plugins.module_utils._polling import WaitPolicy
 from ansible_collections.alicloud.eip.plugins.module_utils._retries import AlicloudApiError
 from ansible_collections.alicloud.eip.plugins.module_utils._util import run_concurrently
@@ -40,6 +46,7 @@ class Holder:
     private_ip_address: str = ""
     mode: str = ""
     vpc_id: str = ""
+    zone_id: str = ""  # the zone of an ALB or NLB
 
     @property
     def key(self) -> tuple[str, str]:
@@ -50,24 +57,35 @@ class Holder:
         kind = TARGETS.get(self.instance_type)
         if kind is not None and kind.holder_details is not None:
             text += f" ({', '.join(kind.holder_details(self))})"
+        if self.zone_id:
+            text += f" (zone {self.zone_id})"
         return text
 
     def view(self) -> dict[str, str]:
-        return {
+        view = {
             "instance_id": self.instance_id,
             "instance_type": self.instance_type,
             "private_ip_address": self.private_ip_address,
             "mode": self.mode,
         }
+        if self.zone_id:
+            view["zone_id"] = self.zone_id
+        return view
 
 
 NO_HOLDER_VIEW = {"instance_id": "", "instance_type": "", "private_ip_address": "", "mode": ""}
 
 
 def holder_of(eip: Mapping[str, Any] | None) -> Holder | None:
-    """The current holder of an EIP record, or ``None`` when it is not associated."""
+    """The current holder of an EIP record, or ``None`` when it is not associated.
+
+    An EIP an ALB or NLB zone holds sits on a service-managed ENI; its holder is the load balancer (``owner``).
+    """
     if not eip or not eip.get("instance_id"):
         return None
+    owner = eip.get("owner")
+    if owner and owner.get("type") in OWNER_TYPES:
+        return Holder(owner["id"], OWNER_TYPES[owner["type"]], zone_id=owner.get("zone_id") or "")
     instance_type = eip.get("instance_type") or ECS
     kind = TARGETS.get(instance_type)
     return Holder(
@@ -127,6 +145,8 @@ def matches_absent(eip: Mapping[str, Any], desired: Desired) -> bool:
         return False
     if desired.instance_id and holder.key != desired.target:
         return False
+    if desired.zone_id and holder.zone_id != desired.zone_id:
+        return False
     if desired.private_ip_address and holder.private_ip_address:
         return holder.private_ip_address == desired.private_ip_address
     return True
@@ -134,6 +154,12 @@ def matches_absent(eip: Mapping[str, Any], desired: Desired) -> bool:
 
 def locked(eip: Mapping[str, Any]) -> bool:
     return bool(eip.get("operation_locks")) or eip.get("business_status", "Normal") not in ("", "Normal")
+
+
+def _zonal_holder(eip: Mapping[str, Any]) -> bool:
+    """Whether an ALB or NLB zone holds the EIP (lb_zones plans what happens to it)."""
+    holder = holder_of(eip)
+    return holder is not None and holder.instance_type in ZONAL
 
 
 def _describe_resources(connection, api, snapshot: Snapshot, keys: Iterable[tuple[str, str]]) -> None:
@@ -225,7 +251,12 @@ def gather_snapshot(
     if ip_addresses:
         snapshot.add_eips(api.describe_eip_addresses(connection, ip_addresses=ip_addresses))
     if state == "absent":
-        _describe_held(connection, api, snapshot, [item.target for item in desired if not item.eip_ref and item.target])
+        _describe_held(
+            connection,
+            api,
+            snapshot,
+            [item.target for item in desired if not item.eip_ref and item.target and item.target[0] not in ZONAL],
+        )
 
     transient = {key: STABLE for key, eip in snapshot.eips.items() if eip["status"] in TRANSIENT_STATUSES}
     if transient:
@@ -238,13 +269,20 @@ def gather_snapshot(
             else:
                 snapshot.eips[allocation_id] = eip
 
+    # ALB and NLB: the named load balancers, and the owners of EIPs that sit on a service-managed ENI.
+    zonal_targets = [item.target for item in desired if item.target and item.target[0] in ZONAL]
+    if zonal_targets or any(eip.get("service_managed") for eip in snapshot.eips.values()):
+        lb_zones.gather(connection, api, snapshot.eips, snapshot.resources, zonal_targets, ZONAL)  # type: ignore
+
     targets: list[tuple[str, str]] = []
     holders: list[tuple[str, str]] = []
     moving: list[Desired] = []
     for item in desired:
+        if item.target and item.target[0] in ZONAL:
+            continue  # planned by lb_zones from what was just described
         eip = snapshot.find_eip(item) if item.eip_ref else None
         if state == "present":
-            if eip is None or satisfies(eip, item) or locked(eip):
+            if eip is None or satisfies(eip, item) or locked(eip) or _zonal_holder(eip):
                 continue
             targets.append(item.target)  # type: ignore[arg-type]
             moving.append(item)
@@ -252,6 +290,7 @@ def gather_snapshot(
                 holders.append(holder_of(eip).key)  # type: ignore[union-attr]
         else:
             candidates = [eip] if eip is not None else ([] if item.eip_ref else snapshot.held_eips(item.target))
+            candidates = [c for c in candidates if not _zonal_holder(c)]
             holders.extend(holder_of(c).key for c in candidates if matches_absent(c, item))  # type: ignore[union-attr]
     if not targets and not holders:
         return snapshot

@@ -21,14 +21,16 @@ from dataclasses import dataclass
 from typing import Any
 
 from ansible_collections.alicloud.eip.plugins.module_utils._api.vpc_network import NAT_GATEWAY_EIP_LIMIT
-from ansible_collections.alicloud.eip.plugins.module_utils._eip_association import target_eni
+from ansible_collections.alicloud.eip.plugins.module_utils._eip_association import lb_zones, target_eni
 from ansible_collections.alicloud.eip.plugins.module_utils._eip_association.kinds import (
+    ALB,
     CLB,
     ECS,
     ENI,
     HAVIP,
     IP_ADDRESS,
     NAT_GATEWAY,
+    NLB,
     Context,
     Key,
     PredictedFailure,
@@ -106,6 +108,9 @@ class TargetKind:
     # UnassociateEipAddress: sends the private IP (ENI), or Force (NAT gateway: entries lose the address).
     release_names_private_ip: bool = False
     release_takes_force: bool = False
+    # A load balancer that takes one EIP per zone through its own API (lb_zones.py plans and makes those calls;
+    # check_associate and check_release are then never asked).
+    zonal: lb_zones.ZonalApi | None = None
 
 
 # ---- ECS instance -------------------------------------------------------------------------------------
@@ -274,6 +279,34 @@ def _ip_address_gateway(desired, resource) -> str:
     return desired.vpc_id or ""
 
 
+# ---- ALB and NLB: one EIP per zone, through the load balancer's API (lb_zones.py) -----------------------
+
+
+def _through_load_balancer(item, eip, balancer, context: Context) -> Verdict:
+    """Never asked: lb_zones plans zonal kinds.  Here so that a mistake refuses instead of calling the EIP API."""
+    return refused("InvalidInstanceType.ValueNotSupported", f"{item.instance_id} takes EIPs through its own API")
+
+
+def _zone_slot(desired) -> tuple[str, ...] | None:
+    """One EIP per zone."""
+    return (*desired.target, desired.zone_id or "") if desired.target else None
+
+
+ALB_API = lb_zones.ZonalApi(
+    "alb", "describe_albs", "list_alb_ids", "update_alb_address_type", "wait_for_alb_job"
+)
+# NLB swaps a zone's EIP with UpdateLoadBalancerZones (the full list); ALB cannot (it answers ZoneMappingsNotChanged).
+NLB_API = lb_zones.ZonalApi(
+    "nlb",
+    "describe_nlbs",
+    "list_nlb_ids",
+    "update_nlb_address_type",
+    "wait_for_nlb_job",
+    swap_action=lb_zones.ZONES_ACTION,
+    update_zones="update_nlb_zones",
+)
+
+
 # ---- the table ----------------------------------------------------------------------------------------
 
 TARGETS: dict[str, TargetKind] = {
@@ -330,6 +363,12 @@ TARGETS: dict[str, TargetKind] = {
             takes_private_ip=True,
             needs_vpc=True,
         ),
+        TargetKind(
+            ALB, "ALB instance", _through_load_balancer, "alb-", ALB_API.describe, slot=_zone_slot, zonal=ALB_API
+        ),
+        TargetKind(
+            NLB, "NLB instance", _through_load_balancer, "nlb-", NLB_API.describe, slot=_zone_slot, zonal=NLB_API
+        ),
     )
 }
 
@@ -337,3 +376,6 @@ INSTANCE_TYPES = tuple(TARGETS)
 TYPE_LABELS = {name: kind.label for name, kind in TARGETS.items()}
 # ID prefix -> InstanceType.
 ID_PREFIXES = tuple((kind.prefix, name) for name, kind in TARGETS.items() if kind.prefix)
+# The zonal kinds: InstanceType -> its load-balancer API, and owner type (alb, nlb) -> InstanceType.
+ZONAL = {name: kind.zonal for name, kind in TARGETS.items() if kind.zonal is not None}
+OWNER_TYPES = {zonal.product: name for name, zonal in ZONAL.items()}

@@ -111,7 +111,7 @@ def eip_view(eip: dict) -> dict:
         "SecondLimited": False,
         "HDMonitorStatus": "false",
         "HasReservationData": "false",
-        "ServiceManaged": 0,
+        "ServiceManaged": 1 if eip.get("ServiceManaged") else 0,
         "Zone": "",
         "BizType": "Default",
         "SegmentInstanceId": "",
@@ -595,6 +595,10 @@ def unassociate_eip_address(ctx: Context) -> dict:
         raise fail("InvalidInstanceType.ValueNotSupported")
     check_unlocked(eip)
     require_status(eip, "InUse")
+    if eip.get("ServiceManaged"):
+        # A load balancer's zone EIP comes off through the load balancer's API (UNCONFIRMED code).
+        # [fid:lb-eip-service-managed]
+        raise fail("IncorrectEipStatus")
     unbinding = Unbinding(
         ctx.state,
         eip,

@@ -74,6 +74,7 @@ def test_check_mode_predicts_and_changes_nothing(monkeypatch, capsys, cloud):
             "instance_type": "EcsInstance",
             "private_ip_address": "",
             "mode": "",
+            "zone_id": "",
             "reason": "requested",
         }
     ]

@@ -6,9 +6,11 @@ import types
 
 import pytest
 from ansible_collections.alicloud.eip.plugins.module_utils._api import (
+    alb,
     ecs,
     ecs_eni,
     namespace,
+    nlb,
     slb,
     vpc_eip,
     vpc_network,
@@ -50,7 +52,7 @@ def test_every_engine_call_is_the_product_files_function():
 
 
 def test_the_namespace_holds_each_product_files_public_functions_and_nothing_imported():
-    assert PRODUCT_MODULES == (vpc_eip, vpc_network, ecs, ecs_eni, slb)
+    assert PRODUCT_MODULES == (vpc_eip, vpc_network, ecs, ecs_eni, slb, alb, nlb)
     expected = set()
     for module in PRODUCT_MODULES:
         expected |= set(namespace.public_functions(module))

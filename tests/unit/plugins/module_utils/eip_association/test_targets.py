@@ -27,7 +27,7 @@ from ansible_collections.alicloud.eip.tests.unit.plugins.module_utils.eip_associ
 )
 
 NAT1 = ("Nat", "ngw-1")
-ALL_KINDS = ("EcsInstance", "NetworkInterface", "Nat", "SlbInstance", "HaVip", "IpAddress")
+ALL_KINDS = ("EcsInstance", "NetworkInterface", "Nat", "SlbInstance", "HaVip", "IpAddress", "Alb", "Nlb")
 
 
 def context(snapshot, leaving=(), incoming=None):
@@ -50,6 +50,8 @@ def test_every_kind_has_one_entry():
         ("SlbInstance", "CLB instance", "lb-"),
         ("HaVip", "HaVip", "havip-"),
         ("IpAddress", "IP address", ""),
+        ("Alb", "ALB instance", "alb-"),
+        ("Nlb", "NLB instance", "nlb-"),
     ],
 )
 def test_label_and_prefix_come_from_the_entry(instance_type, label, prefix):
