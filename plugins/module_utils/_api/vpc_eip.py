@@ -78,6 +78,10 @@ def normalize_eip(record: dict[str, Any]) -> dict[str, Any]:
         if isinstance(lock, dict)
     ]
     eip["tags"] = tags_to_dict(record.get("Tags"))
+    # An EIP on a service-managed ENI (an ALB or NLB zone, UNCONFIRMED [fid:lb-eip-service-managed]); ``owner``
+    # names the load balancer once the association engine or eip_info has looked it up (_eip_association/lb_zones).
+    eip["service_managed"] = bool(number(record.get("ServiceManaged")))
+    eip["owner"] = None
     return eip
 
 

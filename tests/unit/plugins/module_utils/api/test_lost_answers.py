@@ -33,7 +33,7 @@ WORLD = {
     "access_keys": [{"id": ACCESS_KEY_ID, "secret": ACCESS_KEY_SECRET}],
     "regions": {
         REGION: {
-            "zones": ["cn-hangzhou-h"],
+            "zones": ["cn-hangzhou-h", "cn-hangzhou-i"],
             "eip_pool": {"cidr": "47.96.0.0/26", "count": 40},
             "vpcs": [
                 {
@@ -44,6 +44,7 @@ WORLD = {
                         {"id": "vsw-ngw", "cidr": "10.2.0.0/24"},
                         {"id": "vsw-web", "cidr": "10.3.0.0/24"},
                         {"id": "vsw-old", "cidr": "10.4.0.0/24"},
+                        {"id": "vsw-lb-i", "zone": "cn-hangzhou-i", "cidr": "10.5.0.0/24"},
                     ],
                 }
             ],
@@ -74,6 +75,19 @@ WORLD = {
                 {"id": "eip-bound", "ip": "47.96.1.6", "associated_with": {"instance": "i-bound"}},
                 {"id": "eip-snat-1", "ip": "47.96.5.1", "associated_with": {"instance": "ngw-lost"}},
                 {"id": "eip-snat-2", "ip": "47.96.5.2", "associated_with": {"instance": "ngw-lost"}},
+                {"id": "eip-alb-1", "ip": "47.96.6.1"},
+                {"id": "eip-alb-2", "ip": "47.96.6.2"},
+                {"id": "eip-nlb-1", "ip": "47.96.6.3"},
+                {"id": "eip-nlb-2", "ip": "47.96.6.4"},
+                {"id": "eip-nlb-3", "ip": "47.96.6.5"},
+            ],
+            "albs": [{"id": "alb-lost", "zones": [{"vswitch": "vsw-app"}, {"vswitch": "vsw-lb-i"}]}],
+            "nlbs": [
+                {
+                    "id": "nlb-lost",
+                    "address_type": "Internet",
+                    "zones": [{"vswitch": "vsw-app", "eip": "eip-nlb-1"}, {"vswitch": "vsw-lb-i", "eip": "eip-nlb-2"}],
+                }
             ],
             "snat_entries": [
                 {"id": "snat-modify", "nat_gateway": "ngw-lost", "snat_ip": "47.96.5.1", "source_vswitch": "vsw-web"},
@@ -222,6 +236,27 @@ CASES = [
         {"nat_gateway_id": "ngw-lost", "source_vswitch_id": "vsw-old", "state": "absent"},
         lambda state: "snat-delete" not in state["snat_entries"],
     ),
+    (
+        "UpdateLoadBalancerAddressTypeConfig",
+        "eip_association",
+        {
+            "associations": [
+                {"allocation_id": "eip-alb-1", "instance_id": "alb-lost", "zone_id": "cn-hangzhou-h"},
+                {"allocation_id": "eip-alb-2", "instance_id": "alb-lost", "zone_id": "cn-hangzhou-i"},
+            ]
+        },
+        lambda state: [m["AllocationId"] for m in state["zonal_load_balancers"]["alb-lost"]["ZoneMappings"]]
+        == ["eip-alb-1", "eip-alb-2"]
+        and state["zonal_load_balancers"]["alb-lost"]["AddressType"] == "Internet",
+    ),
+    (
+        "UpdateLoadBalancerZones",
+        "eip_association",
+        {"allocation_id": "eip-nlb-3", "instance_id": "nlb-lost", "zone_id": "cn-hangzhou-i"},
+        lambda state: [m["AllocationId"] for m in state["zonal_load_balancers"]["nlb-lost"]["ZoneMappings"]]
+        == ["eip-nlb-1", "eip-nlb-3"]
+        and eips(state)["eip-nlb-2"]["Status"] == "Available",
+    ),
 ]
 
 
@@ -301,6 +336,7 @@ def request_model(function):
     """The SDK request model class of a wrapper's action (VPC or ECS, from the SDK the wrapper imports)."""
     source = inspect.getsource(function)
     package = "alibabacloud_ecs20140526" if "alibabacloud_ecs20140526" in source else "alibabacloud_vpc20160428"
+    package = next((name for name in ("alibabacloud_alb20200616", "alibabacloud_nlb20220430") if name in source), package)
     models = importlib.import_module(f"{package}.models")
     return getattr(models, f"{function.action}Request")
 
