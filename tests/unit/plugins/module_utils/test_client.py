@@ -447,10 +447,10 @@ def test_each_product_client_is_its_package_client_reachable_by_name_and_as_attr
         client = connection.client(product.name)
         assert type(client).__module__ == f"{product.package}.client"
         assert getattr(connection, product.name) is client
-    with pytest.raises(ValueError, match="unknown SDK product 'alb'; the products are vpc, ecs, slb"):
-        connection.client("alb")
-    with pytest.raises(AttributeError, match="alb"):
-        connection.alb  # noqa: B018  # pylint: disable=pointless-statement
+    with pytest.raises(ValueError, match="unknown SDK product 'cdn'; the products are vpc, ecs, slb, alb, nlb"):
+        connection.client("cdn")
+    with pytest.raises(AttributeError, match="cdn"):
+        connection.cdn  # noqa: B018  # pylint: disable=pointless-statement
 
 
 def test_a_refused_product_endpoint_suggests_that_products_endpoint_in_the_region():
