@@ -3,7 +3,7 @@
 #
 # As root: the emulator (tools/demo/world.yml), a namespace lab with two hosts seeded as the world's ECS
 # instances (tools/demo/topology.yml; extensions/molecule/eni_shared/lab.py) and the lab's data plane that makes
-# the emulator's EIPs carry real packets (extensions/molecule/eip_shared/). playbooks/demo.yml runs the ready
+# the emulator's EIPs carry real packets (extensions/molecule/eip_shared/). tools/demo/demo.yml runs the ready
 # playbooks alicloud.eip.multi_eip (web: two EIPs on secondary private IPs of a new ENI, host configured) and
 # alicloud.eip.nat_egress (app: outbound through the NAT gateway's SNAT entry); then a table of every EIP with
 # the traffic that proved it; then the same run again, which must report no change and make no mutating API call.
@@ -66,14 +66,16 @@ export ANSIBLE_NOCOLOR=1 ANSIBLE_HOST_KEY_CHECKING=false ANSIBLE_LOCALHOST_WARNI
 export ANSIBLE_CALLBACK_RESULT_FORMAT=yaml ANSIBLE_DISPLAY_SKIPPED_HOSTS=false ANSIBLE_DISPLAY_OK_HOSTS=false
 # The demo world's access key, handed over the way a user would: the environment.
 export ALIBABA_CLOUD_ACCESS_KEY_ID=LTAI-demo-access-key ALIBABA_CLOUD_ACCESS_KEY_SECRET=demo-secret-not-a-real-key
-playbook=("${repo}/.venv/bin/ansible-playbook" -i "${demo}/inventory.yml" "${repo}/playbooks/demo.yml"
+# The hosts come from the collection's inventory plugin (tools/demo/demo.alicloud_eip.yml), which reads the emulator.
+export ALICLOUD_EIP_ENDPOINT_URL="${control}"
+playbook=("${repo}/.venv/bin/ansible-playbook" -i "${demo}/demo.alicloud_eip.yml" "${demo}/demo.yml"
     -e "alicloud_endpoint_url=${control}")
 if [[ ${lab} == false ]]; then
     playbook+=(-e ansible_connection=local -e multi_eip_configure_host=false)
 fi
 
 echo
-echo "demo: first run (ansible-playbook playbooks/demo.yml: alicloud.eip.multi_eip on web, alicloud.eip.nat_egress on app)"
+echo "demo: first run (ansible-playbook tools/demo/demo.yml: alicloud.eip.multi_eip on web, alicloud.eip.nat_egress on app)"
 "${playbook[@]}" | tee "${run_dir}/first.log" | grep -E '^(PLAY|TASK|changed|fatal|failed|ok: \[.*\] =>)|RECAP|: ok=' || true
 if ! grep -q ' failed=0 ' "${run_dir}/first.log" || grep -Eq ' failed=[1-9]| unreachable=[1-9]' "${run_dir}/first.log"; then
     echo "demo: the first run failed; its output is in ${run_dir}/first.log" >&2
