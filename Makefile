@@ -14,7 +14,7 @@ VIEW = $(shell $(REPO)/tools/collection-tree.sh)
 COLLECTIONS_PATH = $(patsubst %/ansible_collections/alicloud/eip,%,$(VIEW))
 
 .PHONY: help setup demo test sanity units emulator-tests integration lint molecule badinput bench soak diagrams clean \
-	cloud-test cloud-lane-proof
+	cloud-test cloud-lane-proof user-tests
 
 help:
 	@echo "make demo   run the main job against the local emulator"
@@ -22,7 +22,7 @@ help:
 	@echo "make bench  association benchmarks against the emulator"
 	@echo "make soak   20 converges killed with SIGKILL at random moments, then run again (SOAK_CYCLES, SOAK_SEED)"
 	@echo "make cloud-test  the real-cloud lane against your account; skipped without ALICLOUD_EIP_CLOUD_LANE=1 (docs/cloud-lane.md)"
-	@echo "parts: setup sanity units emulator-tests integration lint badinput molecule cloud-lane-proof diagrams clean"
+	@echo "parts: setup sanity units emulator-tests integration lint badinput molecule cloud-lane-proof user-tests diagrams clean"
 
 setup:
 	@$(REPO)/tools/setup.sh
@@ -77,6 +77,12 @@ cloud-test: setup
 cloud-lane-proof: setup
 	@cd $(REPO) && $(NOPROXY) PYTHONPATH=$(REPO) $(PY) -m pytest -p no:cacheprovider -q -ra --durations=5 \
 		tests/cloud-lane
+
+# The collection as users get it (issue 13, part of `make test`): the inventory plugin through ansible-inventory, the
+# built tarball installed into an empty path (README playbook, EE galaxy stage) and an AWX-like job through
+# ansible-runner, all against the emulator.
+user-tests: setup
+	@cd $(REPO) && $(NOPROXY) PYTHONPATH=$(REPO) $(PY) -m pytest -p no:cacheprovider -q -ra --durations=5 tests/user
 
 clean:
 	rm -rf $(REPO)/.cache $(REPO)/tests/output
