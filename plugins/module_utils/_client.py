@@ -54,7 +54,8 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-from ansible.module_utils.basic import AnsibleModule, env_fallback, missing_required_lib
+from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+from ansible.module_utils.errors import AnsibleFallbackNotFound
 from ansible_collections.alicloud.eip.plugins.module_utils._products import PRODUCTS, PRODUCTS_BY_NAME
 from ansible_collections.alicloud.eip.plugins.module_utils._retries import (
     AlicloudApiError,
@@ -78,6 +79,22 @@ KEY_ENVIRONMENT = (
 )
 REGION_ENVIRONMENT = ["ALIBABA_CLOUD_REGION_ID", "ALICLOUD_REGION"]
 
+
+def non_empty_env_fallback(*names: str) -> str:
+    """The first of the environment variables ``names`` that holds a non-empty value.
+
+    ansible-core's ``env_fallback`` returns the first variable that is *set*, even to ``""``; an AWX credential
+    renders an optional field left blank as exactly that (``ALIBABA_CLOUD_REGION_ID=""``), which would hide
+    ``ALICLOUD_REGION`` and end in "no region".  Empty counts as unset here, as it does for the keys and the STS
+    token in :func:`choose_credentials` (docs/awx.md).
+    """
+    for name in names:
+        value = os.environ.get(name, "").strip()
+        if value:
+            return value
+    raise AnsibleFallbackNotFound
+
+
 # Connect and read timeouts of every call, milliseconds (the SDK defaults are 5000 and 10000).
 CONNECT_TIMEOUT_MS = 5000
 READ_TIMEOUT_MS = 10000
@@ -92,7 +109,7 @@ _COMMON_ARGUMENT_SPEC: dict[str, Any] = {
     "ecs_ram_role": {"type": "str"},
     "assume_role_arn": {"type": "str"},
     "assume_role_session_name": {"type": "str", "default": "ansible-alicloud-eip"},
-    "region": {"type": "str", "fallback": (env_fallback, REGION_ENVIRONMENT)},
+    "region": {"type": "str", "fallback": (non_empty_env_fallback, REGION_ENVIRONMENT)},
     "endpoint_url": {"type": "str"},
     "endpoints": {"type": "dict", "options": {product.name: {"type": "str"} for product in PRODUCTS}},
     "validate_certs": {"type": "bool", "default": True},
