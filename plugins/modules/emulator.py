@@ -69,12 +69,13 @@ attributes:
   check_mode:
     support: full
     details:
-      - In check mode nothing starts or stops; RV(changed) predicts whether it would.
+      - In check mode nothing starts or stops; C(changed) predicts whether it would.
   diff_mode:
     support: full
   idempotent:
     support: full
   action:
+    description: Has a corresponding action plugin, which does the work on the controller.
     support: full
     details:
       - Runs on the controller; the module file only holds this documentation.
