@@ -145,6 +145,24 @@ def test_readme_playbook_runs_from_a_fresh_install(installed, start_emulator, tm
     assert second.returncode == 0 and re.search(r"localhost\s*: ok=2\s+changed=0 ", second.stdout), second.stdout
 
 
+def test_readme_playbook_passes_the_lint_profile(installed, tmp_path):
+    readme = (REPO / "README.md").read_text()
+    section = readme[readme.index("## Use it") :]
+    playbook = tmp_path / "readme.yml"
+    playbook.write_text("---\n" + re.search(r"```yaml\n(.*?)```", section, re.S).group(1))
+    lint = subprocess.run(
+        [str(VENV_BIN / "ansible-lint"), "--offline", "--profile", "production", "--nocolor", str(playbook)],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=300,
+        env=base_env(ANSIBLE_COLLECTIONS_PATH=str(installed)),
+    )
+    assert lint.returncode == 0, lint.stdout + lint.stderr
+    assert "Profile 'production' was required, and it passed" in lint.stdout + lint.stderr
+
+
 def test_execution_environment_galaxy_stage_installs_the_tarball(tarball, tmp_path):
     version = yaml.safe_load((REPO / "galaxy.yml").read_text())["version"]
     ee_dir = tmp_path / "ee"
