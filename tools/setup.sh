@@ -21,9 +21,10 @@ command -v "${python_bin}" >/dev/null 2>&1 || python_bin=python3
 #     host-side network files offline; python3, python3-venv: the .venv; ca-certificates: pip over HTTPS;
 #   make: tools/test.sh runs each suite through the Makefile;
 #   graphviz (dot): `make diagrams` renders docs/diagrams/*.dot, and a unit test checks the SVGs are current;
+#   chromium: `make docs` looks at the built site in headless Chromium (tools/docs/browser_check.py);
 #   keepalived: the havip_failover molecule scenario runs it in the lab hosts' namespaces.
 apt_packages=(iproute2 iputils-ping nftables procps mount rsync shellcheck openssh-client netplan.io network-manager
-    systemd python3 python3-venv ca-certificates make graphviz keepalived)
+    systemd python3 python3-venv ca-certificates make graphviz keepalived chromium)
 # How long apt waits for the dpkg lock when another package manager (unattended-upgrades, a second `make`)
 # holds it, instead of failing at once.
 apt_lock_timeout="${SETUP_APT_LOCK_TIMEOUT:-300}"
@@ -74,6 +75,17 @@ if [[ ! -f "${stamp}" ]]; then
     .venv/bin/python -m pip install -q --disable-pip-version-check -r requirements-dev.lock
     rm -f .venv/.installed-*
     touch "${stamp}"
+fi
+
+# --- the documentation tools of `make docs`, a virtualenv of their own (requirements-docs.lock says why) ---------
+docs_stamp=".cache/docs-venv/.installed-$(sha256sum requirements-docs.lock | cut -c1-16)"
+if [[ ! -f "${docs_stamp}" ]]; then
+    echo "setup: building .cache/docs-venv from requirements-docs.lock"
+    [[ -x .cache/docs-venv/bin/python ]] || "${python_bin}" -m venv .cache/docs-venv
+    .cache/docs-venv/bin/python -m pip install -q --disable-pip-version-check --upgrade "pip==24.2"
+    .cache/docs-venv/bin/python -m pip install -q --disable-pip-version-check -r requirements-docs.lock
+    rm -f .cache/docs-venv/.installed-*
+    touch "${docs_stamp}"
 fi
 
 # --- ansible-test's pip bootstrap, served offline ------------------------------------------------------

@@ -57,6 +57,7 @@ REQUIRED_PROGRAMS = {
     "python3": ("python3-minimal", "tools/setup.sh builds .venv from it (python3.11 preferred)", "python3-venv"),
     "make": ("make", "tools/test.sh runs each suite through the Makefile"),
     "dot": ("graphviz", "make diagrams (tools/diagrams.sh), tests/unit/docs/test_diagrams.py (the SVGs are current)"),
+    "chromium": ("chromium", "make docs: tools/docs/browser_check.py renders pages of the built site headless"),
     "keepalived": ("keepalived", "roles/havip_failover on the lab hosts, molecule scenario havip_failover"),
     "timeout": ("coreutils", "rebuild.sh (networkd for a few seconds)"),
     "sha256sum": ("coreutils", "tools/setup.sh, tools/collection-tree.sh"),

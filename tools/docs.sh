@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# `make docs`: the collection's documentation site, offline, warnings as errors.
+#
+# antsibull-docs writes a page for every module, filter, inventory plugin and role (argument specs) plus the extra
+# docs of docs/docsite/ (extra-docs.yml, links.yml); tools/docs/prepare.py adds the Markdown guides of docs/ and a
+# page per playbook; tools/diagrams.sh renders the pictures from docs/diagrams/*.dot into the site; Sphinx (with
+# MyST for the guides, no intersphinx: nothing is fetched) builds the HTML with -W; tools/docs/linkcheck.py then
+# checks every local link, anchor and image of the result. The site is .cache/docs/html/index.html.
+# The tools live in their own virtualenv, .cache/docs-venv, from requirements-docs.lock (tools/setup.sh builds it).
+set -euo pipefail
+repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+venv="${repo}/.cache/docs-venv"
+work="${DOCS_BUILD_DIR:-${repo}/.cache/docs}"
+started=$(date +%s)
+
+view="$("${repo}/tools/collection-tree.sh")"
+export ANSIBLE_COLLECTIONS_PATH="${view%/ansible_collections/*}"
+export PATH="${venv}/bin:${PATH}"
+export ANSIBLE_NOCOLOR=1
+
+rm -rf "${work}"
+mkdir -p "${work}/src"
+chmod 700 "${work}" "${work}/src"  # antsibull-docs wants its destination writable by its owner only
+
+echo "docs: antsibull-docs lint-collection-docs --plugin-docs"
+(cd "${view}" && antsibull-docs lint-collection-docs --plugin-docs .)
+
+echo "docs: antsibull-docs collection alicloud.eip -> ${work#"${repo}"/}/src"
+antsibull-docs collection --use-current --squash-hierarchy --fail-on-error --cleanup everything \
+    --dest-dir "${work}/src" alicloud.eip
+
+"${venv}/bin/python" "${repo}/tools/docs/prepare.py" "${repo}" "${work}/src/docsite"
+"${repo}/tools/diagrams.sh" "${work}/src/docsite/guides/diagrams" >/dev/null
+
+echo "docs: sphinx-build -W (warnings are errors)"
+sphinx-build -q -W --keep-going -b html -c "${repo}/tools/docs" -d "${work}/doctrees" "${work}/src" "${work}/html"
+
+"${venv}/bin/python" "${repo}/tools/docs/linkcheck.py" "${work}/html"
+echo "docs: site ${work}/html/index.html (built in $(($(date +%s) - started))s)"
