@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Run molecule scenarios from the collection view (tools/collection-tree.sh builds it):
-#   tools/molecule.sh [SCENARIO ...]      (default: every extensions/molecule/*/molecule.yml)
+#   tools/molecule.sh [SCENARIO ...]      (default: every extensions/molecule/*/molecule.yml, then kit-acceptance)
+# kit-acceptance is tools/kit-acceptance.sh: the sample role examples/web_tier from the installed tarball.
 # Each scenario runs `molecule test -s NAME` on its own; the exit status is non-zero if any failed or none ran.
 # The host-side scenarios build network and mount namespaces, so this needs root.
 set -uo pipefail
@@ -21,6 +22,10 @@ fi
 if [[ ${#scenarios[@]} -eq 0 ]]; then
     echo "molecule: no scenarios found — refusing to pass with nothing tested" >&2
     exit 1
+fi
+if [[ $# -eq 0 ]]; then
+    # The molecule kit as users meet it: the sample role's scenario from the built and installed tarball (issue 17).
+    scenarios+=(kit-acceptance)
 fi
 if [[ "$(id -u)" -ne 0 ]]; then
     echo "molecule: the scenarios build network namespaces and need root" >&2
@@ -45,7 +50,11 @@ run_locked() {
             return 1
         fi
     fi
-    molecule test -s "${scenario}"
+    if [[ "${scenario}" == kit-acceptance ]]; then
+        "${repo}/tools/kit-acceptance.sh"
+    else
+        molecule test -s "${scenario}"
+    fi
     local status=$?
     exec {lock_fd}>&-
     return "${status}"

@@ -208,7 +208,9 @@ class ActionModule(ActionBase):
         if args["timeout"] < 1:
             raise AnsibleActionFail(f"timeout {args['timeout']} must be at least 1 (seconds)")
         if not args["world"]:
-            raise AnsibleActionFail("state=started needs world: the path of a world file (docs/emulator.md, \"The world file\")")
+            raise AnsibleActionFail(
+                'state=started needs world: the path of a world file (docs/emulator.md, "The world file")'
+            )
         args["world"] = os.path.abspath(args["world"])
         schema = world_schema()
         try:

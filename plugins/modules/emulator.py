@@ -98,12 +98,11 @@ EXAMPLES = r"""
     world: "{{ playbook_dir }}/world.yml"
   register: emulator
 
+# The world's test key in the environment of ansible-playbook: ALIBABA_CLOUD_ACCESS_KEY_ID and _SECRET.
 - name: Use it
   alicloud.eip.eip_info:
     region: cn-hangzhou
     endpoint_url: "{{ emulator.endpoint_url }}"
-    access_key_id: my-test-key
-    access_key_secret: my-test-secret
 
 - name: Stop it and remove its files
   alicloud.eip.emulator:

@@ -28,6 +28,7 @@ if ROOT not in sys.path:
     sys.path.insert(0, ROOT)
 
 from tests.emulator import world as emulator_world  # noqa: E402  pylint: disable=wrong-import-position
+from tests.emulator import world_schema  # noqa: E402  pylint: disable=wrong-import-position
 
 # Interface names have at most 15 characters: the router's end of a host NIC is "<host>e<n>", a bridge
 # "<prefix>-b<n>", the internet client's namespace "<prefix>-r-inet".
@@ -76,7 +77,9 @@ def check_shape(topology: dict) -> None:
             raise TopologyError(f"topology hosts.{name}: write a mapping such as {{instance: i-web-1}}")
         unknown = sorted(set(host) - HOST_KEYS)
         if unknown:
-            raise TopologyError(f"topology hosts.{name}: unknown key '{unknown[0]}' - use {', '.join(sorted(HOST_KEYS))}")
+            raise TopologyError(
+                f"topology hosts.{name}: unknown key '{unknown[0]}' - use {', '.join(sorted(HOST_KEYS))}"
+            )
         if not host.get("nics") and not host.get("instance"):
             raise TopologyError(f"topology hosts.{name}: give instance (an ECS instance ID of the world) or nics")
 
@@ -99,7 +102,11 @@ def expand(topology: dict, world_spec: dict | None) -> dict:
         for index, vswitch in enumerate(sorted(state["vswitches"].values(), key=lambda v: v["VSwitchId"]), start=1):
             network = ipaddress.IPv4Network(vswitch["CidrBlock"])
             bridges.append(
-                {"name": f"{prefix}-b{index}", "addresses": [f"{vswitch['Gateway']}/{network.prefixlen}"], "vswitch": vswitch["VSwitchId"]}
+                {
+                    "name": f"{prefix}-b{index}",
+                    "addresses": [f"{vswitch['Gateway']}/{network.prefixlen}"],
+                    "vswitch": vswitch["VSwitchId"],
+                }
             )
         if bridges:
             result["bridges"] = bridges
@@ -143,9 +150,9 @@ def main(argv: list[str]) -> int:
     _command, topology_path, world_path, out_path = argv[1:]
     try:
         topology = load_yaml(topology_path, "topology")
-        world_spec = load_yaml(world_path, "world") if os.path.exists(world_path) else None
+        world_spec = world_schema.load_and_check(world_path) if os.path.exists(world_path) else None
         result = expand(topology, world_spec)
-    except TopologyError as error:
+    except (TopologyError, world_schema.WorldFormatError) as error:
         print(f"lab kit: {error}", file=sys.stderr)
         return 2
     os.makedirs(os.path.dirname(os.path.abspath(out_path)), exist_ok=True)
