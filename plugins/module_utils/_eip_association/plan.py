@@ -218,8 +218,6 @@ class _Planner:
             step.call = change.action
             self.plan.zonal_steps.append(step)
             self.plan.diff.add(eip["allocation_id"], _view(eip), {**NO_HOLDER_VIEW, "ip_address": eip["ip_address"]})
-            if eip["allocation_id"] not in self.plan.results:
-                self.plan.results.append(eip["allocation_id"])
         for zone_id, eip in change.arriving:
             holder = Holder(change.load_balancer_id, change.instance_type, zone_id=zone_id)
             step = Step("associate", eip["allocation_id"], eip["ip_address"], holder, change.where, "requested")
