@@ -56,9 +56,9 @@ options:
     type: str
   instance_type:
     description:
-      - The API's C(InstanceType) of O(instance_id), when the prefix does not tell it. V(Alb) and V(Nlb) are not
-        InstanceTypes of the EIP API: those load balancers take one EIP per zone through their own API (see
-        O(zone_id)).
+      - The API's C(InstanceType) of O(instance_id), when the prefix does not tell it.
+      - V(Alb) and V(Nlb) are not InstanceTypes of the EIP API; those load balancers take one EIP per zone through
+        their own API (see O(zone_id)).
     type: str
     choices: [EcsInstance, NetworkInterface, Nat, SlbInstance, HaVip, IpAddress, Alb, Nlb]
   private_ip_address:

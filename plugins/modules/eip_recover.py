@@ -344,7 +344,7 @@ error:
 from ansible_collections.alicloud.eip.plugins.module_utils._api.namespace import API
 from ansible_collections.alicloud.eip.plugins.module_utils._client import AlicloudModule
 from ansible_collections.alicloud.eip.plugins.module_utils._eip_association.kinds import MODES
-from ansible_collections.alicloud.eip.plugins.module_utils._eip_association.targets import INSTANCE_TYPES
+from ansible_collections.alicloud.eip.plugins.module_utils._eip_association.targets import INSTANCE_TYPES, ZONAL
 from ansible_collections.alicloud.eip.plugins.module_utils._eip_lifecycle import (
     InputError,
     LifecycleError,
@@ -371,7 +371,8 @@ from ansible_collections.alicloud.eip.plugins.module_utils._retries import Alicl
 def argument_spec() -> dict:
     association = {
         "instance_id": {"type": "str", "required": True},
-        "instance_type": {"type": "str", "choices": list(INSTANCE_TYPES)},
+        # ALB and NLB zones take EIPs through the load balancer's API (eip_association with zone_id), not here.
+        "instance_type": {"type": "str", "choices": [name for name in INSTANCE_TYPES if name not in ZONAL]},
         "private_ip_address": {"type": "str"},
         "mode": {"type": "str", "choices": list(MODES)},
         "vpc_id": {"type": "str"},
