@@ -98,7 +98,8 @@ def installed(tarball, tmp_path_factory) -> Path:
         check=True,
         capture_output=True,
         text=True,
-        env=base_env(),
+        # An empty path and nothing else: a copy of alicloud.eip elsewhere (~/.ansible) must not satisfy the install.
+        env=base_env(ANSIBLE_COLLECTIONS_PATH=str(target), ANSIBLE_COLLECTIONS_SCAN_SYS_PATH="false"),
     )
     return target
 
@@ -206,7 +207,8 @@ def test_execution_environment_galaxy_stage_installs_the_tarball(tarball, tmp_pa
         check=True,
         capture_output=True,
         text=True,
-        env=base_env(),
+        # Like the image's build stage, where no other copy of any collection exists.
+        env=base_env(ANSIBLE_COLLECTIONS_PATH=str(collections), ANSIBLE_COLLECTIONS_SCAN_SYS_PATH="false"),
     )
     manifest = collections / "ansible_collections" / "alicloud" / "eip" / "MANIFEST.json"
     assert manifest.is_file()
