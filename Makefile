@@ -13,7 +13,7 @@ NOPROXY := env -u HTTP_PROXY -u HTTPS_PROXY -u http_proxy -u https_proxy -u ALL_
 VIEW = $(shell $(REPO)/tools/collection-tree.sh)
 COLLECTIONS_PATH = $(patsubst %/ansible_collections/alicloud/eip,%,$(VIEW))
 
-.PHONY: help setup demo test sanity units emulator-tests integration lint molecule badinput bench soak diagrams clean \
+.PHONY: help setup demo test sanity units emulator-tests integration lint molecule badinput bench soak diagrams docs clean \
 	cloud-test cloud-lane-proof user-tests
 
 help:
@@ -22,7 +22,8 @@ help:
 	@echo "make bench  association benchmarks against the emulator"
 	@echo "make soak   20 converges killed with SIGKILL at random moments, then run again (SOAK_CYCLES, SOAK_SEED)"
 	@echo "make cloud-test  the real-cloud lane against your account; skipped without ALICLOUD_EIP_CLOUD_LANE=1 (docs/cloud-lane.md)"
-	@echo "parts: setup sanity units emulator-tests integration lint badinput molecule cloud-lane-proof user-tests diagrams clean"
+	@echo "make docs   the documentation site, offline, warnings as errors, links checked (.cache/docs/html/index.html)"
+	@echo "parts: setup sanity units emulator-tests integration lint badinput molecule cloud-lane-proof user-tests diagrams docs clean"
 
 setup:
 	@$(REPO)/tools/setup.sh
@@ -66,6 +67,11 @@ soak: setup
 # docs/diagrams/*.svg from their Graphviz sources (docs/architecture.md); a unit test checks they are current.
 diagrams: setup
 	@$(REPO)/tools/diagrams.sh
+
+# The documentation site (tools/docs.sh): antsibull-docs lint, antsibull-docs + Sphinx offline with warnings as errors,
+# the offline link check and a look at a few pages in headless Chromium. Part of `make test`.
+docs: setup
+	@$(REPO)/tools/docs.sh
 
 # The real-cloud lane (docs/cloud-lane.md): without ALICLOUD_EIP_CLOUD_LANE=1 it says "skipped: no account" and runs
 # nothing; with it, missing credentials fail it. No NOPROXY here: the real cloud may need this shell's proxy (the lane

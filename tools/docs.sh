@@ -5,7 +5,8 @@
 # docs of docs/docsite/ (extra-docs.yml, links.yml); tools/docs/prepare.py adds the Markdown guides of docs/ and a
 # page per playbook; tools/diagrams.sh renders the pictures from docs/diagrams/*.dot into the site; Sphinx (with
 # MyST for the guides, no intersphinx: nothing is fetched) builds the HTML with -W; tools/docs/linkcheck.py then
-# checks every local link, anchor and image of the result. The site is .cache/docs/html/index.html.
+# checks every local link, anchor and image of the result, and tools/docs/browser_check.py looks at four pages in
+# headless Chromium. The site is .cache/docs/html/index.html.
 # The tools live in their own virtualenv, .cache/docs-venv, from requirements-docs.lock (tools/setup.sh builds it).
 set -euo pipefail
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -36,4 +37,7 @@ echo "docs: sphinx-build -W (warnings are errors)"
 sphinx-build -q -W --keep-going -b html -c "${repo}/tools/docs" -d "${work}/doctrees" "${work}/src" "${work}/html"
 
 "${venv}/bin/python" "${repo}/tools/docs/linkcheck.py" "${work}/html"
+# The index, a module page, a guide with pictures and one picture, as a person would see them (headless Chromium).
+"${venv}/bin/python" "${repo}/tools/docs/browser_check.py" "${work}/html" index.html eip_association_module.html \
+    docsite/guides/association-modes.html _images/mode-cut-through.svg
 echo "docs: site ${work}/html/index.html (built in $(($(date +%s) - started))s)"

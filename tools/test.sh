@@ -17,7 +17,7 @@ unset HTTP_PROXY HTTPS_PROXY http_proxy https_proxy ALL_PROXY all_proxy
 export ALIBABA_CLOUD_ECS_METADATA_DISABLED=true  # the credential chain never asks 100.100.100.200 (issue 9 item 15)
 
 lane_one=(emulator-tests units badinput cloud-lane-proof integration)
-lane_two=(molecule sanity lint user-tests)
+lane_two=(molecule sanity lint user-tests docs)
 suites=("${lane_one[@]}" "${lane_two[@]}")
 
 # A suite "ran nothing" when its runner says so; that is a failure, never a pass.

@@ -75,3 +75,8 @@ def link_outside_references(app, env, node, contnode):
 
 def setup(app):
     app.connect("missing-reference", link_outside_references)
+
+
+# tools/docs/_templates/extrabody.html: the theme's logo links the site's entry page, not "/" (the site is read
+# from disk as well as served).
+templates_path = ["_templates"]

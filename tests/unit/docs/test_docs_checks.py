@@ -1,0 +1,132 @@
+# Copyright (c) alicloud.eip contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The checks `make docs` runs over the built site can fail: the offline link checker (tools/docs/linkcheck.py)
+and the look in headless Chromium (tools/docs/browser_check.py) are given a small site with a broken link, a
+missing anchor and a missing image, and must name each; the same site repaired passes both. Also the page
+tools/docs/prepare.py makes of a playbook, from the playbook's header and guard (issue 16)."""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import shutil
+
+import pytest
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", ".."))
+
+
+def load(name: str):
+    spec = importlib.util.spec_from_file_location(name, os.path.join(ROOT, "tools", "docs", f"{name}.py"))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+linkcheck = load("linkcheck")
+browser_check = load("browser_check")
+prepare = load("prepare")
+
+SVG = (
+    '<svg xmlns="http://www.w3.org/2000/svg" width="40" height="20"><text x="2" y="15">eip</text>'
+    '<path d="M0 0 L10 10"/></svg>'
+)
+
+
+def write(path, text: str) -> None:
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, "w", encoding="utf-8") as handle:
+        handle.write(text)
+
+
+@pytest.fixture(name="site")
+def site_fixture(tmp_path):
+    write(tmp_path / "pic" / "mode.svg", SVG)
+    write(
+        tmp_path / "index.html",
+        '<html><body><h1 id="top">Index</h1><a href="guide.html#modes">modes</a> <a href="https://example.org/">x</a>'
+        '<img src="pic/mode.svg" alt="mode"></body></html>',
+    )
+    write(tmp_path / "guide.html", '<html><body><h1 id="modes">Guide</h1><a href="index.html#top">up</a></body></html>')
+    return tmp_path
+
+
+def test_linkcheck_passes_a_sound_site(site):
+    broken, local, external = linkcheck.check(str(site))
+    assert (broken, local, external) == ([], 3, 1)
+
+
+def test_linkcheck_names_a_missing_page_anchor_and_image(site):
+    write(
+        site / "guide.html",
+        '<html><body><h1 id="modes">Guide</h1><a href="gone.html">a</a><a href="index.html#nowhere">b</a>'
+        '<img src="pic/missing.svg"></body></html>',
+    )
+    broken, _, _ = linkcheck.check(str(site))
+    assert broken == [
+        "guide.html: <a> gone.html: no such file in the site",
+        "guide.html: <a> index.html#nowhere: no id 'nowhere' in index.html",
+        "guide.html: <img> pic/missing.svg: no such file in the site",
+    ]
+    assert linkcheck.main([str(site)]) == 1
+
+
+def test_linkcheck_refuses_a_link_out_of_the_site(site):
+    write(site / "guide.html", '<html><body><h1 id="modes">Guide</h1><a href="/">home</a></body></html>')
+    broken, _, _ = linkcheck.check(str(site))
+    assert broken == ["guide.html: <a> /: no such file in the site"]
+
+
+chromium = pytest.mark.skipif(
+    not any(shutil.which(name) for name in browser_check.CHROMIUM_NAMES),
+    reason="chromium is missing: make setup installs Debian's chromium package",
+)
+
+
+@chromium
+def test_chromium_sees_a_page_and_a_picture(site):
+    assert browser_check.main([str(site), "index.html", "pic/mode.svg"]) == 0
+
+
+@chromium
+def test_chromium_sees_a_missing_image(site, capsys):
+    write(
+        site / "index.html",
+        '<html><body><h1>Index</h1><img src="pic/missing.png" alt="gone"><img src="pic/mode.svg"></body></html>',
+    )
+    assert browser_check.main([str(site), "index.html", "pic/mode.svg"]) == 1
+    errors = capsys.readouterr().err.splitlines()
+    assert len(errors) == 1, errors
+    assert errors[0].startswith("browser_check: index.html: image file://")
+    assert errors[0].endswith("/pic/missing.png did not load")
+
+
+@chromium
+def test_chromium_sees_a_page_without_content_and_a_script_error(site, capsys):
+    write(site / "index.html", "<html><body><p>no heading</p><script>notDefined()</script></body></html>")
+    write(site / "pic" / "mode.svg", '<svg xmlns="http://www.w3.org/2000/svg" width="40" height="20"></svg>')
+    assert browser_check.main([str(site), "index.html", "pic/mode.svg"]) == 1
+    errors = capsys.readouterr().err
+    assert "index.html: no <h1> in what Chromium rendered" in errors
+    assert "pic/mode.svg: Chromium drew no SVG picture" in errors
+    assert "script error: Uncaught ReferenceError: notDefined is not defined" in errors
+
+
+def test_a_playbook_page_has_its_header_plays_and_guard(tmp_path):
+    repo = tmp_path / "repo"
+    write(repo / "playbooks" / "tasks" / "guard_target.yml", "---\n# Refuses a target of every host.\n- name: x\n")
+    write(
+        repo / "playbooks" / "swap.yml",
+        "---\n# Swap the EIP of a host.\n#   ansible-playbook alicloud.eip.swap -e target=web\n"
+        "- name: Check the target\n  hosts: localhost\n  tasks:\n"
+        "    - name: Refuse a bad target\n      ansible.builtin.include_tasks: tasks/guard_target.yml\n"
+        "- name: Swap\n  hosts: web\n  roles:\n    - role: alicloud.eip.multi_eip\n",
+    )
+    page = prepare.playbook_page(str(repo), "swap")
+    assert page.startswith(".. _ansible_collections.alicloud.eip.docsite.playbook_swap:\n\nalicloud.eip.swap\n=")
+    assert "    Swap the EIP of a host.\n      ansible-playbook alicloud.eip.swap -e target=web\n" in page
+    assert "1. **Check the target** on hosts ``localhost``" in page
+    assert "- guard: Refuse a bad target (``tasks/guard_target.yml``, below)" in page
+    assert "- role :ref:`alicloud.eip.multi_eip <ansible_collections.alicloud.eip.multi_eip_role>`" in page
+    assert "Guard ``tasks/guard_target.yml``" in page and "    Refuses a target of every host." in page
