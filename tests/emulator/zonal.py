@@ -58,12 +58,18 @@ def drop_eip(state: dict, mapping: dict) -> None:
     mapping["AllocationId"] = ""
 
 
-def apply_mappings(state: dict, balancer: dict, address_type: str, allocations: dict[str, str], zones: list[dict]) -> None:
+def apply_mappings(
+    state: dict, balancer: dict, address_type: str, allocations: dict[str, str], zones: list[dict]
+) -> None:
     """The load balancer after a change: ``zones`` (ZoneId, VSwitchId), ``allocations`` ZoneId -> EIP."""
     old = {mapping["ZoneId"]: mapping for mapping in balancer["ZoneMappings"]}
     new = []
     for zone in zones:
-        mapping = old.get(zone["ZoneId"]) or {"ZoneId": zone["ZoneId"], "VSwitchId": zone["VSwitchId"], "AllocationId": ""}
+        mapping = old.get(zone["ZoneId"]) or {
+            "ZoneId": zone["ZoneId"],
+            "VSwitchId": zone["VSwitchId"],
+            "AllocationId": "",
+        }
         wanted = allocations.get(zone["ZoneId"], "") if address_type == "Internet" else ""
         if mapping.get("AllocationId") != wanted:
             drop_eip(state, mapping)
@@ -122,7 +128,9 @@ def add_from_world(state: dict, region_id: str, product: str, spec: dict, vswitc
                 raise error("load balancer %s is Intranet and cannot hold EIP %s" % (balancer_id, zone["eip"]))
             eip = state["eips"].get(zone["eip"])
             if eip is None or eip["Status"] != "Available" or eip["RegionId"] != region_id:
-                raise error("load balancer %s: EIP %s is not an Available EIP of %s" % (balancer_id, zone["eip"], region_id))
+                raise error(
+                    "load balancer %s: EIP %s is not an Available EIP of %s" % (balancer_id, zone["eip"], region_id)
+                )
             hold_eip(state, balancer, mapping, zone["eip"])
     if address_type == "Internet" and not all(mapping["AllocationId"] for mapping in balancer["ZoneMappings"]):
         raise error("load balancer %s is Internet-facing: every zone needs an EIP" % balancer_id)

@@ -81,7 +81,9 @@ def _job_failed(_expected: Any, job: dict[str, Any] | None, _seen: bool) -> bool
     return job is not None and job["status"].lower() == "failed"
 
 
-JOB_WATCH = Watch(key="id", is_done=_job_done, has_failed=_job_failed, wanted_text=lambda _: "Succeeded", subject="job ")
+JOB_WATCH = Watch(
+    key="id", is_done=_job_done, has_failed=_job_failed, wanted_text=lambda _: "Succeeded", subject="job "
+)
 BALANCER_WATCH = Watch(
     key="id",
     is_done=lambda _expected, balancer: balancer is not None and balancer["status"] == "Active",

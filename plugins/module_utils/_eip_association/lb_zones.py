@@ -148,7 +148,9 @@ def gather(
         if zone["allocation_id"] and zone["allocation_id"] not in eips
     ]
     if missing:
-        eips.update({eip["allocation_id"]: eip for eip in api.describe_eip_addresses(connection, allocation_ids=missing)})
+        eips.update(
+            {eip["allocation_id"]: eip for eip in api.describe_eip_addresses(connection, allocation_ids=missing)}
+        )
     annotate(eips, balancers)
 
 
@@ -158,7 +160,11 @@ def gather(
 def _zone_list(balancer: Mapping[str, Any], allocation: Mapping[str, str]) -> list[dict[str, str]]:
     """Every zone of the load balancer, with the EIP ``allocation`` gives it (zone_id -> allocation ID)."""
     return [
-        {"zone_id": zone["zone_id"], "vswitch_id": zone["vswitch_id"], "allocation_id": allocation.get(zone["zone_id"], "")}
+        {
+            "zone_id": zone["zone_id"],
+            "vswitch_id": zone["vswitch_id"],
+            "allocation_id": allocation.get(zone["zone_id"], ""),
+        }
         for zone in balancer["zones"]
     ]
 
@@ -180,8 +186,11 @@ def plan_present(
 
     if balancer["status"] != "Active":
         # Writes to a Configuring or Provisioning load balancer answer IncorrectStatus.LoadBalancer (§1.5).
-        fail(items[0], "IncorrectStatus.LoadBalancer", f"{name} is {balancer['status'] or 'in an unknown state'}; "
-             "wait until it is Active and run again")
+        fail(
+            items[0],
+            "IncorrectStatus.LoadBalancer",
+            f"{name} is {balancer['status'] or 'in an unknown state'}; " "wait until it is Active and run again",
+        )
         return None, failures
     zones = {zone["zone_id"]: zone for zone in balancer["zones"]}
     current = {zone["zone_id"]: zone["allocation_id"] for zone in balancer["zones"]}
@@ -189,8 +198,12 @@ def plan_present(
     arriving: list[tuple[str, dict[str, Any]]] = []
     for item in items:
         if item.zone_id not in zones:
-            fail(item, ZONES_CODE, f"{item.option('zone_id')}={item.zone_id}: {name} has no such zone; its zones are "
-                 f"{', '.join(sorted(zones)) or 'none'}")
+            fail(
+                item,
+                ZONES_CODE,
+                f"{item.option('zone_id')}={item.zone_id}: {name} has no such zone; its zones are "
+                f"{', '.join(sorted(zones)) or 'none'}",
+            )
             continue
         eip = find_eip(item)
         if eip is None:
@@ -203,9 +216,13 @@ def plan_present(
             fail(item, "IncorrectEipStatus", f"{eip_label(eip)} is held by {owner_text(owner)}; {how_to_free(owner)}")
             continue
         if eip["status"] != "Available" or eip.get("operation_locks"):
-            fail(item, "IncorrectEipStatus", f"{eip_label(eip)} is {eip['status']}"
-                 f"{' on ' + eip['instance_id'] if eip.get('instance_id') else ''}; a load balancer zone takes an "
-                 "Available EIP only. Disassociate it first (or name another EIP)")
+            fail(
+                item,
+                "IncorrectEipStatus",
+                f"{eip_label(eip)} is {eip['status']}"
+                f"{' on ' + eip['instance_id'] if eip.get('instance_id') else ''}; a load balancer zone takes an "
+                "Available EIP only. Disassociate it first (or name another EIP)",
+            )
             continue
         wanted[item.zone_id] = eip["allocation_id"]
         arriving.append((item.zone_id, eip))
@@ -214,9 +231,13 @@ def plan_present(
     if balancer["address_type"] != INTERNET:
         without = sorted(zone for zone in zones if not wanted.get(zone))
         if without:
-            fail(items[0], ZONES_CODE, f"{name} is internal (Intranet); making it Internet-facing needs an EIP for "
-                 f"every zone, and zone(s) {', '.join(without)} have none in this request. Add an item with "
-                 "zone_id and an Available EIP for each")
+            fail(
+                items[0],
+                ZONES_CODE,
+                f"{name} is internal (Intranet); making it Internet-facing needs an EIP for "
+                f"every zone, and zone(s) {', '.join(without)} have none in this request. Add an item with "
+                "zone_id and an Available EIP for each",
+            )
             return None, failures
     if not arriving:
         return None, []
@@ -229,8 +250,18 @@ def plan_present(
         action, address_type = zonal.swap_action, INTERNET
     else:
         action, address_type = ADDRESS_TYPE_ACTION, INTERNET
-    change = ZonalChange(instance_type, label, balancer["id"], zonal, action, address_type, _zone_list(balancer, wanted),
-                         arriving, leaving, items[0].where)
+    change = ZonalChange(
+        instance_type,
+        label,
+        balancer["id"],
+        zonal,
+        action,
+        address_type,
+        _zone_list(balancer, wanted),
+        arriving,
+        leaving,
+        items[0].where,
+    )
     return change, []
 
 
@@ -255,30 +286,46 @@ def plan_absent(
     item = items[0]
     if taken != set(held):
         kept = sorted(held[key] for key in set(held) - taken)
-        return None, [PredictedFailure(
-            ZONES_CODE,
-            f"{item.prefix}{name} is Internet-facing and needs an EIP in every zone; taking off only "
-            f"{', '.join(sorted(taken))} would leave zone(s) {', '.join(sorted(held[key] for key in taken))} without "
-            f"one while {', '.join(kept)} keep theirs. Swap the EIP instead (state present, zone_id and another EIP), "
-            f"or take every EIP off (instance_id {balancer['id']}, state absent, force true: it becomes internal)",
-            ADDRESS_TYPE_ACTION,
-        )]
+        return None, [
+            PredictedFailure(
+                ZONES_CODE,
+                f"{item.prefix}{name} is Internet-facing and needs an EIP in every zone; taking off only "
+                f"{', '.join(sorted(taken))} would leave zone(s) {', '.join(sorted(held[key] for key in taken))} without "
+                f"one while {', '.join(kept)} keep theirs. Swap the EIP instead (state present, zone_id and another EIP), "
+                f"or take every EIP off (instance_id {balancer['id']}, state absent, force true: it becomes internal)",
+                ADDRESS_TYPE_ACTION,
+            )
+        ]
     if not force:
-        return None, [PredictedFailure(
-            CONSENT_CODE,
-            f"{item.prefix}taking every EIP off {name} turns it internal (Intranet): it leaves the internet. Set "
-            "force: true to do that",
-            ADDRESS_TYPE_ACTION,
-        )]
+        return None, [
+            PredictedFailure(
+                CONSENT_CODE,
+                f"{item.prefix}taking every EIP off {name} turns it internal (Intranet): it leaves the internet. Set "
+                "force: true to do that",
+                ADDRESS_TYPE_ACTION,
+            )
+        ]
     if balancer["status"] != "Active":
-        return None, [PredictedFailure(
-            "IncorrectStatus.LoadBalancer",
-            f"{item.prefix}{name} is {balancer['status'] or 'in an unknown state'}; wait until it is Active and run again",
-            ADDRESS_TYPE_ACTION,
-        )]
+        return None, [
+            PredictedFailure(
+                "IncorrectStatus.LoadBalancer",
+                f"{item.prefix}{name} is {balancer['status'] or 'in an unknown state'}; wait until it is Active and run again",
+                ADDRESS_TYPE_ACTION,
+            )
+        ]
     leaving = [(zone_id, {"allocation_id": key}) for key, zone_id in held.items()]
-    change = ZonalChange(instance_type, label, balancer["id"], zonal, ADDRESS_TYPE_ACTION, INTRANET,
-                         _zone_list(balancer, {}), [], leaving, item.where)
+    change = ZonalChange(
+        instance_type,
+        label,
+        balancer["id"],
+        zonal,
+        ADDRESS_TYPE_ACTION,
+        INTRANET,
+        _zone_list(balancer, {}),
+        [],
+        leaving,
+        item.where,
+    )
     return change, []
 
 
@@ -323,7 +370,9 @@ def execute_changes(
     touched = [eip["allocation_id"] for change in changes for _zone, eip in change.arriving + change.leaving]
     if touched:
         try:
-            records = {eip["allocation_id"]: eip for eip in api.describe_eip_addresses(connection, allocation_ids=touched)}
+            records = {
+                eip["allocation_id"]: eip for eip in api.describe_eip_addresses(connection, allocation_ids=touched)
+            }
         except AlicloudApiError as error:
             outcome.failures.append(f"the load balancer changes were made, but reading the EIPs back failed: {error}")
             return outcome

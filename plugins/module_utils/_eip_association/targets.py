@@ -292,9 +292,7 @@ def _zone_slot(desired) -> tuple[str, ...] | None:
     return (*desired.target, desired.zone_id or "") if desired.target else None
 
 
-ALB_API = lb_zones.ZonalApi(
-    "alb", "describe_albs", "list_alb_ids", "update_alb_address_type", "wait_for_alb_job"
-)
+ALB_API = lb_zones.ZonalApi("alb", "describe_albs", "list_alb_ids", "update_alb_address_type", "wait_for_alb_job")
 # NLB swaps a zone's EIP with UpdateLoadBalancerZones (the full list); ALB cannot (it answers ZoneMappingsNotChanged).
 NLB_API = lb_zones.ZonalApi(
     "nlb",

@@ -18,7 +18,10 @@ register_missing(
         "ResourceNotFound.LoadBalancer": (404, "The specified resource %s is not found."),
         "ResourceNotFound.loadBalancer": (404, "The specified resource %s is not found."),
         "IncorrectStatus.LoadBalancer": (400, "The status of %s is incorrect."),
-        "OperationDenied.ZoneMappingsNotChanged": (400, "The operation is not allowed because the zone mappings are not changed."),
+        "OperationDenied.ZoneMappingsNotChanged": (
+            400,
+            "The operation is not allowed because the zone mappings are not changed.",
+        ),
         # UNCONFIRMED [fid:lb-eip-codes]: the ALB/NLB pages' error tables were not reachable; the VPC codes are reused.
         "InvalidAllocationId.NotFound": (404, "Specified allocation id is not found"),
         "IncorrectEipStatus": (400, "The current status of the EIP does not support this operation."),
@@ -49,8 +52,14 @@ def view(ctx: Context, balancer: dict) -> dict:
             address["Address"] = eip["IpAddress"] if eip else ""
         else:
             address.update({"PublicIPv4Address": eip["IpAddress"] if eip else "", "EniId": mapping.get("EniId", "")})
-        zones.append({"ZoneId": mapping["ZoneId"], "VSwitchId": mapping["VSwitchId"], "Status": "Active",
-                      "LoadBalancerAddresses": [address]})
+        zones.append(
+            {
+                "ZoneId": mapping["ZoneId"],
+                "VSwitchId": mapping["VSwitchId"],
+                "Status": "Active",
+                "LoadBalancerAddresses": [address],
+            }
+        )
     record = {
         "LoadBalancerId": balancer["LoadBalancerId"],
         "LoadBalancerName": balancer["LoadBalancerName"],
@@ -157,7 +166,9 @@ def update_address_type(ctx: Context, product: str) -> dict:
         for zone_id, mapping in current.items():
             # "AllocationId is required when you change the network type from Intranet to Internet" (SDK doc); on an
             # Internet-facing one a zone left out keeps its EIP (UNCONFIRMED [fid:lb-address-type-partial]).
-            allocation_id = given.get(zone_id) or (mapping.get("AllocationId") if balancer["AddressType"] == "Internet" else "")
+            allocation_id = given.get(zone_id) or (
+                mapping.get("AllocationId") if balancer["AddressType"] == "Internet" else ""
+            )
             if not allocation_id:
                 raise ApiError("MissingParameter", "ZoneMappings.N.AllocationId")
             allocations[zone_id] = allocation_id

@@ -23,18 +23,35 @@ ZONES = ("cn-hangzhou-h", "cn-hangzhou-i")
 def balancer(product, balancer_id, held=(), status="Active"):
     """A normalized load balancer (``_api.zonal_lb`` shape); ``held``: one allocation ID per zone (Internet)."""
     zones = [
-        {"zone_id": zone, "vswitch_id": f"vsw-{zone[-1]}", "allocation_id": (held[index] if held else ""),
-         "address": "", "eni_id": ""}
+        {
+            "zone_id": zone,
+            "vswitch_id": f"vsw-{zone[-1]}",
+            "allocation_id": (held[index] if held else ""),
+            "address": "",
+            "eni_id": "",
+        }
         for index, zone in enumerate(ZONES)
     ]
-    return {"id": balancer_id, "product": product, "region_id": "cn-hangzhou", "status": status,
-            "address_type": "Internet" if held else "Intranet", "vpc_id": "vpc-1", "locks": [], "zones": zones}
+    return {
+        "id": balancer_id,
+        "product": product,
+        "region_id": "cn-hangzhou",
+        "status": status,
+        "address_type": "Internet" if held else "Intranet",
+        "vpc_id": "vpc-1",
+        "locks": [],
+        "zones": zones,
+    }
 
 
 def on_zone(allocation_id, record, zone):
     """An EIP held by a load balancer's zone, as gather leaves it (owner written)."""
-    return eip(allocation_id, on=("NetworkInterface", f"eni-svc-{zone[-1]}"), service_managed=True,
-               owner=lb_zones.owner_of(record, zone))
+    return eip(
+        allocation_id,
+        on=("NetworkInterface", f"eni-svc-{zone[-1]}"),
+        service_managed=True,
+        owner=lb_zones.owner_of(record, zone),
+    )
 
 
 def snapshot_of(product, held=(), free=("eip-a", "eip-b", "eip-c"), status="Active", extra=()):
@@ -49,8 +66,10 @@ def zone_item(allocation_id, zone, product="alb", **more):
 
 
 def calls(result):
-    return [(change.action, change.address_type, [(z["zone_id"], z["allocation_id"]) for z in change.zones])
-            for change in result.zonal]
+    return [
+        (change.action, change.address_type, [(z["zone_id"], z["allocation_id"]) for z in change.zones])
+        for change in result.zonal
+    ]
 
 
 # ---- Intranet -> Internet ----------------------------------------------------------------------------------
@@ -58,9 +77,12 @@ def calls(result):
 
 @pytest.mark.parametrize("product", ["alb", "nlb"])
 def test_intranet_to_internet_is_one_address_type_call_with_every_zone(product):
-    result = plan(want_list(zone_item("eip-a", ZONES[0], product), zone_item("eip-b", ZONES[1], product)),
-                  snapshot_of(product))
-    assert calls(result) == [("UpdateLoadBalancerAddressTypeConfig", "Internet", [(ZONES[0], "eip-a"), (ZONES[1], "eip-b")])]
+    result = plan(
+        want_list(zone_item("eip-a", ZONES[0], product), zone_item("eip-b", ZONES[1], product)), snapshot_of(product)
+    )
+    assert calls(result) == [
+        ("UpdateLoadBalancerAddressTypeConfig", "Internet", [(ZONES[0], "eip-a"), (ZONES[1], "eip-b")])
+    ]
     assert [(s.kind, s.allocation_id, s.holder.instance_id, s.holder.zone_id, s.action) for s in result.steps] == [
         ("associate", "eip-a", f"{product}-1", ZONES[0], "UpdateLoadBalancerAddressTypeConfig"),
         ("associate", "eip-b", f"{product}-1", ZONES[1], "UpdateLoadBalancerAddressTypeConfig"),
@@ -99,13 +121,16 @@ def test_an_eip_of_another_region_is_not_found_before_any_call():
 
 def test_a_zone_the_load_balancer_does_not_have():
     error = failure(want_list(zone_item("eip-a", ZONES[0]), zone_item("eip-b", "cn-hangzhou-k")), snapshot_of("alb"))
-    assert "associations[1].zone_id=cn-hangzhou-k: ALB instance alb-1 has no such zone; its zones are " \
-           "cn-hangzhou-h, cn-hangzhou-i" in str(error)
+    assert (
+        "associations[1].zone_id=cn-hangzhou-k: ALB instance alb-1 has no such zone; its zones are "
+        "cn-hangzhou-h, cn-hangzhou-i" in str(error)
+    )
 
 
 def test_a_load_balancer_that_is_configuring_is_waited_for_not_written():
-    error = failure(want_list(zone_item("eip-a", ZONES[0]), zone_item("eip-b", ZONES[1])),
-                    snapshot_of("alb", status="Configuring"))
+    error = failure(
+        want_list(zone_item("eip-a", ZONES[0]), zone_item("eip-b", ZONES[1])), snapshot_of("alb", status="Configuring")
+    )
     assert error.failures[0].code == "IncorrectStatus.LoadBalancer" and "is Configuring" in str(error)
 
 
@@ -121,8 +146,10 @@ def test_a_load_balancer_that_does_not_exist():
 
 @pytest.mark.parametrize("product", ["alb", "nlb"])
 def test_every_zone_in_place_makes_no_call(product):
-    result = plan(want_list(zone_item("eip-a", ZONES[0], product), zone_item("eip-b", ZONES[1], product)),
-                  snapshot_of(product, held=("eip-a", "eip-b"), free=()))
+    result = plan(
+        want_list(zone_item("eip-a", ZONES[0], product), zone_item("eip-b", ZONES[1], product)),
+        snapshot_of(product, held=("eip-a", "eip-b"), free=()),
+    )
     assert not result.changed and result.results == ["eip-a", "eip-b"]
 
 
@@ -132,7 +159,9 @@ def test_every_zone_in_place_makes_no_call(product):
 )
 def test_a_swap_uses_the_action_that_changes_it_with_the_full_zone_list(product, action):
     # ALB: UpdateLoadBalancerZones would answer ZoneMappingsNotChanged (TF #9309); NLB drops zones left out.
-    result = plan(want_list(zone_item("eip-c", ZONES[1], product)), snapshot_of(product, held=("eip-a", "eip-b"), free=("eip-c",)))
+    result = plan(
+        want_list(zone_item("eip-c", ZONES[1], product)), snapshot_of(product, held=("eip-a", "eip-b"), free=("eip-c",))
+    )
     assert calls(result) == [(action, "Internet", [(ZONES[0], "eip-a"), (ZONES[1], "eip-c")])]
     assert [(s.kind, s.allocation_id, s.holder.zone_id) for s in result.steps] == [
         ("disassociate", "eip-b", ZONES[1]),
@@ -162,8 +191,12 @@ def test_every_eip_off_needs_consent_and_goes_intranet(product):
 
 def test_naming_every_eip_of_the_load_balancer_is_the_same_as_naming_it():
     snapshot = snapshot_of("nlb", held=("eip-a", "eip-b"), free=())
-    result = plan(want_list({"allocation_id": "eip-a"}, {"allocation_id": "eip-b"}, state="absent"), snapshot,
-                  state="absent", force=True)
+    result = plan(
+        want_list({"allocation_id": "eip-a"}, {"allocation_id": "eip-b"}, state="absent"),
+        snapshot,
+        state="absent",
+        force=True,
+    )
     assert calls(result)[0][:2] == ("UpdateLoadBalancerAddressTypeConfig", "Intranet")
 
 
@@ -171,8 +204,10 @@ def test_a_partial_disassociation_is_refused_with_the_reason():
     snapshot = snapshot_of("alb", held=("eip-a", "eip-b"), free=())
     error = failure(want(allocation_id="eip-a", state="absent"), snapshot, state="absent", force=True)
     assert error.failures[0].code == lb_zones.ZONES_CODE
-    assert "is Internet-facing and needs an EIP in every zone; taking off only eip-a would leave zone(s) " \
-           "cn-hangzhou-h without one" in str(error)
+    assert (
+        "is Internet-facing and needs an EIP in every zone; taking off only eip-a would leave zone(s) "
+        "cn-hangzhou-h without one" in str(error)
+    )
 
 
 def test_an_internal_load_balancer_has_nothing_to_take_off():
@@ -206,15 +241,23 @@ def test_the_holder_of_an_lb_eip_is_the_load_balancer_and_its_zone():
 @pytest.mark.parametrize(
     ("options", "message"),
     [
-        ({"associations": [zone_item("eip-a", ZONES[0]), zone_item("eip-b", ZONES[0])]},
-         "associations[0] and associations[1] both put an EIP on alb-1 at cn-hangzhou-h; it takes one EIP"),
-        ({"allocation_id": "eip-a", "instance_id": "alb-1", "instance_type": "Nlb", "zone_id": ZONES[0]},
-         "instance_type=Nlb does not match instance_id=alb-1, which is an ALB instance ID"),
+        (
+            {"associations": [zone_item("eip-a", ZONES[0]), zone_item("eip-b", ZONES[0])]},
+            "associations[0] and associations[1] both put an EIP on alb-1 at cn-hangzhou-h; it takes one EIP",
+        ),
+        (
+            {"allocation_id": "eip-a", "instance_id": "alb-1", "instance_type": "Nlb", "zone_id": ZONES[0]},
+            "instance_type=Nlb does not match instance_id=alb-1, which is an ALB instance ID",
+        ),
         ({"allocation_id": "eip-a", "instance_id": "alb-1"}, "zone_id is required for an ALB instance (alb-1)"),
-        ({"allocation_id": "eip-a", "instance_id": "i-1", "zone_id": ZONES[0]},
-         "zone_id applies only to ALB and NLB instances"),
-        ({"allocation_id": "eip-a", "instance_id": "nlb-1", "zone_id": ZONES[0], "private_ip_address": "10.0.0.5"},
-         "private_ip_address applies only to ENI targets"),
+        (
+            {"allocation_id": "eip-a", "instance_id": "i-1", "zone_id": ZONES[0]},
+            "zone_id applies only to ALB and NLB instances",
+        ),
+        (
+            {"allocation_id": "eip-a", "instance_id": "nlb-1", "zone_id": ZONES[0], "private_ip_address": "10.0.0.5"},
+            "private_ip_address applies only to ENI targets",
+        ),
     ],
 )
 def test_bad_input(options, message):
