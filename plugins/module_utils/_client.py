@@ -9,7 +9,9 @@
 
 :class:`AlicloudModule` wraps ``AnsibleModule``: it merges a *copy* of the shared argument spec into
 the module's own, checks that the SDK is installed, and builds the SDK clients lazily, one per product of
-:data:`PRODUCTS` (importing an SDK client costs 0.2-0.4 s, so a module only pays for the services it calls).
+:data:`PRODUCTS`.  A product with an endpoint table in ``_endpoint_maps`` (VPC, ECS, SLB) is called through the
+SDK's generic ``call_api`` (``_openapi``): importing a generated product client and its models costs 0.3-0.5 s of
+CPU per module process, more than the rest of a one-call task (issue 14).
 
 Credentials, in order (``shared/reference/alibaba-api.md`` §1.8):
 
@@ -56,6 +58,8 @@ from urllib.parse import urlsplit
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 from ansible.module_utils.errors import AnsibleFallbackNotFound
+from ansible_collections.alicloud.eip.plugins.module_utils._endpoint_maps import ENDPOINT_MAPS
+from ansible_collections.alicloud.eip.plugins.module_utils._openapi import ProductCaller, endpoint_of
 from ansible_collections.alicloud.eip.plugins.module_utils._products import PRODUCTS, PRODUCTS_BY_NAME
 from ansible_collections.alicloud.eip.plugins.module_utils._retries import (
     AlicloudApiError,
@@ -414,9 +418,32 @@ class AlicloudConnection:
             return self._clients[service]
 
     def _build(self, service: str):
+        """A product on the generic path (``_openapi``) gets the shared tea-openapi client; others their own."""
+        if service not in ENDPOINT_MAPS:
+            return self._build_generated(service)
+        from alibabacloud_tea_openapi.client import Client as OpenApiClient
+
+        config = self._config(service)
+        if not config.endpoint:
+            config.endpoint = endpoint_of(service, self.region, ENDPOINT_MAPS[service])
+        generated: list[Any] = []
+
+        def build_generated():
+            with self._lock:
+                if not generated:
+                    generated.append(self._build_generated(service))
+                return generated[0]
+
+        return ProductCaller(OpenApiClient(config), PRODUCTS_BY_NAME[service].api_version, build_generated)
+
+    def _build_generated(self, service: str):
+        """The product's generated SDK client (imports its whole package: 0.3-0.5 s of CPU)."""
+        client_class = importlib.import_module(f"{PRODUCTS_BY_NAME[service].package}.client").Client
+        return client_class(self._config(service))
+
+    def _config(self, service: str):
         from alibabacloud_tea_openapi.models import Config
 
-        client_class = importlib.import_module(f"{PRODUCTS_BY_NAME[service].package}.client").Client
         if self._credential is None:
             self._credential = make_credential_client(self.credential_source)
         config = Config(
@@ -429,7 +456,7 @@ class AlicloudConnection:
         endpoint = self.endpoints.get(service)
         if endpoint:
             config.protocol, config.endpoint = endpoint
-        return client_class(config)
+        return config
 
 
 def connection_from_params(params: Mapping[str, Any], environ: Mapping[str, str] | None = None) -> AlicloudConnection:

@@ -21,6 +21,7 @@ from typing import Any
 
 from ansible_collections.alicloud.eip.plugins.module_utils._api.common import body, inner_list, request_id, text
 from ansible_collections.alicloud.eip.plugins.module_utils._api.ecs import describe_interfaces
+from ansible_collections.alicloud.eip.plugins.module_utils._openapi import light_models
 from ansible_collections.alicloud.eip.plugins.module_utils._polling import WaitPolicy, Watch, wait_until
 from ansible_collections.alicloud.eip.plugins.module_utils._retries import api_call
 
@@ -126,7 +127,7 @@ def create_network_interface(
     client_token: str | None = None,
 ) -> str:
     """CreateNetworkInterface (synchronous: the ENI is Available at once); returns the new ENI's ID."""
-    from alibabacloud_ecs20140526 import models
+    models = light_models("ecs")
 
     request = models.CreateNetworkInterfaceRequest(
         region_id=connection.region,
@@ -151,7 +152,7 @@ def delete_network_interface(connection, eni_id: str, client_token: str | None =
 
     The request model has no ClientToken; the decorator's token is simply not sent.
     """
-    from alibabacloud_ecs20140526 import models
+    models = light_models("ecs")
 
     del client_token
     request = models.DeleteNetworkInterfaceRequest(region_id=connection.region, network_interface_id=eni_id)
@@ -161,7 +162,7 @@ def delete_network_interface(connection, eni_id: str, client_token: str | None =
 @api_call("AttachNetworkInterface", mutating=True, verify=interface_attached)
 def attach_network_interface(connection, eni_id: str, instance_id: str, client_token: str | None = None) -> str:
     """AttachNetworkInterface; asynchronous (Attaching -> InUse).  Returns the request ID."""
-    from alibabacloud_ecs20140526 import models
+    models = light_models("ecs")
 
     del client_token  # not a parameter of this action
     request = models.AttachNetworkInterfaceRequest(
@@ -173,7 +174,7 @@ def attach_network_interface(connection, eni_id: str, instance_id: str, client_t
 @api_call("DetachNetworkInterface", mutating=True, verify=interface_detached)
 def detach_network_interface(connection, eni_id: str, instance_id: str, client_token: str | None = None) -> str:
     """DetachNetworkInterface; asynchronous (Detaching -> Available).  Returns the request ID."""
-    from alibabacloud_ecs20140526 import models
+    models = light_models("ecs")
 
     del client_token  # not a parameter of this action
     request = models.DetachNetworkInterfaceRequest(
@@ -191,7 +192,7 @@ def assign_private_ip_addresses(
     client_token: str | None = None,
 ) -> list[str]:
     """AssignPrivateIpAddresses by list or by count (exactly one); returns the addresses assigned."""
-    from alibabacloud_ecs20140526 import models
+    models = light_models("ecs")
 
     request = models.AssignPrivateIpAddressesRequest(
         region_id=connection.region,
@@ -210,7 +211,7 @@ def unassign_private_ip_addresses(
     connection, eni_id: str, private_ip_addresses: Sequence[str], client_token: str | None = None
 ) -> str:
     """UnassignPrivateIpAddresses (secondary addresses only); returns the request ID."""
-    from alibabacloud_ecs20140526 import models
+    models = light_models("ecs")
 
     del client_token  # not a parameter of this action
     request = models.UnassignPrivateIpAddressesRequest(
@@ -229,7 +230,7 @@ def modify_network_interface_attribute(
     client_token: str | None = None,
 ) -> str:
     """ModifyNetworkInterfaceAttribute: name, description and/or the full security group list."""
-    from alibabacloud_ecs20140526 import models
+    models = light_models("ecs")
 
     del client_token  # not a parameter of this action
     request = models.ModifyNetworkInterfaceAttributeRequest(
@@ -245,7 +246,7 @@ def modify_network_interface_attribute(
 @api_call("TagResources", mutating=True, verify=interface_tags_hold)
 def tag_interfaces(connection, eni_ids: Sequence[str], tags: Mapping[str, str], client_token: str | None = None) -> str:
     """ECS TagResources with ResourceType ``eni``: add or overwrite ``tags``."""
-    from alibabacloud_ecs20140526 import models
+    models = light_models("ecs")
 
     del client_token  # not a parameter of this action
     request = models.TagResourcesRequest(
@@ -260,7 +261,7 @@ def tag_interfaces(connection, eni_ids: Sequence[str], tags: Mapping[str, str], 
 @api_call("UntagResources", mutating=True, verify=interface_tags_gone)
 def untag_interfaces(connection, eni_ids: Sequence[str], keys: Iterable[str], client_token: str | None = None) -> str:
     """ECS UntagResources with ResourceType ``eni``: remove the tags with these keys."""
-    from alibabacloud_ecs20140526 import models
+    models = light_models("ecs")
 
     del client_token  # not a parameter of this action
     request = models.UntagResourcesRequest(

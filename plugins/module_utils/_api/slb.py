@@ -22,6 +22,7 @@ from ansible_collections.alicloud.eip.plugins.module_utils._api.common import (
     read_batches,
     text,
 )
+from ansible_collections.alicloud.eip.plugins.module_utils._openapi import light_models
 from ansible_collections.alicloud.eip.plugins.module_utils._retries import api_call
 
 # DescribeLoadBalancers takes up to 10 comma-separated IDs (UNCONFIRMED: the SLB docs say "multiple IDs"; 10 is
@@ -45,7 +46,7 @@ def normalize_load_balancer(record: dict[str, Any]) -> dict[str, Any]:
 @api_call("DescribeLoadBalancers")
 def describe_load_balancers_page(connection, page_number: int, load_balancer_ids: list[str]) -> dict[str, Any]:
     """One page of DescribeLoadBalancers by comma-separated ``LoadBalancerId``."""
-    from alibabacloud_slb20140515 import models
+    models = light_models("slb")
 
     request = models.DescribeLoadBalancersRequest(
         region_id=connection.region,

@@ -29,6 +29,7 @@ from ansible_collections.alicloud.eip.plugins.module_utils._api.common import (
     tags_to_dict,
     text,
 )
+from ansible_collections.alicloud.eip.plugins.module_utils._openapi import light_models
 from ansible_collections.alicloud.eip.plugins.module_utils._polling import WaitPolicy, Watch, wait_until
 from ansible_collections.alicloud.eip.plugins.module_utils._retries import api_call
 
@@ -91,7 +92,7 @@ def normalize_eip(record: dict[str, Any]) -> dict[str, Any]:
 @api_call("DescribeEipAddresses")
 def describe_eip_addresses_page(connection, page_number: int, **filters: Any) -> dict[str, Any]:
     """One page of DescribeEipAddresses (filters are request-model field names)."""
-    from alibabacloud_vpc20160428 import models
+    models = light_models("vpc")
 
     tags = filters.pop("tags", None)
     request = models.DescribeEipAddressesRequest(
@@ -162,7 +163,7 @@ def associate_eip_address(
     client_token: str | None = None,
 ) -> str:
     """AssociateEipAddress; returns the request ID.  Asynchronous: the EIP goes Associating -> InUse."""
-    from alibabacloud_vpc20160428 import models
+    models = light_models("vpc")
 
     request = models.AssociateEipAddressRequest(
         region_id=connection.region,
@@ -189,7 +190,7 @@ def unassociate_eip_address(
     client_token: str | None = None,
 ) -> str:
     """UnassociateEipAddress; returns the request ID.  Asynchronous: the EIP goes Unassociating -> Available."""
-    from alibabacloud_vpc20160428 import models
+    models = light_models("vpc")
 
     request = models.UnassociateEipAddressRequest(
         region_id=connection.region,
@@ -224,7 +225,7 @@ def allocate_eip_address(
     With ``ip_address`` (the released address) or ``instance_id`` (the released EIP's allocation ID) it
     recovers an EIP the account released within 7 days instead of taking a random address.
     """
-    from alibabacloud_vpc20160428 import models
+    models = light_models("vpc")
 
     request = models.AllocateEipAddressRequest(
         region_id=connection.region,
@@ -305,7 +306,7 @@ def eip_tags_gone(
 @api_call("ReleaseEipAddress", mutating=True, verify=released)
 def release_eip_address(connection, allocation_id: str, client_token: str | None = None) -> str:
     """ReleaseEipAddress; returns the request ID.  Asynchronous: Available -> Releasing -> gone."""
-    from alibabacloud_vpc20160428 import models
+    models = light_models("vpc")
 
     del client_token
     request = models.ReleaseEipAddressRequest(region_id=connection.region, allocation_id=allocation_id)
@@ -322,7 +323,7 @@ def modify_eip_address_attribute(
     client_token: str | None = None,
 ) -> str:
     """ModifyEipAddressAttribute of the given fields only (``None`` leaves a field alone); returns the request ID."""
-    from alibabacloud_vpc20160428 import models
+    models = light_models("vpc")
 
     del client_token
     request = models.ModifyEipAddressAttributeRequest(
@@ -344,7 +345,7 @@ def tag_resources_batch(
     client_token: str | None = None,
 ) -> str:
     """One TagResources call (at most 20 tags); returns the request ID."""
-    from alibabacloud_vpc20160428 import models
+    models = light_models("vpc")
 
     del client_token
     request = models.TagResourcesRequest(
@@ -368,7 +369,7 @@ def untag_resources_batch(
     connection, resource_ids: list[str], keys: list[str], resource_type: str = "EIP", client_token: str | None = None
 ) -> str:
     """One UnTagResources call (at most 20 keys); returns the request ID."""
-    from alibabacloud_vpc20160428 import models
+    models = light_models("vpc")
 
     del client_token
     request = models.UnTagResourcesRequest(
@@ -386,7 +387,7 @@ def untag_resources(connection, resource_ids: list[str], keys: Iterable[str], re
 @api_call("DescribeEipGatewayInfo")
 def describe_eip_gateway_info(connection, network_interface_id: str) -> list[dict[str, str]]:
     """The MULTI_BINDED EIPs of a secondary ENI with gateway and mask: ``[{"ip", "gateway", "mask"}]``."""
-    from alibabacloud_vpc20160428 import models
+    models = light_models("vpc")
 
     request = models.DescribeEipGatewayInfoRequest(region_id=connection.region, instance_id=network_interface_id)
     answer = body(connection.vpc.describe_eip_gateway_info_with_options(request, connection.runtime()))

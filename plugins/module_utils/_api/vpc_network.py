@@ -28,6 +28,7 @@ from ansible_collections.alicloud.eip.plugins.module_utils._api.common import (
     text,
     token_pages,
 )
+from ansible_collections.alicloud.eip.plugins.module_utils._openapi import light_models
 from ansible_collections.alicloud.eip.plugins.module_utils._retries import api_call
 
 # DescribeNatGateways, DescribeSnatTableEntries, DescribeVSwitches and DescribeHaVips all take PageSize up to 50.
@@ -142,7 +143,7 @@ def normalize_snat_entry(record: dict[str, Any]) -> dict[str, Any]:
 @api_call("DescribeNatGateways")
 def describe_nat_gateways_page(connection, page_number: int, **filters: Any) -> dict[str, Any]:
     """One page of DescribeNatGateways (filters are request-model field names: nat_gateway_id, vpc_id, name)."""
-    from alibabacloud_vpc20160428 import models
+    models = light_models("vpc")
 
     request = models.DescribeNatGatewaysRequest(
         region_id=connection.region, page_number=page_number, page_size=NAT_PAGE_SIZE, **filters
@@ -179,7 +180,7 @@ def describe_nat_gateways(
 @api_call("DescribeVSwitches")
 def describe_vswitches_page(connection, page_number: int, **filters: Any) -> dict[str, Any]:
     """One page of DescribeVSwitches (filters: vpc_id, v_switch_id)."""
-    from alibabacloud_vpc20160428 import models
+    models = light_models("vpc")
 
     request = models.DescribeVSwitchesRequest(
         region_id=connection.region, page_number=page_number, page_size=VSWITCH_PAGE_SIZE, **filters
@@ -251,7 +252,7 @@ def ha_vips_filtered_page(connection, page_number: int, key: str, values: list[s
     """One page of DescribeHaVips filtered by ``key`` (``Filter.1.Key``; the values, ``Filter.1.Value.N``, are OR-ed).
 
     Undecorated: each caller wraps it in its own ``api_call("DescribeHaVips")``."""
-    from alibabacloud_vpc20160428 import models
+    models = light_models("vpc")
 
     request = models.DescribeHaVipsRequest(
         region_id=connection.region,
@@ -327,7 +328,7 @@ def list_ipv4_gateways_page(connection, vpc_id: str, next_token: str | None) -> 
 
     The brief named it DescribeIpv4Gateways; the VPC API (SDK 7.2.2) only has ListIpv4Gateways.
     """
-    from alibabacloud_vpc20160428 import models
+    models = light_models("vpc")
 
     request = models.ListIpv4GatewaysRequest(
         region_id=connection.region, vpc_id=vpc_id, max_results=IPV4_GATEWAY_PAGE_SIZE, next_token=next_token
@@ -353,7 +354,7 @@ def list_ipv4_gateways(connection, vpc_ids: Iterable[str]) -> list[dict[str, Any
 @api_call("DescribeSnatTableEntries")
 def describe_snat_table_entries_page(connection, page_number: int, snat_table_id: str) -> dict[str, Any]:
     """One page of the entries of one SNAT table."""
-    from alibabacloud_vpc20160428 import models
+    models = light_models("vpc")
 
     request = models.DescribeSnatTableEntriesRequest(
         region_id=connection.region, snat_table_id=snat_table_id, page_number=page_number, page_size=SNAT_PAGE_SIZE
@@ -381,7 +382,7 @@ def create_snat_entry(
     client_token: str | None = None,
 ) -> str:
     """CreateSnatEntry; returns the new entry's ID.  Asynchronous: the entry goes Pending -> Available."""
-    from alibabacloud_vpc20160428 import models
+    models = light_models("vpc")
 
     request = models.CreateSnatEntryRequest(
         region_id=connection.region,
@@ -405,7 +406,7 @@ def modify_snat_entry(
     client_token: str | None = None,
 ) -> str:
     """ModifySnatEntry (SNAT IPs and/or name); returns the request ID.  Asynchronous: Pending -> Available."""
-    from alibabacloud_vpc20160428 import models
+    models = light_models("vpc")
 
     request = models.ModifySnatEntryRequest(
         region_id=connection.region,
@@ -421,7 +422,7 @@ def modify_snat_entry(
 @api_call("DeleteSnatEntry", mutating=True, retry_codes=SNAT_RETRY_CODES)
 def delete_snat_entry(connection, snat_table_id: str, snat_entry_id: str, client_token: str | None = None) -> str:
     """DeleteSnatEntry; returns the request ID.  Asynchronous: Deleting -> gone."""
-    from alibabacloud_vpc20160428 import models
+    models = light_models("vpc")
 
     request = models.DeleteSnatEntryRequest(
         region_id=connection.region,

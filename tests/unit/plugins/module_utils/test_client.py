@@ -35,6 +35,8 @@ from ansible_collections.alicloud.eip.plugins.module_utils._client import (
     make_credential_client,
     parse_endpoint,
 )
+from ansible_collections.alicloud.eip.plugins.module_utils._endpoint_maps import ENDPOINT_MAPS
+from ansible_collections.alicloud.eip.plugins.module_utils._openapi import ProductCaller
 
 
 @pytest.mark.parametrize(
@@ -172,13 +174,14 @@ def test_clients_are_built_lazily_once_with_endpoint_and_region():
     assert connection._clients == {}  # pylint: disable=protected-access
     vpc = connection.vpc
     assert connection.vpc is vpc
-    assert (vpc._endpoint, vpc._protocol, vpc._region_id) == (
+    openapi = vpc._openapi  # pylint: disable=protected-access
+    assert (openapi._endpoint, openapi._protocol, openapi._region_id) == (
         "127.0.0.1:9000",
         "http",
         "cn-hangzhou",
     )  # pylint: disable=protected-access
     assert list(connection._clients) == ["vpc"]  # pylint: disable=protected-access
-    assert connection.ecs._credential is vpc._credential  # pylint: disable=protected-access
+    assert connection.ecs._openapi._credential is openapi._credential  # pylint: disable=protected-access
 
 
 def test_validate_certs_false_turns_off_certificate_checks():
@@ -445,8 +448,11 @@ def test_each_product_client_is_its_package_client_reachable_by_name_and_as_attr
     )
     for product in _client.PRODUCTS:
         client = connection.client(product.name)
-        assert type(client).__module__ == f"{product.package}.client"
         assert getattr(connection, product.name) is client
+        if product.name in ENDPOINT_MAPS:  # the generic path; its generated client only for a real SDK model
+            assert isinstance(client, ProductCaller)
+            client = client._generated()  # pylint: disable=protected-access
+        assert type(client).__module__ == f"{product.package}.client"
     with pytest.raises(ValueError, match="unknown SDK product 'cdn'; the products are vpc, ecs, slb, alb, nlb"):
         connection.client("cdn")
     with pytest.raises(AttributeError, match="cdn"):

@@ -333,9 +333,10 @@ MUTATING_ACTIONS = {function.action for function in mutating_wrappers().values()
 
 
 def request_model(function):
-    """The SDK request model class of a wrapper's action (VPC or ECS, from the SDK the wrapper imports)."""
+    """The SDK request model class of a wrapper's action (VPC or ECS, from the SDK models the wrapper uses)."""
     source = inspect.getsource(function)
-    package = "alibabacloud_ecs20140526" if "alibabacloud_ecs20140526" in source else "alibabacloud_vpc20160428"
+    ecs = "alibabacloud_ecs20140526" in source or 'light_models("ecs")' in source
+    package = "alibabacloud_ecs20140526" if ecs else "alibabacloud_vpc20160428"
     package = next((name for name in ("alibabacloud_alb20200616", "alibabacloud_nlb20220430") if name in source), package)
     models = importlib.import_module(f"{package}.models")
     return getattr(models, f"{function.action}Request")
