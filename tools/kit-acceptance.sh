@@ -32,10 +32,11 @@ as_user() {
 }
 lab_leftovers() {  # prints what the lab left behind (namespaces, /run entries, processes from the install path)
     ip netns list | awk -v p="${prefix}-" 'index($1, p) == 1 {print "namespace " $1}'
-    ls -d /run/${prefix}-lab /run/${prefix}-emu 2>/dev/null | sed 's/^/path /'
+    local path
+    for path in "/run/${prefix}-lab" "/run/${prefix}-emu"; do [[ -e "${path}" ]] && echo "path ${path}"; done
     local cmdline command
     for cmdline in /proc/[0-9]*/cmdline; do  # a loop, not grep FILES: grep's own command line holds the pattern
-        command="$(tr '\0' ' ' <"${cmdline}" 2>/dev/null)" || continue
+        command="$(tr '\0' ' ' 2>/dev/null <"${cmdline}")" || continue
         [[ "${command}" == *"${work}/"* ]] && echo "process ${cmdline//[^0-9]/}: ${command:0:160}"
     done
 }
@@ -48,22 +49,29 @@ cleanup() {
 trap cleanup EXIT
 mkdir -p "${work}/home" "${work}/project"
 
+die() { echo "kit-acceptance: $*" >&2; exit 1; }
 start=$(date +%s)
-"${venv}/bin/ansible-galaxy" collection build "${repo}" --output-path "${work}/dist" >"${work}/build.log" 2>&1 \
-    || { cat "${work}/build.log"; exit 1; }
-"${venv}/bin/ansible-galaxy" collection install "${work}"/dist/alicloud-eip-*.tar.gz -p "${work}/collections" \
-    >"${work}/install.log" 2>&1 || { cat "${work}/install.log"; exit 1; }
+project="${work}/project"
+# Built and installed as the user would, in the user's environment (a collection of the same name installed in
+# root's own ~/.ansible would otherwise satisfy `install` and be used instead).
+as_user ansible-galaxy collection build "${repo}" --output-path "${work}/dist" >"${work}/build.log" 2>&1 \
+    || { cat "${work}/build.log"; die "ansible-galaxy collection build failed"; }
+as_user ansible-galaxy collection install "${work}"/dist/alicloud-eip-*.tar.gz -p "${work}/collections" \
+    >"${work}/install.log" 2>&1 || { cat "${work}/install.log"; die "ansible-galaxy collection install failed"; }
 installed="${work}/collections/ansible_collections/alicloud/eip"
-cp -a "${installed}/examples/web_tier" "${work}/project/web_tier"
+[[ -f "${installed}/MANIFEST.json" ]] || { cat "${work}/install.log"; die "the tarball was not installed in ${installed}"; }
+cp -a "${installed}/examples/web_tier" "${work}/project/web_tier" || die "the tarball does not ship examples/web_tier"
 project="${work}/project/web_tier"
 snapshot() { (cd "$1" && find . -path '*/__pycache__' -prune -o -print | sort); }
 snapshot "${installed}" >"${work}/installed.before"
 snapshot "${project}" >"${work}/project.before"
+[[ -s "${work}/installed.before" && -s "${work}/project.before" ]] || die "nothing to compare the file lists with"
 echo "kit-acceptance: built and installed in $(($(date +%s) - start))s under ${work}"
 
 # 1. A bad world: the scenario's own world with a misspelt key, in a scenario of its own.
-cp -a "${project}/molecule/default" "${project}/molecule/badworld"
+cp -a "${project}/molecule/default" "${project}/molecule/badworld" || die "cannot copy the scenario"
 sed -i 's/{id: i-web-1, vswitch:/{id: i-web-1, vswtich:/' "${project}/molecule/badworld/lab/world.yml"
+grep -q vswtich "${project}/molecule/badworld/lab/world.yml" || die "the bad world was not written"
 as_user molecule create -s badworld >"${work}/badworld.log" 2>&1
 bad_status=$?
 check "a bad world fails molecule create" test "${bad_status}" -ne 0

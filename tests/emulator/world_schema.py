@@ -136,6 +136,7 @@ SECTIONS: dict[str, dict[str, str]] = {
         "status": STR,
         "instances": STR_LIST,
         "created": TIME,
+        "tags": MAP,
     },
     "eip": {
         "id": STR,
@@ -348,7 +349,7 @@ def check_world(spec: Any, source: str = "world") -> None:
 
 def load_and_check(path: str) -> dict:
     """Read a world file (YAML or JSON) and check it; ``WorldFormatError`` names the file and every bad key."""
-    import yaml  # pylint: disable=import-outside-toplevel  (the emulator's own dependency; only needed here)
+    import yaml  # pylint: disable=import-outside-toplevel
 
     try:
         with open(path, encoding="utf-8") as handle:

@@ -36,7 +36,7 @@ WORLD = {
 }
 
 
-def expand(tmp_path, topology, world=WORLD):
+def expand(tmp_path, topology, world):
     """(exit status, stderr, written topology or None) of ``topology.py expand``."""
     (tmp_path / "topology.yml").write_text(yaml.safe_dump(topology))
     (tmp_path / "world.yml").write_text(yaml.safe_dump(world) if world is not None else "")
@@ -54,7 +54,7 @@ def expand(tmp_path, topology, world=WORLD):
 
 def test_hosts_given_by_instance_get_the_instance_s_nic_and_every_vswitch_a_bridge(tmp_path):
     status, stderr, written = expand(
-        tmp_path, {"prefix": "wt", "hosts": {"web1": {"instance": "i-web-1"}, "web2": {"instance": "i-web-2"}}}
+        tmp_path, {"prefix": "wt", "hosts": {"web1": {"instance": "i-web-1"}, "web2": {"instance": "i-web-2"}}}, WORLD
     )
     assert status == 0, stderr
     assert written["bridges"] == [
