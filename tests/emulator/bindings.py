@@ -10,9 +10,8 @@ from __future__ import annotations
 
 import ipaddress
 
-from .accounting import free_ips
+from .accounting import first_free_ip
 from .rules import Binding, nat_consumes_private_ip, primary_ip
-
 
 # The association fields of an EIP that is on nothing (a new EIP, or one just released from its holder).
 UNBOUND = {
@@ -63,7 +62,7 @@ def record_association(binding: Binding, status: str) -> None:
     if binding.instance_type == "Nat" and nat_consumes_private_ip(binding.target):
         consumed = binding.target.setdefault("EipPrivateIps", {})
         if eip["AllocationId"] not in consumed:
-            consumed[eip["AllocationId"]] = free_ips(binding.state, binding.target["VSwitchId"])[0]
+            consumed[eip["AllocationId"]] = first_free_ip(binding.state, binding.target["VSwitchId"])
 
 
 def clear_association(state: dict, eip: dict) -> None:

@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from . import errors
-from .accounting import free_ips
+from .accounting import first_free_ip
 from .errors import ApiError
 
 # ---- error codes ---------------------------------------------------------------------------------------------
@@ -563,7 +563,7 @@ def nat_gateway_quota(binding: Binding) -> None:
 @rule("Nat")
 def nat_gateway_private_ip_available(binding: Binding) -> None:
     """A gateway created since 2022-09-19 needs a free private IP in its vSwitch -> NoAvailablePrivateIp."""
-    if nat_consumes_private_ip(binding.target) and not free_ips(binding.state, binding.target["VSwitchId"]):
+    if nat_consumes_private_ip(binding.target) and first_free_ip(binding.state, binding.target["VSwitchId"]) is None:
         raise fail("OperationDenied.NoAvailablePrivateIp")
 
 

@@ -406,7 +406,7 @@ def _check_new_address(state: dict, vswitch_id: str, address: str, in_use_code: 
         normalised = str(ipaddress.IPv4Address(address))
     except ValueError:
         raise ApiError("InvalidIp.Address", address) from None
-    if normalised not in accounting.usable_hosts(state["vswitches"][vswitch_id]["CidrBlock"]):
+    if not accounting.is_usable(state["vswitches"][vswitch_id]["CidrBlock"], normalised):
         raise ApiError("InvalidVSwitchId.IpInvalid", normalised)
     if normalised in accounting.used_ips(state, vswitch_id):
         raise ApiError(in_use_code, normalised)
@@ -415,7 +415,7 @@ def _check_new_address(state: dict, vswitch_id: str, address: str, in_use_code: 
 
 def _pick_free(state: dict, vswitch_id: str, count: int, taken: set[str]) -> list[str]:
     """``count`` free addresses of the vSwitch (lowest first), excluding ``taken``."""
-    free = [address for address in accounting.free_ips(state, vswitch_id) if address not in taken]
+    free = [address for address in accounting.free_ips(state, vswitch_id, count + len(taken)) if address not in taken]
     if len(free) < count:
         raise ApiError("InvalidVSwitchId.IpNotEnough")
     return free[:count]

@@ -172,7 +172,7 @@ def describe_vswitches(ctx: Context) -> dict:
                 "IsDefault": False,
                 "CreationTime": vswitch.get("CreationTime", ""),
                 "ResourceGroupId": "",
-                "AvailableIpAddressCount": len(accounting.free_ips(ctx.state, vswitch["VSwitchId"])),
+                "AvailableIpAddressCount": accounting.free_count(ctx.state, vswitch["VSwitchId"]),
                 "RouteTable": {"RouteTableId": "vtb-{}".format(vswitch["VpcId"][4:]), "RouteTableType": "System"},
                 "Tags": vpc_tags(vswitch.get("Tags", {})),
             }
@@ -207,10 +207,9 @@ def create_ha_vip(ctx: Context) -> dict:
     tags = tags_from_request(params)
     address = params.str("IpAddress")
     if address is None:
-        free = accounting.free_ips(ctx.state, vswitch["VSwitchId"])
-        if not free:
+        address = accounting.first_free_ip(ctx.state, vswitch["VSwitchId"])
+        if address is None:
             raise ApiError("InvalidIPAddress.NotAvailable")
-        address = free[0]
     else:
         try:
             parsed = ipaddress.IPv4Address(address)
@@ -219,7 +218,7 @@ def create_ha_vip(ctx: Context) -> dict:
         address = str(parsed)
         if parsed not in ipaddress.IPv4Network(vswitch["CidrBlock"]):
             raise ApiError("InvalidIPAddress.OutOfRange")
-        if address not in accounting.usable_hosts(vswitch["CidrBlock"]) or address == vswitch.get("Gateway"):
+        if not accounting.is_usable(vswitch["CidrBlock"], address) or address == vswitch.get("Gateway"):
             raise ApiError("InvalidIPAddress.NotAvailable")
         if address in accounting.used_ips(ctx.state, vswitch["VSwitchId"]):
             raise ApiError("InvalidIPAddress.AlreadyUsed")
