@@ -21,7 +21,7 @@ description:
     rebuilds O(compose), O(groups) and O(keyed_groups).
   - The inventory file name must end in V(alicloud_eip.yml) or V(alicloud_eip.yaml).
 author:
-  - alicloud.eip developers
+  - alicloud.eip developers (@alicloud-eip)
 requirements:
   - python >= 3.8
   - alibabacloud-vpc20160428
@@ -154,7 +154,7 @@ hostnames:
 compose:
   ansible_host: private_ip_address
 keyed_groups:
-  - key: tags.role | default('none')
+  - key: instance_tags.role | default('none')
     prefix: role
   - key: eips | length | string
     prefix: eip_count

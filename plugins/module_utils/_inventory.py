@@ -248,7 +248,7 @@ def host_vars(record: Mapping[str, Any], region: str, index: Mapping[tuple[str, 
         "instance_type": text(record.get("InstanceType")),
         "instance_network_type": text(record.get("InstanceNetworkType")),
         "security_group_ids": [text(group) for group in inner_list(record.get("SecurityGroupIds"), "SecurityGroupId")],
-        "tags": ecs_tags_to_dict(record.get("Tags")),
+        "instance_tags": ecs_tags_to_dict(record.get("Tags")),
         "private_ip_address": private[0] if private else "",
         "public_ip_address": public[0] if public else eip_address,
         "eip_address": eip_address,
@@ -266,13 +266,19 @@ def check_hostnames(preferences: Sequence[Any]) -> None:
         names = [preference]
         if isinstance(preference, Mapping):
             if "name" not in preference:
-                raise InventoryOptionError(f"hostnames[{position}]: a dict entry needs a name key (and may have prefix, separator)")
+                raise InventoryOptionError(
+                    f"hostnames[{position}]: a dict entry needs a name key (and may have prefix, separator)"
+                )
             unknown_keys = set(preference) - {"name", "prefix", "separator"}
             if unknown_keys:
-                raise InventoryOptionError(f"hostnames[{position}]: unknown keys {', '.join(sorted(map(str, unknown_keys)))}; use name, prefix, separator")
+                raise InventoryOptionError(
+                    f"hostnames[{position}]: unknown keys {', '.join(sorted(map(str, unknown_keys)))}; use name, prefix, separator"
+                )
             names = [preference["name"]] + ([preference["prefix"]] if "prefix" in preference else [])
         for name in names:
-            if not isinstance(name, str) or not (name in HOSTNAME_NAMES or (name.startswith(TAG_FILTER_PREFIX) and len(name) > 4)):
+            if not isinstance(name, str) or not (
+                name in HOSTNAME_NAMES or (name.startswith(TAG_FILTER_PREFIX) and len(name) > 4)
+            ):
                 raise InventoryOptionError(
                     f"hostnames[{position}]: {name!r} is not a host name source; use one of {', '.join(HOSTNAME_NAMES)}, "
                     "tag:KEY, tag:KEY=VALUE or a dict {name, prefix, separator}"
@@ -282,7 +288,7 @@ def check_hostnames(preferences: Sequence[Any]) -> None:
 def _tag_hostname(variables: Mapping[str, Any], preference: str) -> str:
     """``tag:K`` -> the value of tag K; ``tag:K=V`` -> ``K_V`` when the tag has that value; ``tag:A,B`` -> the first
     that matches (aws_ec2's rules)."""
-    tags = variables.get("tags") or {}
+    tags = variables.get("instance_tags") or {}
     for entry in preference[len(TAG_FILTER_PREFIX) :].split(","):
         if "=" in entry:
             key, value = entry.split("=", 1)
@@ -299,7 +305,9 @@ def _one_hostname(variables: Mapping[str, Any], name: str) -> str:
     return str(variables.get(name) or "")
 
 
-def hostnames(variables: Mapping[str, Any], preferences: Sequence[Any], allow_duplicated_hosts: bool = False) -> list[str]:
+def hostnames(
+    variables: Mapping[str, Any], preferences: Sequence[Any], allow_duplicated_hosts: bool = False
+) -> list[str]:
     """The host's names by the ``hostnames`` precedence: the first that resolves, or with ``allow_duplicated_hosts``
     every one that resolves (each once).  An entry may be ``{name, prefix, separator}`` (``prefix`` + ``separator``
     + ``name``, separator ``_`` by default; only when both resolve)."""
@@ -332,7 +340,7 @@ def default_groups(variables: Mapping[str, Any]) -> list[str]:
     for key, prefix in (("zone_id", "zone"), ("vpc_id", "vpc"), ("status", "status")):
         if variables.get(key):
             groups.append(f"{prefix}_{variables[key]}")
-    for key, value in sorted((variables.get("tags") or {}).items()):
+    for key, value in sorted((variables.get("instance_tags") or {}).items()):
         groups.append(f"tag_{key}_{value}" if value else f"tag_{key}")
     if variables.get("eips"):
         groups.append("has_eip")
