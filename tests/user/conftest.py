@@ -15,8 +15,13 @@ import yaml
 REPO = Path(__file__).resolve().parents[2]
 VENV_BIN = REPO / ".venv" / "bin"
 # Credentials and region of the caller's shell never leak into a test.
-CREDENTIAL_PREFIXES = ("ALIBABA_CLOUD_", "ALICLOUD_ACCESS_KEY", "ALICLOUD_SECRET_KEY", "ALICLOUD_SECURITY_TOKEN",
-                       "ALICLOUD_REGION")
+CREDENTIAL_PREFIXES = (
+    "ALIBABA_CLOUD_",
+    "ALICLOUD_ACCESS_KEY",
+    "ALICLOUD_SECRET_KEY",
+    "ALICLOUD_SECURITY_TOKEN",
+    "ALICLOUD_REGION",
+)
 
 
 def base_env(**extra: str) -> dict[str, str]:
@@ -25,8 +30,12 @@ def base_env(**extra: str) -> dict[str, str]:
         for key, value in os.environ.items()
         if key.lower() not in ("http_proxy", "https_proxy", "all_proxy") and not key.startswith(CREDENTIAL_PREFIXES)
     }
-    env.update(ALIBABA_CLOUD_ECS_METADATA_DISABLED="true", ANSIBLE_NOCOLOR="1", ANSIBLE_LOCALHOST_WARNING="false",
-               PATH=f"{VENV_BIN}:{env.get('PATH', '/usr/bin:/bin')}")
+    env.update(
+        ALIBABA_CLOUD_ECS_METADATA_DISABLED="true",
+        ANSIBLE_NOCOLOR="1",
+        ANSIBLE_LOCALHOST_WARNING="false",
+        PATH=f"{VENV_BIN}:{env.get('PATH', '/usr/bin:/bin')}",
+    )
     env.update(extra)
     return env
 
@@ -38,8 +47,13 @@ class Emulator:
         self.run_dir = run_dir
         world_file = run_dir / "world.yml"
         world_file.write_text(yaml.safe_dump(world))
-        out = subprocess.run([str(REPO / "tools" / "emulator.sh"), "start", str(run_dir), str(world_file)],
-                             check=True, capture_output=True, text=True, env=base_env())
+        out = subprocess.run(
+            [str(REPO / "tools" / "emulator.sh"), "start", str(run_dir), str(world_file)],
+            check=True,
+            capture_output=True,
+            text=True,
+            env=base_env(),
+        )
         self.endpoint = "http://" + out.stdout.strip()
 
     def control(self, path: str, method: str = "GET") -> dict:
@@ -55,14 +69,19 @@ class Emulator:
         self.control("calls", "DELETE")
 
     def stop(self) -> None:
-        subprocess.run([str(REPO / "tools" / "emulator.sh"), "stop", str(self.run_dir)], check=False,
-                       capture_output=True, env=base_env())
+        subprocess.run(
+            [str(REPO / "tools" / "emulator.sh"), "stop", str(self.run_dir)],
+            check=False,
+            capture_output=True,
+            env=base_env(),
+        )
 
 
 @pytest.fixture(scope="session")
 def collections_path() -> str:
-    view = subprocess.run([str(REPO / "tools" / "collection-tree.sh")], check=True, capture_output=True, text=True,
-                          env=base_env()).stdout.strip()
+    view = subprocess.run(
+        [str(REPO / "tools" / "collection-tree.sh")], check=True, capture_output=True, text=True, env=base_env()
+    ).stdout.strip()
     return view.split("/ansible_collections/")[0]
 
 
