@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 # Copyright (c) alicloud.eip contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
@@ -59,7 +58,7 @@ pages.forEach(function (page) {
 """
 
 
-def chromium() -> str:
+def find_chromium() -> str:
     for name in CHROMIUM_NAMES:
         path = shutil.which(name)
         if path:
@@ -67,7 +66,7 @@ def chromium() -> str:
     raise SystemExit("browser_check: chromium not found; it comes from Debian's chromium package (make setup)")
 
 
-def look(browser: str, site: str, pages: list[str]) -> tuple[dict, str]:
+def look(chromium: str, site: str, pages: list[str]) -> tuple[dict, str]:
     """Chromium's report per page (see HARNESS), and its console."""
     with tempfile.TemporaryDirectory(prefix="browser-check-") as work:
         frames = [[page, "file://" + quote(os.path.realpath(os.path.join(site, page)))] for page in pages]
@@ -75,7 +74,7 @@ def look(browser: str, site: str, pages: list[str]) -> tuple[dict, str]:
         with open(harness, "w", encoding="utf-8") as handle:
             handle.write(HARNESS % {"pages": json.dumps(frames)})
         argv = [
-            browser, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-extensions",
+            chromium, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-extensions",
             "--disable-background-networking", "--disable-component-update", "--disable-sync",
             "--allow-file-access-from-files", f"--user-data-dir={os.path.join(work, 'profile')}",
             "--enable-logging=stderr", "--v=0", "--virtual-time-budget=10000", "--dump-dom", f"file://{harness}",
@@ -111,7 +110,7 @@ def main(argv: list[str]) -> int:
     if missing:
         print(f"browser_check: not in the site: {', '.join(missing)}", file=sys.stderr)
         return 1
-    reports, console = look(chromium(), site, pages)
+    reports, console = look(find_chromium(), site, pages)
     problems = [f"script error: {match.group(1)} ({match.group(2)})" for match in SCRIPT_ERROR.finditer(console)]
     for page in pages:
         found = problems_of(page, reports.get(page, {"loaded": False, "error": "no report"}))

@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 # Copyright (c) alicloud.eip contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
@@ -53,7 +52,7 @@ def check(site: str) -> tuple[list[str], int, int]:
     site = os.path.realpath(site)
     cache: dict[str, Page] = {}
     broken, local, external = [], 0, 0
-    for directory, _, files in os.walk(site):
+    for directory, _subdirectories, files in os.walk(site):
         for name in sorted(files):
             if not name.endswith((".html", ".svg")):
                 continue

@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 # Copyright (c) alicloud.eip contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
@@ -53,7 +52,7 @@ def rewrite_link(match: re.Match, guides: set[str], guide_dir: str, repo: str) -
     bang, text, target = match.groups()
     if bang or EXTERNAL.match(target) or target.startswith("#"):
         return match.group(0)
-    path, _, anchor = target.partition("#")
+    path, anchor = (target.split("#", 1) + [""])[:2]
     normalized = os.path.normpath(os.path.join("docs", path)).replace(os.sep, "/")
     if normalized.startswith("docs/") and os.path.basename(normalized) in guides and "/" not in normalized[5:]:
         return match.group(0)
