@@ -26,6 +26,7 @@ from ansible_collections.alicloud.eip.plugins.module_utils._api.common import (
     text,
     token_pages,
 )
+from ansible_collections.alicloud.eip.plugins.module_utils._openapi import light_models
 from ansible_collections.alicloud.eip.plugins.module_utils._retries import api_call
 
 # Documented batch limits: DescribeInstances takes up to 100 IDs, DescribeNetworkInterfaces up to 100.
@@ -70,7 +71,7 @@ def normalize_instance(record: dict[str, Any]) -> dict[str, Any]:
 @api_call("DescribeInstances")
 def describe_instances_page(connection, instance_ids: list[str], next_token: str | None) -> dict[str, Any]:
     """One page of DescribeInstances; ``InstanceIds`` travels as JSON-array text (alibaba-api.md §1.2)."""
-    from alibabacloud_ecs20140526 import models
+    models = light_models("ecs")
 
     request = models.DescribeInstancesRequest(
         region_id=connection.region, instance_ids=json.dumps(instance_ids), max_results=100, next_token=next_token
@@ -94,7 +95,7 @@ def describe_instances(connection, instance_ids: Iterable[str]) -> list[dict[str
 def describe_instances_filtered_page(connection, next_token: str | None, **filters: Any) -> dict[str, Any]:
     """One page (100 instances) of DescribeInstances by request-model filters (``tags`` a dict; list filters such as
     ``instance_ids`` travel as JSON-array text, alibaba-api.md §1.2): the inventory plugin's region sweep."""
-    from alibabacloud_ecs20140526 import models
+    models = light_models("ecs")
 
     tags = filters.pop("tags", None)
     for name in ("instance_ids", "private_ip_addresses", "public_ip_addresses", "eip_addresses"):
@@ -132,7 +133,7 @@ def normalize_security_group(record: dict[str, Any]) -> dict[str, Any]:
 @api_call("DescribeSecurityGroups")
 def describe_security_groups_page(connection, security_group_ids: list[str], next_token: str | None) -> dict[str, Any]:
     """One page of DescribeSecurityGroups; ``SecurityGroupIds`` travels as JSON-array text, like InstanceIds."""
-    from alibabacloud_ecs20140526 import models
+    models = light_models("ecs")
 
     request = models.DescribeSecurityGroupsRequest(
         region_id=connection.region,
@@ -255,7 +256,7 @@ def describe_network_interfaces_page(
 ) -> dict[str, Any]:
     """One page of DescribeNetworkInterfaces by ``NetworkInterfaceId.N`` and/or filters (request-model field names;
     ``tags`` a dict)."""
-    from alibabacloud_ecs20140526 import models
+    models = light_models("ecs")
 
     tags = filters.pop("tags", None)
     request = models.DescribeNetworkInterfacesRequest(

@@ -27,6 +27,7 @@ from ansible_collections.alicloud.eip.plugins.module_utils._api.common import (
     text,
 )
 from ansible_collections.alicloud.eip.plugins.module_utils._api.vpc_network import HAVIP_PAGE_SIZE
+from ansible_collections.alicloud.eip.plugins.module_utils._openapi import light_models
 from ansible_collections.alicloud.eip.plugins.module_utils._polling import WaitPolicy, Watch, wait_until
 from ansible_collections.alicloud.eip.plugins.module_utils._retries import api_call
 
@@ -64,7 +65,7 @@ def describe_ha_vips_filter_page(
     connection, page_number: int, filters: Mapping[str, list[str]], tags: Mapping[str, str] | None = None
 ) -> dict[str, Any]:
     """One page of DescribeHaVips; ``filters`` maps Filter keys to OR-ed values, keys are AND-ed."""
-    from alibabacloud_vpc20160428 import models
+    models = light_models("vpc")
 
     request = models.DescribeHaVipsRequest(
         region_id=connection.region,
@@ -118,7 +119,7 @@ def create_ha_vip(
 
     The key of the HaVip (name, tags) travels in the call itself.
     """
-    from alibabacloud_vpc20160428 import models
+    models = light_models("vpc")
 
     request = models.CreateHaVipRequest(
         region_id=connection.region,
@@ -138,7 +139,7 @@ def associate_ha_vip(
     connection, havip_id: str, instance_id: str, instance_type: str, client_token: str | None = None
 ) -> str:
     """AssociateHaVip (Associating, then InUse); returns the request ID."""
-    from alibabacloud_vpc20160428 import models
+    models = light_models("vpc")
 
     request = models.AssociateHaVipRequest(
         region_id=connection.region,
@@ -155,7 +156,7 @@ def unassociate_ha_vip(
     connection, havip_id: str, instance_id: str, instance_type: str, force: bool, client_token: str | None = None
 ) -> str:
     """UnassociateHaVip; ``force=False`` makes the API refuse the master (Forbidden.UnassociateMaster)."""
-    from alibabacloud_vpc20160428 import models
+    models = light_models("vpc")
 
     request = models.UnassociateHaVipRequest(
         region_id=connection.region,
@@ -172,7 +173,7 @@ def unassociate_ha_vip(
 @api_call("DeleteHaVip", mutating=True)
 def delete_ha_vip(connection, havip_id: str, client_token: str | None = None) -> str:
     """DeleteHaVip (the HaVip must be Available: no instance, no EIP, no route); returns the request ID."""
-    from alibabacloud_vpc20160428 import models
+    models = light_models("vpc")
 
     request = models.DeleteHaVipRequest(region_id=connection.region, ha_vip_id=havip_id, client_token=client_token)
     return request_id(connection.vpc.delete_ha_vip_with_options(request, connection.runtime()))
