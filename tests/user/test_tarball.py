@@ -1,8 +1,8 @@
 """The collection as a user gets it (issue 13 items 2-4): the built tarball, installed into an empty path.
 
 One build, then: nothing development-only or cached is inside; the installed collection's requirements are met by
-the tested versions; the README's example playbook runs unchanged but for the endpoint against the emulator (and a
-second run changes nothing); the execution environment of extensions/ee goes through `ansible-builder create` and
+the tested versions; the README's example playbook runs unchanged but for the endpoint against the emulator (one run:
+the modules' idempotence has its own tests) and passes the lint profile; the execution environment of extensions/ee goes through `ansible-builder create` and
 its galaxy stage's install command installs that tarball, offline.
 """
 
@@ -142,8 +142,6 @@ def test_readme_playbook_runs_from_a_fresh_install(installed, start_emulator, tm
     state = emulator.control("state")
     (eip,) = [eip for eip in state["eips"].values() if eip["Name"] == "web01-public"]
     assert (eip["InstanceId"], eip["Status"]) == (README_INSTANCE, "InUse")
-    second = subprocess.run(command, capture_output=True, text=True, env=env, check=False, timeout=300)
-    assert second.returncode == 0 and re.search(r"localhost\s*: ok=2\s+changed=0 ", second.stdout), second.stdout
 
 
 def test_readme_playbook_passes_the_lint_profile(installed, tmp_path):
