@@ -1,9 +1,10 @@
 """The collection as a user gets it (issue 13 items 2-4): the built tarball, installed into an empty path.
 
 One build, then: nothing development-only or cached is inside; the installed collection's requirements are met by
-the tested versions; the README's example playbook runs unchanged but for the endpoint against the emulator (one run:
-the modules' idempotence has its own tests) and passes the lint profile; the execution environment of extensions/ee goes through `ansible-builder create` and
-its galaxy stage's install command installs that tarball, offline.
+the tested versions; the README's example playbook runs unchanged but for the endpoint against the emulator (one
+run: the modules' idempotence has its own tests) and passes the lint profile; the execution environment of
+extensions/ee goes through `ansible-builder create` and its galaxy stage's install command installs that tarball,
+offline.
 """
 
 from __future__ import annotations
