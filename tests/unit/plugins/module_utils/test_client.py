@@ -164,6 +164,8 @@ def test_per_service_endpoint_overrides_endpoint_url():
         "vpc": ("https", "vpc.private"),
         "ecs": ("http", "127.0.0.1:9000"),
         "slb": ("http", "127.0.0.1:9000"),
+        "alb": ("http", "127.0.0.1:9000"),
+        "nlb": ("http", "127.0.0.1:9000"),
     }
 
 
