@@ -46,7 +46,7 @@ extends_documentation_fragment:
   - alicloud.eip._alicloud
   - alicloud.eip._attributes
   - alicloud.eip._attributes.ACTIONGROUP_ALICLOUD
-  - alicloud.eip._attributes.info_module
+  - alicloud.eip._attributes.INFO_MODULE
 notes:
   - One C(DescribeHaVips) listing (every page), and one C(DescribeEipAddresses) per HaVip that has an EIP.
 seealso:

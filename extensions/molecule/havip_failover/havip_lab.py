@@ -332,7 +332,7 @@ def failover(report: Report, args, topology: dict, old: str, new: str, sig: int)
         dataplane.run("ip", "-n", host_ns(topology, old), "link", "set", "eth0", "down")
     else:
         os.kill(pids["parent"], signal.SIGTERM)
-    out, _ = poller.communicate(timeout=30)
+    out = poller.communicate(timeout=30)[0]
     answered = float(out.strip()) if poller.returncode == 0 and out.strip() else None
     seconds = round(answered - killed, 3) if answered else None
     report.figures[f"failover_{label.lower()}_s"] = seconds
@@ -371,7 +371,7 @@ def verify(args) -> int:
     )
     # 2. Ten replies in a row from the master through the EIP.
     poller = client(topology, args.eip, "count", "10")
-    out, _ = poller.communicate(timeout=30)
+    out = poller.communicate(timeout=30)[0]
     replies = out.split()
     report.check(f"10 replies from {first} through EIP {args.eip}", replies == [first] * 10, " ".join(replies))
     # 3. The second converge restarted nothing: the keepalived PIDs are those of the first converge.
@@ -386,7 +386,7 @@ def verify(args) -> int:
     time.sleep(3 * args.advert_int + 2)
     report.check("nopreempt: the returned master stays backup", holders(topology, args.havip) == [second], holders(topology, args.havip))
     poller = client(topology, args.eip, "count", "3")
-    out, _ = poller.communicate(timeout=30)
+    out = poller.communicate(timeout=30)[0]
     report.check(f"nopreempt: the EIP still answers with {second}", out.split() == [second] * 3, out.strip())
     # 6. Graceful stop of the new master: SIGTERM (priority-0 advert, address released).
     failover(report, args, topology, second, first, signal.SIGTERM)

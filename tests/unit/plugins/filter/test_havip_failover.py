@@ -37,8 +37,14 @@ def settings(**overrides):
     return base
 
 
-def plan(hosts=HOSTS, enis=ENIS, havips=(), vswitches=VSWITCHES, **overrides):
-    return havip_failover_plan(hosts, enis, list(havips), vswitches, settings(**overrides))
+def plan(hosts=None, enis=None, havips=(), vswitches=None, **overrides):
+    return havip_failover_plan(
+        HOSTS if hosts is None else hosts,
+        ENIS if enis is None else enis,
+        list(havips),
+        VSWITCHES if vswitches is None else vswitches,
+        settings(**overrides),
+    )
 
 
 def test_peers_priorities_and_vips_of_a_new_havip():
