@@ -31,6 +31,8 @@ MODULES = (
     "eni_info",
     "snat_entry",
     "nat_gateway_info",
+    "havip",
+    "havip_info",
 )
 _STEP = re.compile(r"([A-Za-z_]\w*)(?:\[(\d+)\])?")
 

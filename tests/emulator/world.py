@@ -325,6 +325,7 @@ def _add_havip(state: dict, region_id: str, spec: dict, now: float) -> None:
         "MasterInstanceId": (spec.get("instances") or [""])[0],
         "CreateTime": iso(parse_time(spec.get("created", "-30d"), now)),
         "ChargeType": "PostPaid",
+        "Tags": dict(spec.get("tags") or {}),
     }
 
 
