@@ -184,6 +184,17 @@ def test_tags_filter_uses_the_tags_parameter(vpc):
     assert [h.ha_vip_id for h in vpc.describe_ha_vips(request).body.ha_vips.ha_vip] == [created]
 
 
+def test_a_world_havip_carries_its_tags(vpc, control):
+    control.load(world_with(havips=[{"id": "havip-tagged", "vswitch": "vsw-b", "tags": {"havip-failover/vrid": "51"}}]))
+    request = m.DescribeHaVipsRequest(
+        region_id=REGION, tags=[m.DescribeHaVipsRequestTags(key="havip-failover/vrid", value="51")]
+    )
+    views = vpc.describe_ha_vips(request).body.ha_vips.ha_vip
+    assert [h.ha_vip_id for h in views] == ["havip-tagged"]
+    assert [(t.key, t.value) for t in views[0].tags.tag] == [("havip-failover/vrid", "51")]
+    assert [(t.key, t.value) for t in havip(vpc, "havip-1").tags.tag] == []
+
+
 def test_associated_eip_addresses_use_the_sdk_inner_key(vpc, server):
     bind_eip(server, "eip-a", "HaVip", "havip-1")
     view = havip(vpc, "havip-1")
