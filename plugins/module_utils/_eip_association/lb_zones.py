@@ -137,7 +137,14 @@ def gather(
     held = {zone["allocation_id"] for balancer in balancers for zone in balancer["zones"] if zone["allocation_id"]}
     if any(eip.get("service_managed") and key not in held for key, eip in eips.items()):
         for instance_type, zonal in kinds.items():
-            ids = [i for i in getattr(api, zonal.list_ids)(connection) if (instance_type, i) not in resources]
+            try:
+                ids = [i for i in getattr(api, zonal.list_ids)(connection) if (instance_type, i) not in resources]
+            except AlicloudApiError as error:
+                # A RAM policy without this product's reads: the owner stays unknown (null) rather than failing a
+                # listing or an association that does not need it; a load balancer that is named is still read.
+                if error.code.startswith(("Forbidden", "NoPermission")):
+                    continue
+                raise
             if ids:
                 describe(instance_type, ids)
         balancers = [record for (kind, _id), record in resources.items() if kind in kinds and record]

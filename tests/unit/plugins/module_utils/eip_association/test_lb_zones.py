@@ -264,3 +264,81 @@ def test_bad_input(options, message):
     with pytest.raises(InputError) as excinfo:
         want(**options)
     assert message in str(excinfo.value)
+
+
+# ---- the owner lookup (gather) ----------------------------------------------------------------------------------
+
+
+class LookupApi:
+    """The API functions gather calls: two products, one NLB holding eip-a; records every call."""
+
+    def __init__(self, alb_error=None):
+        self.calls = []
+        self.alb_error = alb_error
+        self.nlb = balancer("nlb", "nlb-1", ("eip-a", "eip-b"))
+
+    def list_alb_ids(self, connection):
+        self.calls.append("list_alb_ids")
+        if self.alb_error:
+            raise self.alb_error
+        return []
+
+    def list_nlb_ids(self, connection):
+        self.calls.append("list_nlb_ids")
+        return ["nlb-1"]
+
+    def describe_albs(self, connection, ids):
+        self.calls.append(("describe_albs", tuple(ids)))
+        return []
+
+    def describe_nlbs(self, connection, ids):
+        self.calls.append(("describe_nlbs", tuple(ids)))
+        return [self.nlb]
+
+    def describe_eip_addresses(self, connection, allocation_ids):
+        self.calls.append(("describe_eip_addresses", tuple(allocation_ids)))
+        return [eip(key) for key in allocation_ids]
+
+
+def lookup(api, eips, named=()):
+    from ansible_collections.alicloud.eip.plugins.module_utils._eip_association.targets import ZONAL
+
+    resources = {}
+    lb_zones.gather(None, api, eips, resources, list(named), ZONAL)
+    return resources
+
+
+def test_an_eip_on_a_service_managed_eni_gets_its_owner_from_a_scan_of_both_products():
+    api = LookupApi()
+    eips = {"eip-a": eip("eip-a", on=("NetworkInterface", "eni-svc"), service_managed=True)}
+    lookup(api, eips)
+    assert eips["eip-a"]["owner"] == {"type": "nlb", "id": "nlb-1", "zone_id": ZONES[0]}
+    # The zone's other EIP is read too (for the diff and the results), once.
+    assert api.calls == [
+        "list_alb_ids",
+        "list_nlb_ids",
+        ("describe_nlbs", ("nlb-1",)),
+        ("describe_eip_addresses", ("eip-b",)),
+    ]
+
+
+def test_no_scan_without_a_service_managed_eip_and_none_for_a_named_load_balancer():
+    api = LookupApi()
+    eips = {"eip-a": eip("eip-a", on=("NetworkInterface", "eni-svc"), service_managed=True), "eip-b": eip("eip-b")}
+    lookup(api, eips, named=[("Nlb", "nlb-1")])
+    assert "list_alb_ids" not in api.calls and eips["eip-a"]["owner"]["id"] == "nlb-1"
+    quiet = LookupApi()
+    lookup(quiet, {"eip-c": eip("eip-c", on=ECS1)})
+    assert quiet.calls == []
+
+
+def test_a_policy_without_the_alb_reads_leaves_alb_owners_unknown_but_finds_the_nlb():
+    from ansible_collections.alicloud.eip.plugins.module_utils._retries import AlicloudApiError
+
+    api = LookupApi(alb_error=AlicloudApiError("Forbidden.RAM", "not allowed"))
+    eips = {"eip-a": eip("eip-a", on=("NetworkInterface", "eni-svc"), service_managed=True)}
+    lookup(api, eips)
+    assert eips["eip-a"]["owner"]["id"] == "nlb-1"
+    broken = LookupApi(alb_error=AlicloudApiError("InternalError", "boom"))
+    with pytest.raises(AlicloudApiError):
+        lookup(broken, {"eip-a": eip("eip-a", on=("NetworkInterface", "eni-svc"), service_managed=True)})
