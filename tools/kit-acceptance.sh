@@ -50,7 +50,8 @@ trap cleanup EXIT
 mkdir -p "${work}/home" "${work}/project"
 
 die() { echo "kit-acceptance: $*" >&2; exit 1; }
-start=$(date +%s)
+started=$(date +%s)
+start=${started}
 project="${work}/project"
 # Built and installed as the user would, in the user's environment (a collection of the same name installed in
 # root's own ~/.ansible would otherwise satisfy `install` and be used instead).
@@ -102,4 +103,4 @@ if [[ ${#failures[@]} -gt 0 ]]; then
     printf '  - %s\n' "${failures[@]}"
     exit 1
 fi
-echo "kit-acceptance: passed"
+echo "kit-acceptance: passed in $(($(date +%s) - started))s"
