@@ -88,7 +88,11 @@ def _job_done(store, payload: dict) -> None:
     state = store.data
     job = state["lb_jobs"][payload["JobId"]]
     balancer = state["zonal_load_balancers"].get(job["ResourceId"])
-    if balancer is not None:
+    if balancer is not None and job["OperateType"] == "Delete":
+        for mapping in balancer["ZoneMappings"]:
+            drop_eip(state, mapping)
+        del state["zonal_load_balancers"][balancer["LoadBalancerId"]]
+    elif balancer is not None:
         apply_mappings(state, balancer, payload["AddressType"], payload["Allocations"], payload["Zones"])
         balancer["LoadBalancerStatus"] = "Active"
     job["Status"] = "Succeeded"

@@ -122,13 +122,15 @@ def _check_eips(ctx: Context, balancer: dict, allocations: dict[str, str]) -> No
             raise ApiError("IncorrectEipStatus")
 
 
-def _start_job(ctx: Context, balancer: dict, address_type: str, allocations: dict, zones: list[dict]) -> dict:
+def _start_job(
+    ctx: Context, balancer: dict, address_type: str, allocations: dict, zones: list[dict], operate: str = "Update"
+) -> dict:
     job_id = ctx.store.new_id("job")
     ctx.state["lb_jobs"][job_id] = {
         "Id": job_id,
         "Product": balancer["Product"],
         "ApiName": ctx.action,
-        "OperateType": "Update",
+        "OperateType": operate,
         "ResourceId": balancer["LoadBalancerId"],
         "ResourceType": "loadbalancer",
         "Status": "Processing",
@@ -136,7 +138,7 @@ def _start_job(ctx: Context, balancer: dict, address_type: str, allocations: dic
         "ErrorMessage": "",
         "CreateTime": int(ctx.store.now() * 1000),
     }
-    balancer["LoadBalancerStatus"] = "Configuring"
+    balancer["LoadBalancerStatus"] = {"Create": "Provisioning", "Update": "Configuring"}.get(operate, "Configuring")
     payload = {
         "JobId": job_id,
         "AddressType": address_type,
@@ -213,3 +215,55 @@ def list_jobs(ctx: Context, product: str) -> dict:
         if job["Product"] == product and (not wanted or job["Id"] in wanted)
     ]
     return {"Jobs": jobs, "TotalCount": len(jobs), "MaxResults": 100, "NextToken": ""}
+
+
+def create_balancer(ctx: Context, product: str) -> dict:
+    """CreateLoadBalancer: Provisioning, then Active with its zones (and their EIPs) once its job is done.
+
+    The answer has no JobId (ALB: ``LoadBalancerId``; NLB: ``LoadbalancerId`` with a lower-case b, and ``OrderId``).
+    An Internet-facing one needs an EIP per zone here; the real API may allocate EIPs of its own instead
+    (UNCONFIRMED [fid:lb-create-internet-eips]).  The documented lower bound of two zones is not enforced.
+    """
+    params = ctx.params
+    region = ctx.region(required=product == NLB)
+    vpc = ctx.state["vpcs"].get(params.str("VpcId", required=True))
+    if vpc is None or (region and vpc["RegionId"] != region):
+        raise ApiError("InvalidParameter", "VpcId")
+    address_type = params.str("AddressType", required=True, choices=("Internet", "Intranet"))
+    if product == ALB:
+        params.str("LoadBalancerEdition", required=True, choices=("Basic", "Standard", "StandardWithWaf"))
+        params.str("LoadBalancerBillingConfig.PayType", required=True, choices=("PostPay",))
+    zones = params.objects("ZoneMappings", maximum=10)
+    if not zones:
+        raise ApiError("MissingParameter", "ZoneMappings")
+    balancer = {
+        "LoadBalancerId": ctx.store.new_id(product),
+        "Product": product,
+        "LoadBalancerName": params.str("LoadBalancerName", default=""),
+        "RegionId": vpc["RegionId"],
+        "VpcId": vpc["VpcId"],
+        "AddressType": "Intranet",
+        "LoadBalancerStatus": "Provisioning",
+        "ZoneMappings": [],
+    }
+    for zone in zones:
+        vswitch = ctx.state["vswitches"].get(zone.get("VSwitchId", ""))
+        if vswitch is None or vswitch["VpcId"] != vpc["VpcId"] or vswitch["ZoneId"] != zone.get("ZoneId"):
+            raise ApiError("InvalidParameter", "ZoneMappings.N.VSwitchId")
+    allocations = {zone["ZoneId"]: zone.get("AllocationId", "") for zone in zones} if address_type == "Internet" else {}
+    if address_type == "Internet":
+        if not all(allocations.values()) or len(set(allocations.values())) != len(allocations):
+            raise ApiError("MissingParameter", "ZoneMappings.N.AllocationId")
+        _check_eips(ctx, balancer, allocations)
+    ctx.state["zonal_load_balancers"][balancer["LoadBalancerId"]] = balancer
+    _start_job(ctx, balancer, address_type, allocations, zones, operate="Create")
+    if product == NLB:
+        return {"LoadbalancerId": balancer["LoadBalancerId"], "OrderId": "%d" % ctx.state["sequence"]}
+    return {"LoadBalancerId": balancer["LoadBalancerId"]}
+
+
+def delete_balancer(ctx: Context, product: str) -> dict:
+    """DeleteLoadBalancer: a job; when it is done the load balancer is gone and its EIPs are Available."""
+    balancer = find_balancer(ctx, product)
+    _writable(ctx, balancer)
+    return _start_job(ctx, balancer, balancer["AddressType"], {}, [], operate="Delete")

@@ -34,3 +34,13 @@ def update_load_balancer_zones(ctx: Context) -> dict:
 @action(ALB, "ListAsynJobs")
 def list_asyn_jobs(ctx: Context) -> dict:
     return _zonal.list_jobs(ctx, PRODUCT)
+
+
+@action(ALB, "CreateLoadBalancer", mutating=True)
+def create_load_balancer(ctx: Context) -> dict:
+    return _zonal.create_balancer(ctx, PRODUCT)
+
+
+@action(ALB, "DeleteLoadBalancer", mutating=True)
+def delete_load_balancer(ctx: Context) -> dict:
+    return _zonal.delete_balancer(ctx, PRODUCT)

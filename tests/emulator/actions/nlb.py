@@ -44,3 +44,13 @@ def get_job_status(ctx: Context) -> dict:
     if job is None or job["Product"] != PRODUCT:
         raise ApiError("ResourceNotFound.Job", job_id)
     return {"Status": job["Status"]}
+
+
+@action(NLB, "CreateLoadBalancer", mutating=True)
+def create_load_balancer(ctx: Context) -> dict:
+    return _zonal.create_balancer(ctx, PRODUCT)
+
+
+@action(NLB, "DeleteLoadBalancer", mutating=True)
+def delete_load_balancer(ctx: Context) -> dict:
+    return _zonal.delete_balancer(ctx, PRODUCT)

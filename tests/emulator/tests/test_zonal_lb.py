@@ -196,3 +196,69 @@ def test_nlb_reads_the_form_body_swaps_with_the_full_zone_list_and_goes_intranet
 def test_world_checks_load_balancers(balancer, message):
     with pytest.raises(WorldError, match=message):
         build_state(lb_world(albs=[balancer]))
+
+
+def test_alb_create_provisions_then_delete_frees_its_eips(alb, control, vpc):
+    control.delays(lb_job=10)
+    request = alb_models.CreateLoadBalancerRequest(
+        vpc_id="vpc-main",
+        address_type="Internet",
+        load_balancer_edition="Standard",
+        load_balancer_billing_config=alb_models.CreateLoadBalancerRequestLoadBalancerBillingConfig(pay_type="PostPay"),
+        load_balancer_name="web",
+        zone_mappings=[
+            alb_models.CreateLoadBalancerRequestZoneMappings(zone_id=zone, v_switch_id=vsw, allocation_id=eip_id)
+            for zone, vsw, eip_id in (("cn-hangzhou-h", "vsw-a", "eip-c"), ("cn-hangzhou-i", "vsw-i", "eip-d"))
+        ],
+    )
+    created = alb.create_load_balancer(request).body.load_balancer_id
+    assert created.startswith("alb-")
+
+    def attribute():
+        return alb.get_load_balancer_attribute(
+            alb_models.GetLoadBalancerAttributeRequest(load_balancer_id=created)
+        ).body
+
+    assert (attribute().load_balancer_status, attribute().address_type) == ("Provisioning", "Intranet")
+    control.advance(11)
+    assert (attribute().load_balancer_status, attribute().address_type) == ("Active", "Internet")
+    assert (eip(vpc, "eip-c").status, eip(vpc, "eip-c").service_managed) == ("InUse", 1)
+    job = alb.delete_load_balancer(alb_models.DeleteLoadBalancerRequest(load_balancer_id=created)).body.job_id
+    control.advance(11)
+    jobs = alb.list_asyn_jobs(alb_models.ListAsynJobsRequest(job_ids=[job])).body.jobs
+    assert [(j.status, j.operate_type) for j in jobs] == [("Succeeded", "Delete")]
+    with pytest.raises(ClientException) as excinfo:
+        attribute()
+    assert api_error(excinfo) == ("ResourceNotFound.LoadBalancer", 404)
+    assert {eip(vpc, key).status for key in ("eip-c", "eip-d")} == {"Available"}
+
+
+def test_nlb_create_answers_loadbalancer_id_with_a_lower_case_b(nlb, control):
+    request = nlb_models.CreateLoadBalancerRequest(
+        region_id=REGION,
+        vpc_id="vpc-main",
+        address_type="Intranet",
+        zone_mappings=[
+            nlb_models.CreateLoadBalancerRequestZoneMappings(zone_id="cn-hangzhou-h", v_switch_id="vsw-a"),
+            nlb_models.CreateLoadBalancerRequestZoneMappings(zone_id="cn-hangzhou-i", v_switch_id="vsw-i"),
+        ],
+    )
+    body = nlb.create_load_balancer(request).body
+    assert body.loadbalancer_id.startswith("nlb-") and body.order_id
+    listed = nlb.list_load_balancers(nlb_models.ListLoadBalancersRequest(region_id=REGION)).body.load_balancers
+    assert sorted(b.load_balancer_id for b in listed) == sorted(["nlb-one", body.loadbalancer_id])
+    with pytest.raises(ClientException) as excinfo:  # an Internet-facing one needs an EIP per zone (here)
+        nlb.create_load_balancer(
+            nlb_models.CreateLoadBalancerRequest(
+                region_id=REGION,
+                vpc_id="vpc-main",
+                address_type="Internet",
+                zone_mappings=[
+                    nlb_models.CreateLoadBalancerRequestZoneMappings(zone_id="cn-hangzhou-h", v_switch_id="vsw-a")
+                ],
+            )
+        )
+    assert api_error(excinfo) == ("MissingParameter", 400)
+    with pytest.raises(ClientException) as excinfo:
+        nlb.get_job_status(nlb_models.GetJobStatusRequest(job_id="job-nothere"))
+    assert api_error(excinfo)[0] == "ResourceNotFound.Job"
