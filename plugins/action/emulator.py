@@ -76,12 +76,15 @@ def stop(directory: str) -> bool:
     record = read_record(directory)
     if record:
         pid = record["pid"]
-        os.kill(pid, signal.SIGTERM)
-        deadline = time.monotonic() + 10
-        while is_ours(pid, directory) and time.monotonic() < deadline:
-            time.sleep(0.05)
-        if is_ours(pid, directory):
-            os.kill(pid, signal.SIGKILL)
+        try:
+            os.kill(pid, signal.SIGTERM)
+            deadline = time.monotonic() + 10
+            while is_ours(pid, directory) and time.monotonic() < deadline:
+                time.sleep(0.05)
+            if is_ours(pid, directory):
+                os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass  # it ended on its own meanwhile
     for name in (RECORD, ENDPOINT, STATE, LOG, SOCKET):
         try:
             os.unlink(os.path.join(directory, name))
@@ -163,7 +166,10 @@ class ActionModule(ActionBase):
         if args["state"] == "stopped":
             result["changed"] = before is not None
             if not self._task.check_mode:
-                stop(args["directory"])
+                try:
+                    stop(args["directory"])
+                except OSError as error:
+                    raise AnsibleActionFail(f"cannot stop the emulator of {args['directory']}: {error}") from None
             result["diff"] = {"before": {"state": "started" if before else "stopped"}, "after": {"state": "stopped"}}
             result.update(state="stopped", directory=args["directory"], endpoint="", endpoint_url="", pid=0)
             return result
@@ -177,8 +183,14 @@ class ActionModule(ActionBase):
         }
         record = before if same else None
         if not same and not self._task.check_mode:
-            stop(args["directory"])
-            record = start(args, wanted)
+            try:
+                stop(args["directory"])
+                record = start(args, wanted)
+            except OSError as error:
+                raise AnsibleActionFail(
+                    f"cannot run the emulator in directory {args['directory']}: {error}; give a directory this user "
+                    "can write"
+                ) from None
         endpoint = record["endpoint"] if record else ""
         result.update(
             state="started",

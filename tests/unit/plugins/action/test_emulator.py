@@ -132,3 +132,10 @@ def test_a_stale_record_is_not_an_emulator_and_stop_removes_only_its_files(tmp_p
     (directory / emulator.LOG).write_text("x")
     emulator.stop(str(directory))
     assert sorted(os.listdir(directory)) == ["yours.txt"]
+
+
+def test_a_directory_that_cannot_be_used_is_a_clear_failure(tmp_path, world):
+    blocker = tmp_path / "file"
+    blocker.write_text("not a directory")
+    with pytest.raises(AnsibleActionFail, match="cannot run the emulator in directory .*give a directory"):
+        action({"directory": str(blocker / "emu"), "world": world}).run(task_vars={})
