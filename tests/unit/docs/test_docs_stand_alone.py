@@ -17,7 +17,11 @@ ROOT = os.path.abspath(os.path.join(os.path.dirname(os.path.abspath(__file__)), 
 DOCUMENT_SUFFIXES = (".md", ".rst", ".txt")
 # Directories that are not the repository's documents (tools' caches, virtualenvs, test output).
 SKIPPED_DIRECTORIES = {".git", ".venv", ".cache", "output", "node_modules", ".pytest_cache", "__pycache__"}
-SHARED_CITATION = re.compile(r"(?:\.\./)+shared/|\bshared/(?:reference|reviews|STYLE\.md)")
+# The folder itself, and the file names of the notes it holds (cited without the folder, as "alibaba-api.md §8.1").
+SHARED_CITATION = re.compile(
+    r"(?:\.\./)+shared/|\bshared/(?:reference|reviews|STYLE\.md)"
+    r"|\b(?:alibaba-api|host-networking|next-capabilities|test-infra|anchors-cloud)\.md\b|\bspec-associate-eip\.txt\b"
+)
 
 
 def documents() -> list[str]:
@@ -44,6 +48,8 @@ def test_the_walk_finds_the_documents():
         "- House style: `../shared/STYLE.md`.",
         "see ../../shared/notes.md",
         "the review (`shared/reviews/architecture-2026-12.md`)",
+        "| ENI states | alibaba-api.md §8.1 | waiter |",
+        "assumed to be the NLB's (next-capabilities.md §1.4)",
     ],
 )
 def test_a_citation_of_shared_is_recognised(line):
