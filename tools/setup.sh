@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Everything `make demo` and `make test` need on a fresh Debian 12 machine, idempotent and quick when
-# already done: apt packages, the pinned virtualenv (.venv), the offline pip shim that ansible-test's
-# sanity venvs need (shared/reference/test-infra.md §2), and the ansible_collections view.
+# already done: apt packages, the pinned virtualenv (.venv), the documentation tools (.cache/docs-venv), the
+# offline pip shim that ansible-test's sanity venvs need (they fetch get-pip from a host this machine cannot reach),
+# and the ansible_collections view.
 set -euo pipefail
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "${repo}"
