@@ -191,14 +191,6 @@ def plan_present(
     def fail(item, code: str, message: str, action: str = ADDRESS_TYPE_ACTION) -> None:
         failures.append(PredictedFailure(code, item.prefix + message, action))
 
-    if balancer["status"] != "Active":
-        # Writes to a Configuring or Provisioning load balancer answer IncorrectStatus.LoadBalancer (§1.5).
-        fail(
-            items[0],
-            "IncorrectStatus.LoadBalancer",
-            f"{name} is {balancer['status'] or 'in an unknown state'}; " "wait until it is Active and run again",
-        )
-        return None, failures
     zones = {zone["zone_id"]: zone for zone in balancer["zones"]}
     current = {zone["zone_id"]: zone["allocation_id"] for zone in balancer["zones"]}
     wanted = dict(current) if balancer["address_type"] == INTERNET else {}
@@ -247,7 +239,15 @@ def plan_present(
             )
             return None, failures
     if not arriving:
-        return None, []
+        return None, []  # in place: nothing to write, whatever the load balancer's status
+    if balancer["status"] != "Active":
+        # Writes to a Configuring or Provisioning load balancer answer IncorrectStatus.LoadBalancer (§1.5).
+        fail(
+            items[0],
+            "IncorrectStatus.LoadBalancer",
+            f"{name} is {balancer['status'] or 'in an unknown state'}; wait until it is Active and run again",
+        )
+        return None, failures
     leaving = [
         (zone_id, {"allocation_id": current[zone_id]})
         for zone_id, _eip in arriving

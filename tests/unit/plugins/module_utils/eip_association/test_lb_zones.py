@@ -134,6 +134,12 @@ def test_a_load_balancer_that_is_configuring_is_waited_for_not_written():
     assert error.failures[0].code == "IncorrectStatus.LoadBalancer" and "is Configuring" in str(error)
 
 
+def test_in_place_while_configuring_is_no_change_not_a_refusal():
+    snapshot = snapshot_of("nlb", held=("eip-a", "eip-b"), free=(), status="Configuring")
+    result = plan(want_list(zone_item("eip-a", ZONES[0], "nlb"), zone_item("eip-b", ZONES[1], "nlb")), snapshot)
+    assert not result.changed
+
+
 def test_a_load_balancer_that_does_not_exist():
     snapshot = snapshot_of("alb")
     snapshot.resources[("Alb", "alb-1")] = None
