@@ -39,13 +39,18 @@ class WaitError(Exception):
 
 @dataclass
 class WaitPolicy:
-    """Polling intervals (seconds); ``sleep`` and ``clock`` are injectable for tests."""
+    """Polling intervals (seconds); ``sleep`` and ``clock`` are injectable for tests.
+
+    ``steady``: for that many seconds from the start of the wait the interval stays at ``first_interval``, and
+    grows only after (a resource that usually settles within it is seen at most one interval late).
+    """
 
     first_interval: float = 0.2
     factor: float = 1.5
     max_interval: float = 5.0
     sleep: Callable[[float], None] = time.sleep
     clock: Callable[[], float] = time.monotonic
+    steady: float = 0.0
 
 
 def polling_rounds(timeout: float, policy: WaitPolicy, poll_first: bool = False) -> Iterator[None]:
@@ -53,9 +58,11 @@ def polling_rounds(timeout: float, policy: WaitPolicy, poll_first: bool = False)
 
     The first round comes at once with ``poll_first`` (to see the current state), otherwise after
     ``first_interval`` (the caller has just made the asynchronous call).  The interval then grows by ``factor``
-    up to ``max_interval`` and a sleep never runs past the deadline.  The caller stops early with ``break``.
+    up to ``max_interval`` (once ``steady`` seconds have passed) and a sleep never runs past the deadline.  The
+    caller stops early with ``break``.
     """
-    deadline = policy.clock() + timeout
+    start = policy.clock()
+    deadline = start + timeout
     interval = policy.first_interval
     if poll_first:
         yield
@@ -64,7 +71,8 @@ def polling_rounds(timeout: float, policy: WaitPolicy, poll_first: bool = False)
         if remaining <= 0:
             return
         policy.sleep(min(interval, remaining))
-        interval = min(interval * policy.factor, policy.max_interval)
+        if policy.clock() - start >= policy.steady:
+            interval = min(interval * policy.factor, policy.max_interval)
         yield
 
 

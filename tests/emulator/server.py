@@ -51,24 +51,32 @@ def max_in_window(times: list[float], window: float) -> int:
 
 
 class Arrivals:
-    """When each authenticated call arrived (monotonic seconds, per action), to check flow limits on the wire."""
+    """When each authenticated call arrived (monotonic seconds, per action), to check flow limits on the wire.
+
+    ``last_at``: the emulated clock (``Store.now``) at the last arrival of each action, to compare with the moments
+    the store's transitions came due (``Store.last_due``): how late a waiter's last poll came (issue 14).
+    """
 
     def __init__(self, clock=time.monotonic):
         self.clock = clock
         self.times: dict[str, list[float]] = {}
+        self.last_at: dict[str, float] = {}
         # Every action in arrival order, for ``GET /_emulator/sequence`` (tests that check an order of calls).
         self.sequence: list[str] = []
         self._lock = threading.Lock()
 
-    def record(self, action: str) -> None:
+    def record(self, action: str, at: float | None = None) -> None:
         with self._lock:
             self.times.setdefault(action, []).append(self.clock())
             self.sequence.append(action)
+            if at is not None:
+                self.last_at[action] = at
 
     def clear(self) -> None:
         with self._lock:
             self.times = {}
             self.sequence = []
+            self.last_at = {}
 
     def report(self, window: float) -> dict:
         """``{action: {"count", "max_in_window"}}`` plus the window, for ``GET /_emulator/arrivals?window=S``."""
@@ -77,6 +85,8 @@ class Arrivals:
                 action: {"count": len(times), "max_in_window": max_in_window(sorted(times), window)}
                 for action, times in sorted(self.times.items())
             }
+            for action, moment in self.last_at.items():
+                actions[action]["last_at"] = moment
         return {"window": window, "actions": actions}
 
 
@@ -116,11 +126,13 @@ class Emulator:
             if path == "reset" and method == "POST":
                 self.reset()
                 self.arrivals.clear()
+                store.last_due.clear()
                 return 200, {"ok": True}
             if path == "world" and method == "POST":
                 self.load_world(payload)
                 self.faults = FaultPlan()
                 self.arrivals.clear()
+                store.last_due.clear()
                 return 200, {"ok": True}
             if path == "state" and method == "GET":
                 store.settle()
@@ -145,12 +157,13 @@ class Emulator:
             if path == "calls" and method in ("DELETE", "POST"):
                 store.data["counters"] = {}
                 self.arrivals.clear()
+                store.last_due.clear()
                 return 200, {}
             if path == "arrivals" and method == "GET":
                 window = float(options.get("window", 60))
                 if window <= 0:
                     return 400, {"error": "window must be a positive number of seconds"}
-                return 200, self.arrivals.report(window)
+                return 200, {**self.arrivals.report(window), "last_due": dict(store.last_due)}
             if path == "sequence" and method == "GET":
                 return 200, {"actions": list(self.arrivals.sequence)}
             if path == "havip_master" and method == "POST":
@@ -194,7 +207,7 @@ class Emulator:
                 self._check_token(identity)
                 self._check_freshness(request, identity)
                 self.store.count(action_name)
-            self.arrivals.record(action_name)
+            self.arrivals.record(action_name, self.store.now())
             for rule in self.faults.draw(action_name):
                 if rule.kind == "latency":
                     time.sleep(rule.seconds)

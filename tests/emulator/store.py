@@ -98,6 +98,9 @@ class Store:
         self.state_file = state_file
         self.data = empty_state()
         self.world: dict | None = None
+        # When each kind of transition last came due (emulated clock), in memory only: for the benchmarks' "how late
+        # did the waiter see it" (GET /_emulator/arrivals).
+        self.last_due: dict[str, float] = {}
         if state_file and os.path.exists(state_file):
             with open(state_file, encoding="utf-8") as handle:
                 loaded = json.load(handle)
@@ -133,7 +136,9 @@ class Store:
         if name not in TRANSITIONS:
             raise KeyError("unknown transition %s" % name)
         delay = float(self.data["delays"].get(delay_key, 0.0))
-        self.data["pending"].append({"due": self.now() + delay, "name": name, "payload": payload})
+        due = self.now() + delay
+        self.data["pending"].append({"due": due, "name": name, "payload": payload})
+        self.last_due[name] = max(due, self.last_due.get(name, due))
         if delay <= 0:
             self.settle()
 

@@ -36,6 +36,7 @@ MUTATING = ("AssociateEipAddress", "UnassociateEipAddress")
 
 TARGET_LIST_SECONDS = 3.0
 TARGET_RERUN_DESCRIBES = 2
+TARGET_WAITER_LATE = 0.25
 
 
 def world(associations: int, per_eni: int) -> tuple[dict, list[dict]]:
@@ -131,7 +132,12 @@ def measure(control: Control, playbook: str, extra: dict, environment: dict) -> 
     result = run_playbook(playbook, extra, environment)
     result["calls"] = control.call("GET", "calls")
     # The flow limit as the API sees it: the most calls of each action that arrived in any 60 s window.
-    result["arrivals"] = control.call("GET", "arrivals?window=60")["actions"]
+    report = control.call("GET", "arrivals?window=60")
+    result["arrivals"] = report["actions"]
+    # How late the waiter saw the last association: its last describe after the last EIP came due (emulator clock).
+    due = report["last_due"].get("eip.associated")
+    last_describe = report["actions"].get("DescribeEipAddresses", {}).get("last_at")
+    result["waiter_late"] = last_describe - due if due is not None and last_describe is not None else None
     return result
 
 
@@ -215,6 +221,11 @@ def main() -> int:
             run["arrivals"].get("AssociateEipAddress", {}).get("max_in_window", 0) <= 120 for run in runs.values()
         ),
     }
+    late = runs["list"]["waiter_late"]
+    print(f"list: the waiter's last describe came {late:.3f} s after the last association was done")
+    checks[f"list: the waiter's last poll <= {TARGET_WAITER_LATE:g} s after the last EIP was InUse"] = (
+        late is not None and 0 <= late <= TARGET_WAITER_LATE
+    )
     for name, passed in checks.items():
         print(f"{'PASS' if passed else 'FAIL'}  {name}")
     if arguments.json:

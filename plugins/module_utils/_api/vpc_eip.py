@@ -469,6 +469,12 @@ EIP_WATCH = Watch(
 )
 
 
+# An association usually settles within a few seconds: poll every 0.2 s for the first 3 s, so that the waiter sees
+# the last EIP InUse at most one short interval late (growing x1.5 from the start let a poll land 0.6 s after an
+# association done at 1 s), then back off as usual.
+EIP_STEADY_SECONDS = 3.0
+
+
 def wait_for_eips(
     connection,
     expectations: Mapping[str, Expectation | None],
@@ -489,6 +495,6 @@ def wait_for_eips(
         expectations,
         EIP_WATCH,
         timeout,
-        policy or WaitPolicy(),
+        policy or WaitPolicy(steady=EIP_STEADY_SECONDS),
         poll_first,
     )

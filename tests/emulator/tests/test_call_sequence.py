@@ -28,3 +28,20 @@ def test_sequence_through_the_control_api(vpc, ecs, control):
     }
     control.call("DELETE", "calls")
     assert control.call("GET", "sequence") == {"actions": []}
+
+
+def test_arrivals_name_the_last_arrival_and_when_the_associations_came_due(vpc, control):
+    control.call("DELETE", "calls")
+    control.delays(eip_associate=30.0)
+    vpc.associate_eip_address(
+        m.AssociateEipAddressRequest(region_id=REGION, allocation_id="eip-a", instance_id="i-running")
+    )
+    vpc.describe_eip_addresses(m.DescribeEipAddressesRequest(region_id=REGION, allocation_id="eip-a"))
+    report = control.call("GET", "arrivals?window=60")
+    now = control.call("GET", "clock")["now"]
+    due = report["last_due"]["eip.associated"]
+    assert 29.0 < due - now <= 30.0  # the association comes due 30 s after its call
+    assert now - 5 < report["actions"]["DescribeEipAddresses"]["last_at"] <= now
+    assert report["actions"]["DescribeEipAddresses"]["last_at"] >= report["actions"]["AssociateEipAddress"]["last_at"]
+    control.call("DELETE", "calls")
+    assert control.call("GET", "arrivals?window=60")["last_due"] == {}

@@ -128,3 +128,10 @@ def test_a_watch_states_only_what_its_kind_needs():
     minimal = Watch(key="ref", is_done=lambda wanted, record: record is None)  # never fails, "not found" is done
     with pytest.raises(WaitError, match=r"waiting for a to be gone \(last seen: Broken\)"):
         wait_until(things.describe, {"a": "gone"}, minimal, 1, clock.policy())
+
+
+def test_a_steady_policy_keeps_the_first_interval_then_grows():
+    clock = Clock()
+    assert len(list(polling_rounds(2.0, clock.policy(steady=0.6)))) == 6
+    # 0.2 until 0.6 s have passed, then x1.5 (0.3 at 0.6 s, 0.45 at 0.9 s, ...), never past the deadline
+    assert clock.sleeps == [0.2, 0.2, 0.2, 0.3, 0.45, 0.65]
