@@ -178,7 +178,8 @@ def _unassociation(request: Request, current: dict[str, Any], instance_id: str, 
     return {
         "instance_id": instance_id,
         "instance_type": current["associated_instance_type"] or request.instance_type,
-        "force": is_master,
+        # Force only where the API needs it: the master while a backup stays (a lone master leaves without it).
+        "force": is_master and remaining > 0,
     }
 
 

@@ -69,8 +69,8 @@ options:
     default: false
   state:
     description:
-      - V(present) creates and associates; V(absent) disassociates every instance and deletes the HaVip (an EIP on it
-        must be disassociated first).
+      - V(present) creates and associates; V(absent) disassociates every instance (the master last, alone, so
+        O(force_unassociate_master) is not needed) and deletes the HaVip (an EIP on it must be disassociated first).
     type: str
     choices: [present, absent]
     default: present
@@ -133,7 +133,6 @@ EXAMPLES = r"""
   alicloud.eip.havip:
     havip_id: "{{ vip.havip.id }}"
     state: absent
-    force_unassociate_master: true
 """
 
 RETURN = r"""
