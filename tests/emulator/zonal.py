@@ -8,7 +8,7 @@ one ``lb_jobs``.  A change is a job that stays ``Processing`` for the ``lb_job``
 ENI, or Available again) and ``Active``.
 
 UNCONFIRMED [fid:lb-eip-service-managed]: DescribeEipAddresses shows a zone's EIP as InstanceType
-NetworkInterface on the load balancer's ENI with ServiceManaged 1 (next-capabilities.md §1.4).
+NetworkInterface on the load balancer's ENI with ServiceManaged 1 (docs/fidelity.md).
 """
 
 from __future__ import annotations

@@ -9,7 +9,7 @@
 
 One wrapper per API call (see ``common`` for the conventions); the record shape and the job wait that ALB and NLB
 share are in ``zonal_lb``.  ALB has no GetJobStatus: a job is followed with ``ListAsynJobs(JobIds.1)``, then the
-load balancer until it is ``Active`` again (shared/reference/next-capabilities.md §1.2).  The API spells
+load balancer until it is ``Active`` again (docs/load-balancers.md).  The API spells
 ``LoadBalancerBussinessStatus`` with "ss"; the record does not carry it.
 """
 

@@ -10,7 +10,7 @@
 One wrapper per API call (see ``common`` for the conventions); the record shape and the job wait that ALB and NLB
 share are in ``zonal_lb``.  NLB's SDK sends the parameters in the form body, names the zone address's ENI
 (``EniId``) and its EIP address ``PublicIPv4Address``, spells its not-found code ``ResourceNotFound.loadBalancer``
-(lower-case l) and follows a job with ``GetJobStatus`` (next-capabilities.md §1.3, §1.5).
+(lower-case l) and follows a job with ``GetJobStatus`` (docs/load-balancers.md, the SDK models).
 """
 
 from __future__ import annotations

@@ -27,7 +27,7 @@ from ansible_collections.alicloud.eip.plugins.module_utils._api.common import in
 from ansible_collections.alicloud.eip.plugins.module_utils._polling import Watch, WaitError, WaitPolicy, wait_until
 from ansible_collections.alicloud.eip.plugins.module_utils._retries import AlicloudApiError
 
-# Retried on every ALB/NLB update (Terraform's retry lists, next-capabilities.md §1.5): the load balancer is
+# Retried on every ALB/NLB update (the retry lists of Terraform's alicloud provider): the load balancer is
 # Configuring or Provisioning, a concurrent change holds the lock, or the same ClientToken is still at work.
 RETRY_CODES = ("IncorrectStatus.LoadBalancer", "SystemBusy", "IdempotenceProcessing", "Conflict.Lock")
 

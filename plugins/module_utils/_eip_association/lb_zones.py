@@ -7,7 +7,7 @@
 
 """Zone EIPs of ALB and NLB instances: the part of the association engine that AssociateEipAddress cannot do.
 
-An ALB or NLB takes one EIP per zone, through its own API (next-capabilities.md §1): the EIP API has no ALB/NLB
+An ALB or NLB takes one EIP per zone, through its own API (docs/load-balancers.md): the EIP API has no ALB/NLB
 InstanceType.  The targets table names these kinds like any other (``targets.TARGETS``, with a :class:`ZonalApi`
 saying which wrapper does what); this module observes them (:func:`gather`), plans one call per load balancer
 (:func:`plan_balancer`, pure) and makes it (:func:`execute_changes`).  The rules:
@@ -241,7 +241,7 @@ def plan_present(
     if not arriving:
         return None, []  # in place: nothing to write, whatever the load balancer's status
     if balancer["status"] != "Active":
-        # Writes to a Configuring or Provisioning load balancer answer IncorrectStatus.LoadBalancer (§1.5).
+        # Writes to a Configuring or Provisioning load balancer answer IncorrectStatus.LoadBalancer.
         fail(
             items[0],
             "IncorrectStatus.LoadBalancer",
@@ -297,9 +297,10 @@ def plan_absent(
             PredictedFailure(
                 ZONES_CODE,
                 f"{item.prefix}{name} is Internet-facing and needs an EIP in every zone; taking off only "
-                f"{', '.join(sorted(taken))} would leave zone(s) {', '.join(sorted(held[key] for key in taken))} without "
-                f"one while {', '.join(kept)} keep theirs. Swap the EIP instead (state present, zone_id and another EIP), "
-                f"or take every EIP off (instance_id {balancer['id']}, state absent, force true: it becomes internal)",
+                f"{', '.join(sorted(taken))} would leave zone(s) {', '.join(sorted(held[key] for key in taken))} "
+                f"without one while {', '.join(kept)} keep theirs. Swap the EIP instead (state present, zone_id and "
+                f"another EIP), or take every EIP off (instance_id {balancer['id']}, state absent, force true: it "
+                "becomes internal)",
                 ADDRESS_TYPE_ACTION,
             )
         ]
@@ -316,7 +317,8 @@ def plan_absent(
         return None, [
             PredictedFailure(
                 "IncorrectStatus.LoadBalancer",
-                f"{item.prefix}{name} is {balancer['status'] or 'in an unknown state'}; wait until it is Active and run again",
+                f"{item.prefix}{name} is {balancer['status'] or 'in an unknown state'}; wait until it is Active and "
+                "run again",
                 ADDRESS_TYPE_ACTION,
             )
         ]

@@ -1,9 +1,9 @@
 """What the ALB (2020-06-16) and NLB (2022-04-30) actions share: zone mappings with one EIP per zone, and jobs.
 
 ``alb.py`` and ``nlb.py`` register the handlers per product; the product's quirks are parameters here
-(next-capabilities.md §1.2-1.5): the not-found code (``ResourceNotFound.LoadBalancer`` / ``.loadBalancer``), the
-address field of a zone (``Address`` / ``PublicIPv4Address`` with ``EniId``), the lock list's name, and whether
-``UpdateLoadBalancerZones`` takes ``AllocationId`` (NLB only).
+(docs/load-balancers.md, the SDK models): the not-found code (``ResourceNotFound.LoadBalancer`` /
+``.loadBalancer``), the address field of a zone (``Address`` / ``PublicIPv4Address`` with ``EniId``), the lock
+list's name, and whether ``UpdateLoadBalancerZones`` takes ``AllocationId`` (NLB only).
 """
 
 from __future__ import annotations
