@@ -130,3 +130,57 @@ def test_a_playbook_page_has_its_header_plays_and_guard(tmp_path):
     assert "- guard: Refuse a bad target (``tasks/guard_target.yml``, below)" in page
     assert "- role :ref:`alicloud.eip.multi_eip <ansible_collections.alicloud.eip.multi_eip_role>`" in page
     assert "Guard ``tasks/guard_target.yml``" in page and "    Refuses a target of every host." in page
+
+
+@pytest.fixture(name="repo")
+def repo_fixture(tmp_path):
+    repo = tmp_path / "repo"
+    write(repo / "roles" / "eni_host" / "README.md", "# eni_host\n")
+    write(repo / "playbooks" / "multi_eip.yml", "---\n- name: x\n  hosts: all\n")
+    write(repo / "tests" / "emulator" / "worlds" / "demo.yml", "---\n")
+    write(repo / "docs" / "ram-policy.json", "{}\n")
+    write(repo / "docs" / "eni.md", "# ENI\n")
+    return repo
+
+
+@pytest.mark.parametrize(
+    "link, shown",
+    [
+        ("[ENIs](eni.md#key-and-options)", "[ENIs](eni.md#key-and-options)"),
+        ("[web](https://example.org/x.md)", "[web](https://example.org/x.md)"),
+        ("![layers](diagrams/layers.svg)", "![layers](diagrams/layers.svg)"),
+        ("[the role](../roles/eni_host/README.md)", "{ref}`the role <ansible_collections.alicloud.eip.eni_host_role>`"),
+        (
+            "[playbook](../playbooks/multi_eip.yml)",
+            "{ref}`playbook <ansible_collections.alicloud.eip.docsite.playbook_multi_eip>`",
+        ),
+        ("[policy](ram-policy.json)", "[policy](ram-policy.json)"),
+        ("[demo world](../tests/emulator/worlds/demo.yml)", "demo world (`tests/emulator/worlds/demo.yml`)"),
+    ],
+)
+def test_a_guide_link_as_the_site_shows_it(repo, tmp_path, link, shown):
+    guide_dir = tmp_path / "site" / "guides"
+    guide_dir.mkdir(parents=True)
+    match = prepare.LINK.search(link)
+    assert prepare.rewrite_link(match, {"eni.md"}, str(guide_dir), str(repo)) == shown
+
+
+def test_a_guide_link_to_a_missing_file_stops_the_build(repo, tmp_path):
+    match = prepare.LINK.search("[gone](../roles/gone/README.md)")
+    with pytest.raises(SystemExit, match="links to ../roles/gone/README.md, which does not exist"):
+        prepare.rewrite_link(match, {"eni.md"}, str(tmp_path), str(repo))
+
+
+def test_every_guide_is_laid_out_and_listed(repo, tmp_path):
+    docsite = tmp_path / "site"
+    write(docsite / "guides.rst", "Guides\n======\n\n.. added here by tools/docs/prepare.py\n")
+    write(docsite / "playbooks.rst", "Playbooks\n=========\n\n.. added here by tools/docs/prepare.py\n")
+    write(repo / "docs" / "multi-eip.md", "See [the role](../roles/eni_host/README.md).\n")
+    assert prepare.main([str(repo), str(docsite)]) == 0
+    assert sorted(os.listdir(docsite / "guides")) == ["eni.md", "multi-eip.md"]
+    assert (docsite / "guides.rst").read_text().endswith("   :maxdepth: 1\n\n   guides/eni\n   guides/multi-eip\n")
+    assert (docsite / "playbooks.rst").read_text().endswith("\n   playbooks/multi_eip\n")
+    assert (
+        "{ref}`the role <ansible_collections.alicloud.eip.eni_host_role>`"
+        in (docsite / "guides" / "multi-eip.md").read_text()
+    )
