@@ -453,7 +453,13 @@ def test_a_stopped_run_tags_what_it_creates_and_still_runs_the_janitor_for_itsel
     assert {key: state["enis"][key] for key in ACCOUNT_ENIS} == enis
 
 
-def test_a_full_run_passes_creates_what_it_declares_and_leaves_nothing(emulator, account_before):
+@pytest.fixture(scope="module")
+def recorded(tmp_path_factory):
+    """Where the full run's lane writes the real answers it records (ALICLOUD_EIP_CLOUD_LANE_FIXTURES)."""
+    return str(tmp_path_factory.mktemp("fixtures") / "recorded")
+
+
+def test_a_full_run_passes_creates_what_it_declares_and_leaves_nothing(emulator, account_before, recorded):
     """Every target of the cloud list (the expensive one too) on its cloud path: the account holds only its fixtures,
     its own resources and leaks, nothing of the targets' worlds; whatever a target asserts on, it created."""
     emulator.reset_calls()
@@ -467,6 +473,7 @@ def test_a_full_run_passes_creates_what_it_declares_and_leaves_nothing(emulator,
             ALICLOUD_EIP_CLOUD_LANE_EXPENSIVE="1",
             ALICLOUD_EIP_CLOUD_LANE_STALE_AFTER="1s",
             ALICLOUD_EIP_TEST_PREFIX="aeip-proof-full",
+            ALICLOUD_EIP_CLOUD_LANE_FIXTURES=recorded,
         )
     )
     output = result.stdout + result.stderr
@@ -498,6 +505,82 @@ def test_a_full_run_passes_creates_what_it_declares_and_leaves_nothing(emulator,
     assert {key: state["eips"][key] for key in ACCOUNT_EIPS} == eips
     assert {key: state["enis"][key] for key in ACCOUNT_ENIS} == enis
     assert SECRET not in output and KEY_ID not in output
+    probes = lane.fidelity_probe().PROBES
+    assert f"fixtures              {len(probes)} real answers recorded, redacted, in {recorded}" in output
+
+
+def identifiers(node):
+    """Every ``id`` and ``ip`` value of a world (the account's resource IDs and addresses)."""
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key in ("id", "ip") and isinstance(value, str):
+                yield value
+            else:
+                yield from identifiers(value)
+    elif isinstance(node, list):
+        for item in node:
+            yield from identifiers(item)
+
+
+FIDELITY_TEST = "tests/emulator/tests/test_fidelity_fixtures.py::test_committed_real_fixtures_match_the_emulator"
+
+
+def compare_with_emulator(fixtures_dir: str) -> subprocess.CompletedProcess:
+    """The emulator test that compares committed real answers, pointed at ``fixtures_dir``."""
+    env = lane_env(None, ALICLOUD_EIP_FIDELITY_FIXTURES=fixtures_dir, PYTHONPATH=REPO)
+    return subprocess.run(
+        [os.path.join(REPO, ".venv", "bin", "python"), "-m", "pytest", "-p", "no:cacheprovider", "-vv", FIDELITY_TEST],
+        env=env,
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+
+
+def test_the_recorded_answers_are_redacted_and_a_difference_fails_the_emulator_comparison(recorded, tmp_path):
+    """Item 5 of issue 15: the lane records the probes' answers; the emulator test compares with them."""
+    probe = lane.fidelity_probe()
+    names = sorted(os.listdir(recorded))
+    assert names == sorted(f"{item['name']}.json" for item in probe.PROBES)
+    with open(WORLD, encoding="utf-8") as handle:
+        world_ids = set(identifiers(yaml.safe_load(handle)))
+    assert {"eip-account", "eni-account", "vsw-lane", "ngw-lane", "47.96.30.1"} <= world_ids
+    for name in names:
+        with open(os.path.join(recorded, name), encoding="utf-8") as handle:
+            text = handle.read()
+        assert KEY_ID not in text and SECRET not in text, name
+        assert probe.leaks(text, {"ALIBABA_CLOUD_ACCESS_KEY_ID": KEY_ID}) == [], name
+        assert [value for value in world_ids if value in text] == [], name
+        fixture = json.loads(text)
+        assert fixture["outcome"] in ("answer", "error") and fixture["fid"], name
+    # The emulator agrees with what the lane recorded from it: the comparison passes.
+    same = compare_with_emulator(recorded)
+    assert same.returncode == 0 and "1 passed" in same.stdout, same.stdout + same.stderr
+    # A recorded answer that differs from the emulator's (the real API counting an unknown ID) fails the test.
+    differing = tmp_path / "differing"
+    differing.mkdir()
+    for name in names:
+        with open(os.path.join(recorded, name), encoding="utf-8") as handle:
+            fixture = json.load(handle)
+        if fixture["probe"] == "describe-unknown-allocation-id":
+            assert fixture["values"] == {"TotalCount": 0}
+            fixture["values"]["TotalCount"] = 1
+        (differing / name).write_text(json.dumps(fixture))
+    differs = compare_with_emulator(str(differing))
+    assert differs.returncode == 1, differs.stdout + differs.stderr
+    assert "1 failed" in differs.stdout
+    assert "TotalCount: 1 in the real answer, 0 in the emulator's" in differs.stdout
+    assert "describe-unknown-allocation-id [fid:eip-describe-unknown-id-empty]" in differs.stdout
+
+
+def test_the_recorder_refuses_to_write_what_redaction_missed(tmp_path):
+    probe = lane.fidelity_probe()
+    environ = {"ALIBABA_CLOUD_ACCESS_KEY_ID": KEY_ID, "ALIBABA_CLOUD_ACCESS_KEY_SECRET": SECRET}
+    assert probe.leaks(f'{{"m": "{SECRET}"}}', environ) == ["ALIBABA_CLOUD_ACCESS_KEY_SECRET"]
+    assert probe.leaks('{"m": "eip-bp1a2b3c4d5e6f on 47.96.30.1"}', environ) == ["resource ID", "IPv4 address"]
+    assert probe.leaks('{"m": "<eip-id> on <ipv4>"}', environ) == []
 
 
 def test_kill_group_waits_for_every_process_of_the_group_not_only_its_leader():

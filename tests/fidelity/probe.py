@@ -105,6 +105,26 @@ def redact(value):
     return value
 
 
+SECRET_VARIABLES = (
+    "ALIBABA_CLOUD_ACCESS_KEY_ID",
+    "ALIBABA_CLOUD_ACCESS_KEY_SECRET",
+    "ALIBABA_CLOUD_SECURITY_TOKEN",
+    "ALICLOUD_ACCESS_KEY",
+    "ALICLOUD_SECRET_KEY",
+    "ALICLOUD_SECURITY_TOKEN",
+)
+
+
+def leaks(text: str, environ) -> list:
+    """What ``text`` (a fixture as written) still holds that redaction must have removed: the names of the credential
+    variables whose values appear in it, and the kinds of identifier found (never the values themselves)."""
+    found = [name for name in SECRET_VARIABLES if len(environ.get(name) or "") >= 4 and environ[name] in text]
+    for kind, pattern in (("resource ID", _ID), ("IPv4 address", _IPV4), ("request ID", _UUID), ("time", _TIME)):
+        if pattern.search(text):
+            found.append(kind)
+    return found
+
+
 def shape(value):
     """Field names and JSON types of ``value``: dicts by key, lists by their first element, scalars by type."""
     if isinstance(value, dict):
@@ -130,29 +150,47 @@ def pick(answer, path):
 
 
 def clients(endpoint=None, environ=None):
-    """SDK clients per product, keyed from the environment; with ``endpoint`` (host:port) plain HTTP to it."""
+    """SDK clients per product for the region of the environment; with ``endpoint`` (host:port) plain HTTP to it.
+
+    Keys: an AccessKey pair (ALIBABA_CLOUD_ACCESS_KEY_ID / _SECRET, optional _SECURITY_TOKEN, or the legacy ALICLOUD_
+    names), else the alibabacloud-credentials default chain (OIDC RAM role, ECS RAM role, ...), as the lane's gate
+    accepts them (tools/cloud-lane/lane.py).
+    """
     import importlib
 
     from alibabacloud_tea_openapi.models import Config
 
     environ = os.environ if environ is None else environ
 
-    missing = [name for name in ("ALIBABA_CLOUD_ACCESS_KEY_ID", "ALIBABA_CLOUD_ACCESS_KEY_SECRET", "ALIBABA_CLOUD_REGION_ID")
-               if not environ.get(name)]  # fmt: skip
-    if missing:
-        raise SystemExit("probe: set " + ", ".join(missing))
+    region = environ.get("ALIBABA_CLOUD_REGION_ID") or environ.get("ALICLOUD_REGION")
+    if not region:
+        raise SystemExit("probe: set ALIBABA_CLOUD_REGION_ID")
+    keys = {}
+    for key_id, secret, token in (
+        ("ALIBABA_CLOUD_ACCESS_KEY_ID", "ALIBABA_CLOUD_ACCESS_KEY_SECRET", "ALIBABA_CLOUD_SECURITY_TOKEN"),
+        ("ALICLOUD_ACCESS_KEY", "ALICLOUD_SECRET_KEY", "ALICLOUD_SECURITY_TOKEN"),
+    ):
+        if environ.get(key_id) and environ.get(secret):
+            keys = {
+                "access_key_id": environ[key_id],
+                "access_key_secret": environ[secret],
+                "security_token": environ.get(token) or None,
+            }
+            break
+    if not keys:
+        if not any(environ.get(name) for name in ("ALIBABA_CLOUD_ROLE_ARN", "ALIBABA_CLOUD_ECS_METADATA")):
+            raise SystemExit(
+                "probe: set ALIBABA_CLOUD_ACCESS_KEY_ID and ALIBABA_CLOUD_ACCESS_KEY_SECRET (or the OIDC or ECS RAM "
+                "role variables of the credential chain)"
+            )
+        from alibabacloud_credentials.client import Client as CredentialClient
+
+        keys = {"credential": CredentialClient()}
     made = {}
     for product, (client_module, _models) in SDK.items():
-        config = Config(
-            access_key_id=environ["ALIBABA_CLOUD_ACCESS_KEY_ID"],
-            access_key_secret=environ["ALIBABA_CLOUD_ACCESS_KEY_SECRET"],
-            security_token=environ.get("ALIBABA_CLOUD_SECURITY_TOKEN") or None,
-            region_id=environ["ALIBABA_CLOUD_REGION_ID"],
-            endpoint=endpoint,
-            protocol="http" if endpoint else "https",
-        )
+        config = Config(region_id=region, endpoint=endpoint, protocol="http" if endpoint else "https", **keys)
         made[product] = importlib.import_module(client_module).Client(config)
-    return made, environ["ALIBABA_CLOUD_REGION_ID"]
+    return made, region
 
 
 def run_probe(probe, sdk_clients, region):
@@ -232,10 +270,15 @@ def main(argv=None):
     args = parser.parse_args(argv)
     sdk_clients, region = clients(args.endpoint)
     os.makedirs(args.out, exist_ok=True)
-    for fixture in record(sdk_clients, region):
+    fixtures = record(sdk_clients, region)
+    texts = {fixture["probe"]: json.dumps(fixture, indent=2, sort_keys=True) + "\n" for fixture in fixtures}
+    # Nothing is written when any fixture still holds a key or an identifier: a fixture is meant to be committed.
+    unredacted = {name: found for name, text in texts.items() if (found := leaks(text, os.environ))}
+    if unredacted:
+        raise SystemExit(f"probe: redaction failed, nothing written: {unredacted}")
+    for fixture in fixtures:
         with open(os.path.join(args.out, fixture["probe"] + ".json"), "w", encoding="utf-8") as handle:
-            json.dump(fixture, handle, indent=2, sort_keys=True)
-            handle.write("\n")
+            handle.write(texts[fixture["probe"]])
         print(f"{fixture['probe']}: {fixture['outcome']} {fixture.get('code', '')}".rstrip())
     return 0
 

@@ -3,11 +3,11 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """The real-cloud lane (`make cloud-test`, tools/cloud-lane.sh): the lane's targets against a real account.
 
-Order of a run (docs/cloud-lane.md):
-
 The lane's targets are integration targets of tests/integration/targets listed under ``cloud`` in
 tests/cloud-lane/targets.yml: without ``emulator_control_url`` their setup_backend role picks the cloud path
 (tasks/agnostic.yml), which creates what it needs with the run's prefix and tags and asserts on the answers.
+
+Order of a run (docs/cloud-lane.md):
 
 1. **Gate.** Without ``ALICLOUD_EIP_CLOUD_LANE=1`` it prints ``skipped: no account`` and runs nothing (exit 0, and
    the words say skipped). With it, every missing piece - credentials (an AccessKey pair, with or without an STS
@@ -21,7 +21,11 @@ tests/cloud-lane/targets.yml: without ``emulator_control_url`` their setup_backe
 3. **One ansible-playbook run**: a first call to the account (refused credentials fail here, with the module's
    message), the janitor for leaks of earlier killed runs (CI tag, older than ``ALICLOUD_EIP_CLOUD_LANE_STALE_AFTER``,
    default 60m), then each target in a block of its own: a failed target is recorded and the next one runs.
-4. **The janitor, always** (a failed target, the time limit, SIGTERM or SIGINT included): this run's tag, any age,
+4. **Real answers recorded** (after the targets, when the account answered): the read-only probes of
+   tests/fidelity/probe.py, written redacted (no key, ID, address, time or request ID: the recorder refuses to write
+   otherwise, and the lane looks again) into ``ALICLOUD_EIP_CLOUD_LANE_FIXTURES`` (default: the run's directory).
+   Committed under tests/fidelity/fixtures, the emulator tests compare the emulator's answers with them.
+5. **The janitor, always** (a failed target, the time limit, SIGTERM or SIGINT included): this run's tag, any age,
    then a check that nothing tagged with this run is left.
 
 Every resource a target creates carries the lane's tags: ``ansible-test`` (the run prefix), ``alicloud.eip/ci``
@@ -69,6 +73,9 @@ CEILING = 15
 DEFAULT_TIMEOUT = 1800
 DEFAULT_STALE_AFTER = "60m"
 JANITOR_TIMEOUT = 900
+# The fidelity probes (tests/fidelity/probe.py): read-only calls, recorded as redacted fixtures after the targets.
+FIXTURES_OUT = "ALICLOUD_EIP_CLOUD_LANE_FIXTURES"
+PROBE_TIMEOUT = 300
 
 TAG_RUN = "ansible-test"
 TAG_CI = "alicloud.eip/ci"
@@ -509,6 +516,7 @@ def gate(environ, names: list[str]):
         "timeout": timeout,
         "stale_after": stale_after,
         "fixtures": fixture_values,
+        "fixtures_dir": environ.get(FIXTURES_OUT, ""),
     }, None
 
 
@@ -529,6 +537,48 @@ def lane_vars(settings: dict, started: int) -> dict:
         "cleanup_created_tag": TAG_CREATED,
         "cleanup_apply": True,
     }
+
+
+def fidelity_probe():
+    """tests/fidelity/probe.py as a module (its redaction check), loaded like the janitor's filter."""
+    spec = importlib.util.spec_from_file_location(
+        "alicloud_eip_fidelity_probe", os.path.join(REPO, "tests", "fidelity", "probe.py")
+    )
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def record_fixtures(settings: dict, run_dir: str, env: dict) -> dict:
+    """Run the fidelity probes against the account: {"dir", "files"} or {"dir", "problem"}.
+
+    The recorder gets the lane's environment (credentials stay there, never arguments) and writes nothing when a
+    fixture still holds a key or an identifier; the lane then reads every file again for the same.
+    """
+    out = settings["fixtures_dir"] or os.path.join(run_dir, "fixtures")
+    command = [os.path.join(REPO, ".venv", "bin", "python"), "-m", "tests.fidelity.probe", "--out", out]
+    if settings["endpoint"]:
+        command += ["--endpoint", settings["endpoint"].split("://", 1)[-1].rstrip("/")]
+    child = dict(env, PYTHONPATH=REPO)
+    try:
+        done = subprocess.run(
+            command, env=child, cwd=REPO, capture_output=True, text=True, timeout=PROBE_TIMEOUT, check=False
+        )
+    except subprocess.TimeoutExpired:
+        return {"dir": out, "problem": f"the fixture recorder did not finish within {PROBE_TIMEOUT}s"}
+    if done.returncode != 0:
+        lines = (done.stderr or done.stdout).strip().splitlines()
+        return {"dir": out, "problem": f"the fixture recorder failed: {lines[-1] if lines else done.returncode}"}
+    probe = fidelity_probe()
+    files = sorted(name for name in os.listdir(out) if name.endswith(".json"))
+    for name in files:
+        with open(os.path.join(out, name), encoding="utf-8") as handle:
+            found = probe.leaks(handle.read(), os.environ)
+        if found:
+            return {"dir": out, "problem": f"fixture {name} is not redacted: it holds {', '.join(found)}"}
+    if len(files) != len(probe.PROBES):
+        return {"dir": out, "problem": f"{len(files)} fixtures written for {len(probe.PROBES)} probes"}
+    return {"dir": out, "files": files}
 
 
 def on_signal(signum, _frame):
@@ -573,6 +623,12 @@ def run(settings: dict, view: str) -> int:
         status, stopped = None, str(interruption)
     preflight_failed = os.path.exists(os.path.join(run_dir, "preflight.failed"))
     answered = os.path.exists(os.path.join(run_dir, "preflight.ok"))
+    if answered and not stopped:
+        say("=== real answers (tests/fidelity/probe.py)")
+        try:
+            write_json(os.path.join(run_dir, "fixtures.json"), record_fixtures(settings, run_dir, env))
+        except Interrupted as interruption:
+            stopped = str(interruption)
     janitor_status, janitor_stopped, left = None, None, None
     if answered or stopped:
         # The janitor runs whenever a call may have created something: after the first call answered, and after any
@@ -590,6 +646,7 @@ def run(settings: dict, view: str) -> int:
 
 def report(settings, run_dir, status, stopped, preflight_failed, janitor) -> int:
     janitor_status, janitor_stopped, left = janitor
+    recorded = read_json(os.path.join(run_dir, "fixtures.json"))
     failures = []
     say(f"=== results (run prefix {settings['prefix']}, region {settings['region']})")
     if preflight_failed:
@@ -613,6 +670,14 @@ def report(settings, run_dir, status, stopped, preflight_failed, janitor) -> int
             line = f"FAILED in {result.get('task')!r}: {result.get('msg')}"
             failures.append(f"{name} failed")
         say(f"  {name:<22}{line}")
+    if recorded is not None and "problem" in recorded:
+        say(f"  fixtures              FAILED: {recorded['problem']}")
+        failures.append(recorded["problem"])
+    elif recorded is not None:
+        say(
+            f"  fixtures              {len(recorded['files'])} real answers recorded, redacted, in {recorded['dir']} "
+            "(review them, then commit them under tests/fidelity/fixtures: the emulator tests compare with them)"
+        )
     if stopped:
         failures.append(stopped)
     elif status not in (0, None) and not preflight_failed:
