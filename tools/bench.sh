@@ -1,8 +1,24 @@
 #!/usr/bin/env bash
-# `make bench`: the association benchmarks (tests/perf/bench_associations.py) against a fresh emulator.
-# Arguments are passed through; the figures go to stdout.
+# `make bench`: the benchmarks of tests/perf/ against fresh emulators, then every figure in one table with the
+# command that produced it (tests/perf/bench_table.py; --markdown for docs/performance.md).
+#   bench_startup.py       CPU of one eip_info module process paired with ansible.builtin.ping's
+#   bench_emulator.py      the emulator's CPU per NAT association on a /24 and a /16 vSwitch
+#   bench_associations.py  50 associations in one list task and as a loop, their re-runs, the waiter, the flow limit
+# Arguments are passed to bench_table.py. Exits non-zero when a target is missed.
 set -euo pipefail
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 unset HTTP_PROXY HTTPS_PROXY http_proxy https_proxy ALL_PROXY all_proxy
 export ALIBABA_CLOUD_ECS_METADATA_DISABLED=true  # the credential chain never asks 100.100.100.200 (issue 9 item 15)
-exec "${repo}/.venv/bin/python" "${repo}/tests/perf/bench_associations.py" "$@"
+python="${repo}/.venv/bin/python"
+reports="$(mktemp -d)"
+trap 'rm -rf "${reports}"' EXIT
+status=0
+"${python}" "${repo}/tests/perf/bench_startup.py" --runs 7 --json "${reports}/startup.json" || status=1
+"${python}" "${repo}/tests/perf/bench_emulator.py" --eips 40 --json "${reports}/emulator.json" || status=1
+"${python}" "${repo}/tests/perf/bench_associations.py" --associations 50 --latency 1.0 \
+    --json "${reports}/associations.json" || status=1
+echo
+echo "bench: $(date -u +%Y-%m-%dT%H:%MZ) on $(uname -n), $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)"
+"${python}" "${repo}/tests/perf/bench_table.py" "$@" \
+    "${reports}/startup.json" "${reports}/emulator.json" "${reports}/associations.json" || status=1
+exit "${status}"

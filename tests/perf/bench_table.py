@@ -1,0 +1,134 @@
+"""make bench: every figure of the benchmarks in one table, each with the command that produced it.
+
+    python tests/perf/bench_table.py STARTUP.json EMULATOR.json ASSOCIATIONS.json [--markdown]
+
+Reads the ``--json`` reports of bench_startup.py, bench_emulator.py and bench_associations.py (tools/bench.sh runs
+them) and prints one row per figure: what, the measured value, the target, PASS/FAIL, and the command.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+COMMANDS = {
+    "startup": "python tests/perf/bench_startup.py --runs 7",
+    "emulator": "python tests/perf/bench_emulator.py --eips 40",
+    "associations": "python tests/perf/bench_associations.py --associations 50 --latency 1.0",
+}
+
+
+def rows(startup: dict, emulator: dict, associations: dict) -> list[tuple[str, str, str, bool | None, str]]:
+    """``(figure, value, target, passed, command)`` for every figure."""
+    figures = startup["figures"]
+    runs = associations["runs"]
+    checks = associations["checks"]
+    describes = {
+        name: sum(count for action, count in run["calls"].items() if action.startswith("Describe"))
+        for name, run in runs.items()
+    }
+    mutating = {
+        name: sum(run["calls"].get(action, 0) for action in ("AssociateEipAddress", "UnassociateEipAddress"))
+        for name, run in runs.items()
+    }
+    late = runs["list"].get("waiter_late")
+    window = max(run["arrivals"].get("AssociateEipAddress", {}).get("max_in_window", 0) for run in runs.values())
+    table = [
+        (
+            "ping module process CPU (min / median)",
+            f"{figures['ping']['min']:.2f} / {figures['ping']['median']:.2f} s",
+            "",
+            None,
+            COMMANDS["startup"],
+        ),
+        (
+            "eip_info module process CPU (min / median)",
+            f"{figures['eip_info']['min']:.2f} / {figures['eip_info']['median']:.2f} s",
+            "",
+            None,
+            COMMANDS["startup"],
+        ),
+        ("eip_info / ping CPU (medians)", f"{startup['ratio']:.2f}", "<= 2", startup["passed"], COMMANDS["startup"]),
+        (
+            "emulator CPU per NAT association, /24",
+            f"{emulator['runs'][0]['cpu_per_call_ms']:.1f} ms",
+            "",
+            None,
+            COMMANDS["emulator"],
+        ),
+        (
+            "emulator CPU per NAT association, /16",
+            f"{emulator['runs'][1]['cpu_per_call_ms']:.1f} ms",
+            "",
+            None,
+            COMMANDS["emulator"],
+        ),
+        ("emulator CPU /16 over /24", f"{emulator['ratio']:.2f}", "<= 1.5", emulator["passed"], COMMANDS["emulator"]),
+        (
+            "list task, 50 associations (in-play wall)",
+            f"{runs['list']['seconds']:.2f} s",
+            "<= 3 s",
+            checks.get("list task <= 3 s"),
+            COMMANDS["associations"],
+        ),
+        ("list task: describes (first run)", str(describes["list"]), "", None, COMMANDS["associations"]),
+        (
+            "list re-run: describes / mutating calls",
+            f"{describes['list re-run']} / {mutating['list re-run']}",
+            "<= 2 / 0",
+            checks.get("list re-run: <= 2 describes") and checks.get("list re-run: no mutating call"),
+            COMMANDS["associations"],
+        ),
+        (
+            "waiter: last poll after the last EIP was InUse",
+            "-" if late is None else f"{late:.3f} s",
+            "<= 0.25 s",
+            None if late is None else 0 <= late <= 0.25,
+            COMMANDS["associations"],
+        ),
+        (
+            "most AssociateEipAddress arrivals in a 60 s window",
+            str(window),
+            "<= 120",
+            window <= 120,
+            COMMANDS["associations"],
+        ),
+        (
+            "loop of 50 single tasks (in-play wall)",
+            f"{runs['loop']['seconds']:.2f} s",
+            "",
+            None,
+            COMMANDS["associations"],
+        ),
+        ("loop re-run (in-play wall)", f"{runs['loop re-run']['seconds']:.2f} s", "", None, COMMANDS["associations"]),
+    ]
+    return table
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("startup")
+    parser.add_argument("emulator")
+    parser.add_argument("associations")
+    parser.add_argument("--markdown", action="store_true", help="a Markdown table (for docs/performance.md)")
+    arguments = parser.parse_args()
+    reports = [
+        json.loads(Path(name).read_text()) for name in (arguments.startup, arguments.emulator, arguments.associations)
+    ]
+    table = rows(*reports)
+    verdict = {True: "PASS", False: "FAIL", None: ""}
+    if arguments.markdown:
+        print("| figure | value | target | result | command |")
+        print("|---|---|---|---|---|")
+        for figure, value, target, passed, command in table:
+            print(f"| {figure} | {value} | {target} | {verdict[passed]} | `{command}` |")
+    else:
+        for figure, value, target, passed, command in table:
+            print(f"{figure:<52} {value:>16} {target:>10} {verdict[passed]:>5}  {command}")
+    return 0 if all(passed is not False for *_rest, passed, _command in table) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
