@@ -120,6 +120,14 @@ def test_the_good_world_and_every_shipped_world_pass():
             False,
             "regions.cn-x.instances[0]: expected a mapping of keys (id, vswitch",
         ),
+        (
+            ("regions", "cn-x", "eip_pool"),
+            ["203.0.113.1", "nope"],
+            False,
+            "regions.cn-x.eip_pool: expected a list of IPv4 addresses",
+        ),
+        (("delays",), [1], False, "delays: expected a mapping of step name to seconds, got [1]"),
+        (("regions", "cn-x", "eips", 0, "bandwidth"), True, False, "eips[0].bandwidth: expected an integer, got True"),
         (("world_format",), 2, False, "world_format: 2 is not a format this emulator reads - write world_format: 1"),
         (("regionz",), {}, False, "world: unknown key 'regionz' - did you mean 'regions'?"),
         (("access_keys", 0, "secret"), None, True, "access_keys[0] (ak): missing required key 'secret'"),
@@ -166,8 +174,12 @@ def test_the_command_lines_refuse_a_bad_world_before_listening(tmp_path):
     ready = tmp_path / "endpoint"
     checker = [sys.executable, "-m", "tests.emulator.world_schema"]
     runs = {
-        "check bad": subprocess.run(checker + [str(bad)], cwd=REPO, capture_output=True, text=True, timeout=60, check=False),
-        "check good": subprocess.run(checker + [str(good)], cwd=REPO, capture_output=True, text=True, timeout=60, check=False),
+        "check bad": subprocess.run(
+            checker + [str(bad)], cwd=REPO, capture_output=True, text=True, timeout=60, check=False
+        ),
+        "check good": subprocess.run(
+            checker + [str(good)], cwd=REPO, capture_output=True, text=True, timeout=60, check=False
+        ),
         "usage": subprocess.run(checker, cwd=REPO, capture_output=True, text=True, timeout=60, check=False),
         "emulator": subprocess.run(
             [sys.executable, "-m", "tests.emulator", "--world", str(bad), "--ready-file", str(ready)],
@@ -183,3 +195,13 @@ def test_the_command_lines_refuse_a_bad_world_before_listening(tmp_path):
     assert runs["usage"].returncode == 2
     assert runs["emulator"].returncode == 2 and "unknown key 'vswtich'" in runs["emulator"].stderr
     assert "Traceback" not in runs["emulator"].stderr and not ready.exists()
+
+
+def test_the_checker_s_own_command_line(tmp_path, capsys):
+    good = tmp_path / "good.yml"
+    good.write_text(yaml.safe_dump({**GOOD, "regions": None, "delays": None}))
+    assert world_schema.main(["world_schema", str(good)]) == 0
+    assert "well-formed world" in capsys.readouterr().out
+    assert world_schema.main(["world_schema", str(tmp_path / "absent.yml")]) == 2
+    assert "cannot read the world file" in capsys.readouterr().err
+    assert world_schema.main(["world_schema"]) == 2
