@@ -110,7 +110,7 @@ def main() -> int:
         try:
             files = payloads(scratch, endpoint, environment)
             cpu: dict[str, list[float]] = {name: [] for name in files}
-            for _ in range(arguments.runs):
+            for _run in range(arguments.runs):
                 for name, path in files.items():
                     cpu[name].append(run_cpu([str(PYTHON), str(path)], environment))
             if arguments.importtime:
