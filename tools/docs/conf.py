@@ -22,7 +22,8 @@ highlight_language = "YAML+Jinja"
 html_theme = "sphinx_ansible_theme"
 html_show_sphinx = False
 display_version = False
-html_use_smartypants = True
+# Option names and commands stay as written: no "smart" dashes or quotes (--limit must not become an en dash).
+smartquotes = False
 html_use_modindex = False
 html_use_index = False
 html_copy_source = False
