@@ -8,6 +8,8 @@
 # checks every local link, anchor and image of the result, and tools/docs/browser_check.py looks at four pages in
 # headless Chromium. The site is .cache/docs/html/index.html.
 # The tools live in their own virtualenv, .cache/docs-venv, from requirements-docs.lock (tools/setup.sh builds it).
+# Cost (make test runs it): 54 s wall, 30 s CPU on the 2-core test machine at load 7 (2026-12-02): lint 24 s,
+# antsibull-docs 5 s, Sphinx 19 s, link check and Chromium 6 s; each step prints its seconds.
 set -euo pipefail
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 venv="${repo}/.cache/docs-venv"
