@@ -18,11 +18,20 @@ from __future__ import annotations
 import inspect
 from types import ModuleType, SimpleNamespace
 
-from ansible_collections.alicloud.eip.plugins.module_utils._api import alb, ecs, ecs_eni, nlb, slb, vpc_eip, vpc_network
+from ansible_collections.alicloud.eip.plugins.module_utils._api import (
+    alb,
+    ecs,
+    ecs_eni,
+    nlb,
+    slb,
+    vpc_eip,
+    vpc_havip,
+    vpc_network,
+)
 
 # One module per SDK product (ECS in two files: reading, and ENI changes), mirroring tests/emulator/actions/
 # (ALB and NLB share their record and job wait through zonal_lb, which makes no call and is not listed).
-PRODUCT_MODULES = (vpc_eip, vpc_network, ecs, ecs_eni, slb, alb, nlb)
+PRODUCT_MODULES = (vpc_eip, vpc_network, ecs, ecs_eni, slb, alb, nlb, vpc_havip)
 
 
 def public_functions(module: ModuleType) -> dict[str, object]:

@@ -45,11 +45,18 @@ WORLD = {
                         {"id": "vsw-web", "cidr": "10.3.0.0/24"},
                         {"id": "vsw-old", "cidr": "10.4.0.0/24"},
                         {"id": "vsw-lb-i", "zone": "cn-hangzhou-i", "cidr": "10.5.0.0/24"},
+                        # HaVips and their hosts: a vSwitch of their own (an SNAT entry refuses a vSwitch with a HaVip).
+                        {"id": "vsw-ha", "cidr": "10.6.0.0/24"},
                     ],
                 }
             ],
             "security_groups": [{"id": "sg-app", "vpc": "vpc-lost"}],
-            "instances": [{"id": "i-app", "vswitch": "vsw-app"}, {"id": "i-bound", "vswitch": "vsw-app"}],
+            "instances": [
+                {"id": "i-app", "vswitch": "vsw-app"},
+                {"id": "i-bound", "vswitch": "vsw-app"},
+                {"id": "i-ha-1", "vswitch": "vsw-ha"},
+                {"id": "i-ha-2", "vswitch": "vsw-ha"},
+            ],
             "enis": [
                 {"id": "eni-free", "vswitch": "vsw-app", "security_groups": ["sg-app"]},
                 {"id": "eni-delete", "vswitch": "vsw-app", "security_groups": ["sg-app"]},
@@ -88,6 +95,11 @@ WORLD = {
                     "address_type": "Internet",
                     "zones": [{"vswitch": "vsw-app", "eip": "eip-nlb-1"}, {"vswitch": "vsw-lb-i", "eip": "eip-nlb-2"}],
                 }
+            ],
+            "havips": [
+                {"id": "havip-associate", "vswitch": "vsw-ha"},
+                {"id": "havip-unassociate", "vswitch": "vsw-ha", "status": "InUse", "instances": ["i-ha-1", "i-ha-2"]},
+                {"id": "havip-delete", "vswitch": "vsw-ha", "name": "lost-delete"},
             ],
             "snat_entries": [
                 {"id": "snat-modify", "nat_gateway": "ngw-lost", "snat_ip": "47.96.5.1", "source_vswitch": "vsw-web"},
@@ -235,6 +247,30 @@ CASES = [
         "snat_entry",
         {"nat_gateway_id": "ngw-lost", "source_vswitch_id": "vsw-old", "state": "absent"},
         lambda state: "snat-delete" not in state["snat_entries"],
+    ),
+    (
+        "CreateHaVip",
+        "havip",
+        {"name": "lost-vip", "vswitch_id": "vsw-ha", "tags": {"owner": "lost"}},
+        lambda state: [havip["Name"] for havip in state["havips"].values()].count("lost-vip") == 1,
+    ),
+    (
+        "AssociateHaVip",
+        "havip",
+        {"havip_id": "havip-associate", "instance_ids": ["i-ha-1"]},
+        lambda state: state["havips"]["havip-associate"]["AssociatedInstances"] == ["i-ha-1"],
+    ),
+    (
+        "UnassociateHaVip",
+        "havip",
+        {"havip_id": "havip-unassociate", "instance_ids": ["i-ha-1"]},
+        lambda state: state["havips"]["havip-unassociate"]["AssociatedInstances"] == ["i-ha-1"],
+    ),
+    (
+        "DeleteHaVip",
+        "havip",
+        {"havip_id": "havip-delete", "state": "absent"},
+        lambda state: "havip-delete" not in state["havips"],
     ),
     (
         "UpdateLoadBalancerAddressTypeConfig",

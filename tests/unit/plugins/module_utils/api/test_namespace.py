@@ -13,6 +13,7 @@ from ansible_collections.alicloud.eip.plugins.module_utils._api import (
     nlb,
     slb,
     vpc_eip,
+    vpc_havip,
     vpc_network,
 )
 from ansible_collections.alicloud.eip.plugins.module_utils._api.namespace import API, PRODUCT_MODULES, namespace_of
@@ -52,7 +53,7 @@ def test_every_engine_call_is_the_product_files_function():
 
 
 def test_the_namespace_holds_each_product_files_public_functions_and_nothing_imported():
-    assert PRODUCT_MODULES == (vpc_eip, vpc_network, ecs, ecs_eni, slb, alb, nlb)
+    assert PRODUCT_MODULES == (vpc_eip, vpc_network, ecs, ecs_eni, slb, alb, nlb, vpc_havip)
     expected = set()
     for module in PRODUCT_MODULES:
         expected |= set(namespace.public_functions(module))
