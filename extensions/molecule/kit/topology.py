@@ -27,8 +27,7 @@ ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", "..")
 if ROOT not in sys.path:
     sys.path.insert(0, ROOT)
 
-from tests.emulator import world as emulator_world  # noqa: E402  pylint: disable=wrong-import-position
-from tests.emulator import world_schema  # noqa: E402  pylint: disable=wrong-import-position
+import tests.emulator.public as emulator  # noqa: E402  pylint: disable=wrong-import-position
 
 # Interface names have at most 15 characters: the router's end of a host NIC is "<host>e<n>", a bridge
 # "<prefix>-b<n>", the internet client's namespace "<prefix>-r-inet".
@@ -92,8 +91,8 @@ def expand(topology: dict, world_spec: dict | None) -> dict:
             raise TopologyError("topology: hosts given by instance need the world file (lab/world.yml) to seed them")
         return topology
     try:
-        state = emulator_world.build_state(world_spec)
-    except emulator_world.WorldError as error:
+        state = emulator.build_state(world_spec)
+    except emulator.WorldError as error:
         raise TopologyError(f"world: {error}") from None
     prefix = topology["prefix"]
     result = {**topology, "hosts": {}}
@@ -150,9 +149,9 @@ def main(argv: list[str]) -> int:
     _command, topology_path, world_path, out_path = argv[1:]
     try:
         topology = load_yaml(topology_path, "topology")
-        world_spec = world_schema.load_and_check(world_path) if os.path.exists(world_path) else None
+        world_spec = emulator.load_and_check(world_path) if os.path.exists(world_path) else None
         result = expand(topology, world_spec)
-    except (TopologyError, world_schema.WorldFormatError) as error:
+    except (TopologyError, emulator.WorldFormatError) as error:
         print(f"lab kit: {error}", file=sys.stderr)
         return 2
     os.makedirs(os.path.dirname(os.path.abspath(out_path)), exist_ok=True)

@@ -48,6 +48,11 @@ def edited(path: tuple, value, remove: bool = False) -> dict:
 
 def test_the_good_world_and_every_shipped_world_pass():
     assert world_schema.world_errors(GOOD) == []
+    balancers = {"albs": [{"id": "alb-1", "zones": [{"vswitch": "vsw-1"}], "address_type": "Intranet"}]}
+    havips = {"havips": [{"id": "havip-1", "vswitch": "vsw-1", "tags": {"app": "ha"}}]}
+    assert (
+        world_schema.world_errors(edited(("regions", "cn-x"), {**GOOD["regions"]["cn-x"], **balancers, **havips})) == []
+    )
     assert world.build_state(GOOD)["instances"]["i-1"]["Tags"] == {"role": "web"}
     shipped = sorted(REPO.glob("tests/emulator/worlds/*.yml")) + sorted(
         REPO.glob("extensions/molecule/*/lab/world.yml")
@@ -128,6 +133,13 @@ def test_the_good_world_and_every_shipped_world_pass():
         ),
         (("delays",), [1], False, "delays: expected a mapping of step name to seconds, got [1]"),
         (("regions", "cn-x", "eips", 0, "bandwidth"), True, False, "eips[0].bandwidth: expected an integer, got True"),
+        (
+            ("regions", "cn-x", "albs"),
+            [{"id": "alb-1", "zones": [{"vswich": "vsw-1"}]}],
+            False,
+            "regions.cn-x.albs[0].zones[0]: unknown key 'vswich' - did you mean 'vswitch'?",
+        ),
+        (("regions", "cn-x", "nlbs"), [{"id": "nlb-1"}], False, "nlbs[0] (nlb-1): missing required key 'zones'"),
         (("world_format",), 2, False, "world_format: 2 is not a format this emulator reads - write world_format: 1"),
         (("regionz",), {}, False, "world: unknown key 'regionz' - did you mean 'regions'?"),
         (("access_keys", 0, "secret"), None, True, "access_keys[0] (ak): missing required key 'secret'"),
