@@ -301,13 +301,15 @@ def test_cost_guard_refuses_before_any_call(emulator):
     assert plan.returncode == 0, plan.stdout + plan.stderr
     assert "target snat_entry not run: expensive" in plan.stdout
     assert (
-        "plan: 4 targets (eip_address, eip_association, eip_info, eni_info); at most 5 resources (eip 3, eni 2); cap 8"
+        "plan: 5 targets (eip_address, eip_association, eip_info, eni, eni_info); at most 6 resources (eip 3, eni 3); "
+        "cap 8"
         in plan.stdout
     )
     assert last_line(plan) == "cloud-test: skipped: plan only (--plan); nothing was run"
     expensive = run_lane(account_env(emulator, ALICLOUD_EIP_CLOUD_LANE_EXPENSIVE="1"), "--plan")
-    assert "plan: 5 targets (eip_address, eip_association, eip_info, eni_info, snat_entry); at most 7 resources" in (
-        expensive.stdout
+    assert (
+        "plan: 6 targets (eip_address, eip_association, eip_info, eni, eni_info, snat_entry); at most 8 resources"
+        in expensive.stdout
     )
     # Asked for by name without the extra opt-in: refused.
     named = run_lane(account_env(emulator), "snat_entry")
@@ -318,7 +320,7 @@ def test_cost_guard_refuses_before_any_call(emulator):
     over = run_lane(account_env(emulator, ALICLOUD_EIP_CLOUD_LANE_MAX_RESOURCES="2"))
     assert over.returncode == lane.EXIT_CAP
     assert last_line(over) == (
-        "cloud-test: FAILED: refused before any call: this run would create 5 resources (eip 3, eni 2), above the "
+        "cloud-test: FAILED: refused before any call: this run would create 6 resources (eip 3, eni 3), above the "
         "cap of 2 (ALICLOUD_EIP_CLOUD_LANE_MAX_RESOURCES)"
     )
     ceiling = run_lane(account_env(emulator, ALICLOUD_EIP_CLOUD_LANE_MAX_RESOURCES="16"))
