@@ -16,10 +16,10 @@ from types import SimpleNamespace
 
 import pytest
 import yaml
-from ansible_collections.alicloud.eip.plugins.module_utils import _eip_lifecycle, _eni
-from ansible_collections.alicloud.eip.plugins.module_utils._api import ecs, vpc_eip, vpc_network
+from ansible_collections.alicloud.eip.plugins.module_utils import _eip_lifecycle, _eni, _havip
+from ansible_collections.alicloud.eip.plugins.module_utils._api import ecs, vpc_eip, vpc_havip, vpc_network
 from ansible_collections.alicloud.eip.plugins.module_utils._retries import CallContext, RetryPolicy
-from ansible_collections.alicloud.eip.plugins.modules import eip_gateway_info, nat_gateway_info, network_info
+from ansible_collections.alicloud.eip.plugins.modules import eip_gateway_info, havip_info, nat_gateway_info, network_info
 
 MODULES = Path(__file__).resolve().parents[4] / "plugins" / "modules"
 TYPES = {"str": str, "int": int, "bool": bool, "list": list, "dict": dict}
@@ -134,6 +134,34 @@ def gateway_entries() -> list:
     return eip_gateway_info.gateway_entries(None, "eni-1", api=api)
 
 
+def havip_record() -> dict:
+    return vpc_havip.normalize_havip_record(
+        {
+            "HaVipId": "havip-1",
+            "IpAddress": "192.168.0.100",
+            "AssociatedInstances": {"associatedInstance": ["i-1"]},
+            "AssociatedEipAddresses": {"associatedEipAddresse": ["47.96.1.10"]},
+            "Tags": {"Tag": [{"Key": "app", "Value": "web"}]},
+        }
+    )
+
+
+def predicted_havip() -> dict:
+    """What havip returns in check mode for a HaVip it would create and associate."""
+    request = _havip.validate_request(
+        {"state": "present", "name": "web", "vswitch_id": "vsw-1", "tags": {"app": "web"}, "instance_ids": ["i-1"]}
+    )
+    targets = {"i-1": {"status": "Running", "vswitch_id": "vsw-1", "instance_id": "i-1", "primary_ip": ""}}
+    return _havip.plan_havip(request, None, targets, {"id": "vsw-1", "vpc_id": "vpc-1", "cidr_block": ""}).after
+
+
+def havips(monkeypatch) -> list:
+    """havip_info's own describe on fakes: the normalizer's record plus the EIPs the module adds."""
+    monkeypatch.setattr(havip_info, "list_ha_vips", lambda connection, filters, tags: [havip_record()])
+    monkeypatch.setattr(havip_info, "describe_eip_addresses", lambda connection, **filters: [eip_record()])
+    return havip_info.describe(None, {}, {}, None)
+
+
 # (module, RETURN key, how to get what the code puts under that key)
 CASES = [
     ("eip_info", "eips", lambda mp: [eip_record()]),
@@ -152,6 +180,9 @@ CASES = [
     ("network_info", "vswitches", lambda mp: network(mp)["vswitches"]),
     ("network_info", "security_groups", lambda mp: network(mp)["security_groups"]),
     ("eip_gateway_info", "eips", lambda mp: gateway_entries()),
+    ("havip", "havip", lambda mp: havip_record()),
+    ("havip", "havip", lambda mp: predicted_havip()),
+    ("havip_info", "havips", havips),
 ]
 
 
