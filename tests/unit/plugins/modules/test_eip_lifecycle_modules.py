@@ -55,7 +55,7 @@ def cloud(monkeypatch):
     # The waiter pauses before polling an asynchronous call; here the pause is recorded, not slept.
     fake.pauses = []
     policy = vpc_eip.WaitPolicy
-    monkeypatch.setattr(vpc_eip, "WaitPolicy", lambda: policy(sleep=fake.pauses.append))
+    monkeypatch.setattr(vpc_eip, "WaitPolicy", lambda **options: policy(sleep=fake.pauses.append, **options))
     return fake
 
 
