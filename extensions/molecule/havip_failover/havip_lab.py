@@ -19,6 +19,8 @@ Commands (from the repository root, as root)::
     python havip_lab.py start  --control URL --topology T --run-dir D   (HTTP servers + watcher, backgrounded)
     python havip_lab.py watch  --control URL --topology T               (the watcher, in the foreground)
     python havip_lab.py record-pids --run-dir D --pid-dir P             (keepalived PIDs after the first converge)
+    python havip_lab.py reload-check --control URL --topology T --run-dir D --pid-dir P --eip IP --havip IP
+                                        --host H --priority N   (after the role changed H's priority)
     python havip_lab.py verify --control URL --topology T --run-dir D --pid-dir P --eip IP --havip IP
     python havip_lab.py stop   --run-dir D --pid-dir P                  (watcher, HTTP servers, keepalived)
 
@@ -203,9 +205,9 @@ def keepalived_pids(pid_dir: str, host: str) -> dict[str, int]:
     return found
 
 
-def record_pids(run_dir: str, pid_dir: str, hosts: list[str]) -> None:
+def record_pids(run_dir: str, pid_dir: str, hosts: list[str], name: str = "pids-after-converge.json") -> None:
     os.makedirs(run_dir, exist_ok=True)
-    with open(os.path.join(run_dir, "pids-after-converge.json"), "w", encoding="utf-8") as handle:
+    with open(os.path.join(run_dir, name), "w", encoding="utf-8") as handle:
         json.dump({host: keepalived_pids(pid_dir, host) for host in hosts}, handle)
 
 
@@ -356,6 +358,61 @@ def bring_back(topology: dict, host: str, args) -> None:
     return start_keepalived(topology, host, args.pid_dir, args.config, args.instance_name)
 
 
+DUMP_FILE = "/tmp/keepalived.data"  # noqa: S108  (keepalived's own SIGUSR1 dump path, not ours to choose)
+
+
+def dump_instance(topology: dict, pid_dir: str, host: str) -> dict[str, str]:
+    """``State``/``Priority``/``Advert interval`` of ``host``'s running VRRP instance, from keepalived's SIGUSR1 dump.
+
+    This is what the running process holds, not what the file on disk says: the proof that a reload took effect.
+    """
+    in_host(topology, host, "rm", "-f", DUMP_FILE, check=False)
+    os.kill(keepalived_pids(pid_dir, host)["parent"], signal.SIGUSR1)
+    text = wait_for(lambda: in_host(topology, host, "cat", DUMP_FILE, check=False).stdout or "", 5.0) or ""
+    found: dict[str, str] = {}
+    for line in text.splitlines():
+        key, sep, value = line.strip().partition(" = ")
+        if sep and key in ("State", "Priority", "Advert interval") and key not in found:
+            found[key] = value.strip()
+    return found
+
+
+def reload_check(args) -> int:
+    """After a run of the role that changed ``args.host``'s priority: reloaded with SIGHUP (same PIDs), the running
+    keepalived holds the new priority, and no failover (the master keeps the HaVip and the EIP answers from it)."""
+    topology = load_topology(args.topology)
+    report = Report()
+    first = list(topology["hosts"])[0]
+    with open(os.path.join(args.run_dir, "pids-before-reload.json"), encoding="utf-8") as handle:
+        before = json.load(handle)
+    now = {host: keepalived_pids(args.pid_dir, host) for host in topology["hosts"]}
+    report.check("reload: keepalived's PIDs (parent and VRRP child) are unchanged", before == now and all(now.values()), now)
+    config = in_host(topology, args.host, "cat", args.config, check=False).stdout
+    report.check(
+        f"reload: {args.host}'s keepalived.conf has priority {args.priority}",
+        f"priority {args.priority}\n" in config,
+        [line.strip() for line in config.splitlines() if line.strip().startswith("priority")],
+    )
+    running_state = dump_instance(topology, args.pid_dir, args.host)
+    report.check(
+        f"reload: {args.host}'s running keepalived has priority {args.priority} (SIGUSR1 dump)",
+        running_state.get("Priority") == str(args.priority),
+        running_state,
+    )
+    master_state = dump_instance(topology, args.pid_dir, first)
+    report.check(f"reload: {first} is still MASTER (SIGUSR1 dump)", master_state.get("State") == "MASTER", master_state)
+    report.check(f"reload: {first} alone holds the HaVip", holders(topology, args.havip) == [first], holders(topology, args.havip))
+    report.check(
+        "reload: MasterInstanceId unchanged",
+        master_of(args.control, args.havip) == topology["hosts"][first]["instance"],
+        master_of(args.control, args.havip),
+    )
+    out = client(topology, args.eip, "count", "5").communicate(timeout=30)[0]
+    report.check(f"reload: the EIP still answers with {first}", out.split() == [first] * 5, out.strip())
+    print(json.dumps({"ok": report.ok, "checks": report.checks}, indent=1))
+    return 0 if report.ok else 1
+
+
 def verify(args) -> int:
     topology = load_topology(args.topology)
     report = Report()
@@ -403,7 +460,7 @@ def verify(args) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("command", choices=["start", "watch", "stop", "record-pids", "verify"])
+    parser.add_argument("command", choices=["start", "watch", "stop", "record-pids", "reload-check", "verify"])
     parser.add_argument("--control")
     parser.add_argument("--topology")
     parser.add_argument("--run-dir")
@@ -414,6 +471,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--advert-int", type=float, default=1.0)
     parser.add_argument("--config", default="/etc/keepalived/keepalived.conf")
     parser.add_argument("--instance-name", default="havip")
+    parser.add_argument("--name", default="pids-after-converge.json", help="record-pids: the file in --run-dir")
+    parser.add_argument("--host", help="reload-check: the host whose priority the role changed")
+    parser.add_argument("--priority", type=int, help="reload-check: its new priority")
     args = parser.parse_args(argv)
     if args.command == "start":
         start(args.control, args.topology, args.run_dir)
@@ -422,7 +482,9 @@ def main(argv: list[str] | None = None) -> int:
     elif args.command == "stop":
         stop(args.run_dir, args.pid_dir)
     elif args.command == "record-pids":
-        record_pids(args.run_dir, args.pid_dir, list(load_topology(args.topology)["hosts"]))
+        record_pids(args.run_dir, args.pid_dir, list(load_topology(args.topology)["hosts"]), args.name)
+    elif args.command == "reload-check":
+        return reload_check(args)
     else:
         return verify(args)
     return 0
