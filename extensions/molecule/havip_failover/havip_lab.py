@@ -358,7 +358,7 @@ def bring_back(topology: dict, host: str, args) -> None:
     return start_keepalived(topology, host, args.pid_dir, args.config, args.instance_name)
 
 
-DUMP_FILE = "/tmp/keepalived.data"  # noqa: S108  (keepalived's own SIGUSR1 dump path, not ours to choose)
+DUMP_FILE = "/tmp/keepalived.data"  # keepalived's own SIGUSR1 dump path, not ours to choose
 
 
 def dump_instance(topology: dict, pid_dir: str, host: str) -> dict[str, str]:
@@ -382,7 +382,7 @@ def reload_check(args) -> int:
     keepalived holds the new priority, and no failover (the master keeps the HaVip and the EIP answers from it)."""
     topology = load_topology(args.topology)
     report = Report()
-    first = list(topology["hosts"])[0]
+    first = next(iter(topology["hosts"]))
     with open(os.path.join(args.run_dir, "pids-before-reload.json"), encoding="utf-8") as handle:
         before = json.load(handle)
     now = {host: keepalived_pids(args.pid_dir, host) for host in topology["hosts"]}
