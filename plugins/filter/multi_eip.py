@@ -330,16 +330,30 @@ def multi_eip_scale_down(settings, enis, eips):
     """What a run removes before anything else: the role's ENIs and EIPs of the slots above the count.
 
     ``enis`` and ``eips`` are what eni_info and eip_info find by the role's tags.  ``detach``: the surplus ENIs that
-    are attached and hold a cut-through (``BINDED``) EIP, which comes off a detached ENI only; ``release``: the EIPs
-    of slots >= count; ``delete``: the ENIs of slots >= the mode's ENI count; ``absent``: those ENIs as
-    roles/eni_host's absent interfaces (by MAC), so that their rules and routes are removed from the host.
+    are attached and hold a cut-through (``BINDED``) EIP, which comes off a detached ENI only; ``release`` and
+    ``release_after_detach``: the EIPs of slots >= count, the latter those cut-through EIPs whose ENI is in
+    ``detach``; ``delete``: the ENIs of slots >= the mode's ENI count; ``absent``: those ENIs as roles/eni_host's
+    absent interfaces (by MAC), so that their rules and routes are removed from the host; ``released_ids``: the
+    allocation IDs of every EIP released (alicloud.eip.eni's ``released_allocation_ids``).
+
+    Check mode must predict what the real run does, and there the steps before a module changed nothing: the role
+    passes ``released_ids`` to the ENI tasks, and predicts ``release_after_detach`` itself (eip_address would find
+    the ENI still attached and refuse the release the real run makes once the ENI is detached).
     """
     count = count_of(settings)
     surplus = _above(enis, eni_count(settings.get("mode"), count))
     binded = [eip.get("instance_id") for eip in eips or [] if eip.get("mode") == MODES["cut_through"].api]
+    detach = [eni for eni in surplus if eni.get("instance_id") and eni.get("id") in binded]
+    detached = {eni.get("id") for eni in detach}
+    release = _above(eips, count)
+    after_detach = [
+        eip for eip in release if eip.get("mode") == MODES["cut_through"].api and eip.get("instance_id") in detached
+    ]
     return {
-        "detach": [eni for eni in surplus if eni.get("instance_id") and eni.get("id") in binded],
-        "release": _above(eips, count),
+        "detach": detach,
+        "release": [eip for eip in release if eip not in after_detach],
+        "release_after_detach": after_detach,
+        "released_ids": [eip["allocation_id"] for eip in release if eip.get("allocation_id")],
         "delete": surplus,
         "absent": [{"mac": eni["mac_address"]} for eni in surplus if "mac_address" in eni],
     }

@@ -296,6 +296,13 @@ def merge_eips(current: dict[str, Any], eips: Sequence[Mapping[str, Any]]) -> di
     return result
 
 
+def without_eips(current: dict[str, Any], allocation_ids: Sequence[str]) -> dict[str, Any]:
+    """The ENI as it is once the EIPs ``allocation_ids`` are gone (check mode of a run that releases them first)."""
+    gone = set(allocation_ids)
+    kept = [entry for entry in current.get("associated_public_ips") or [] if entry.get("allocation_id") not in gone]
+    return {**current, "associated_public_ips": kept}
+
+
 def may_unassign(params: Mapping[str, Any]) -> bool:
     """Whether the options can lead to unassigning addresses or deleting the ENI (then EIPs must be known)."""
     if params.get("state") == "absent":

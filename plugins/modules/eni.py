@@ -110,6 +110,14 @@ options:
       - Remove tags that are not in O(tags) (only when O(tags) is given).
     type: bool
     default: true
+  released_allocation_ids:
+    description:
+      - Allocation IDs of EIPs that an earlier task of the same run releases or disassociates (as roles do when they
+        scale down). In check mode that task changed nothing, so this module plans as if these EIPs were no longer on
+        the ENI and predicts what the real run does (an address or an ENI they hold can then go).
+      - Outside check mode this option is ignored; the EIPs are read from the cloud as they are.
+    type: list
+    elements: str
   wait:
     description:
       - Wait until an attach (C(InUse)), a detach (C(Available)) or a delete has completed before returning.
@@ -331,6 +339,7 @@ from ansible_collections.alicloud.eip.plugins.module_utils._eni import (
     listed_addresses,
     may_unassign,
     merge_eips,
+    without_eips,
     network_lookups,
     normalize_params,
     plan_absent,
@@ -358,6 +367,7 @@ def argument_spec() -> dict:
         "force_detach": {"type": "bool", "default": False},
         "tags": {"type": "dict"},
         "purge_tags": {"type": "bool", "default": True},
+        "released_allocation_ids": {"type": "list", "elements": "str"},
         "wait": {"type": "bool", "default": True},
         "wait_timeout": {"type": "int", "default": 300},
     }
@@ -502,6 +512,9 @@ def main():
                 connection, associated_instance_id=current["id"], associated_instance_type="NetworkInterface"
             )
             current = merge_eips(current, held)
+        seen = current
+        if current is not None and module.check_mode and params.get("released_allocation_ids"):
+            current = without_eips(current, params["released_allocation_ids"])
         plan = plan_present(current, params) if present else plan_absent(current, params["force_detach"])
         if present:
             check_network_of(connection, plan, current)
@@ -513,7 +526,7 @@ def main():
     except AlicloudApiError as error:
         module.fail_json_alicloud(error, "could not read the ENI", changed=False)
 
-    before = current or {}
+    before = seen or {}
     interface = plan.after if present else before
     result = {"changed": plan.changed, "actions": plan.actions()}
     if plan.changed and not module.check_mode:

@@ -804,7 +804,8 @@ def tagged(record, slot):
             ],
             {
                 "detach": ["eni-0"],
-                "release": ["eip-0", "eip-1", "eip-2"],
+                "release": ["eip-1", "eip-2"],
+                "release_after_detach": ["eip-0"],
                 "delete": ["eni-0", "eni-1", "eni-2"],
                 "absent": [{"mac": "00:16:3e:00:00:00"}, {"mac": "00:16:3e:00:00:01"}, {"mac": "00:16:3e:00:00:02"}],
             },
@@ -821,12 +822,16 @@ def tagged(record, slot):
 )
 def test_the_scale_down(mode, count, enis, eips, expected):
     plan = multi_eip_scale_down(plan_settings(mode, count=count), enis, eips)
+    after_detach = [record["allocation_id"] for record in plan["release_after_detach"]]
     assert {
         "detach": [record["id"] for record in plan["detach"]],
         "release": [record["allocation_id"] for record in plan["release"]],
+        **({"release_after_detach": after_detach} if after_detach else {}),
         "delete": [record["id"] for record in plan["delete"]],
         "absent": plan["absent"],
     } == expected
+    # Every EIP released (by the module or, in check mode, predicted after the detach) is named for the ENI tasks.
+    assert sorted(plan["released_ids"]) == sorted(expected["release"] + expected.get("release_after_detach", []))
 
 
 def test_a_surplus_eni_without_a_mac_is_deleted_but_not_passed_to_the_host():

@@ -290,3 +290,64 @@ def test_values_at_the_limits_are_sent(monkeypatch, capsys, args):
     result, recorder = run_main(monkeypatch, capsys, args, check_mode=False)
     assert not result.get("failed") and result["actions"] == ["create"]
     assert [name for name in names(recorder) if not name.startswith("describe_")] == ["create"]
+
+
+# ---- released_allocation_ids: check mode of a role that releases EIPs before this task (multi_eip scale-down) ---
+
+HELD = eni_record(
+    id="eni-1",
+    name="web-eni",
+    instance_id="i-1",
+    status="InUse",
+    associated_public_ips=[
+        {"private_ip_address": "10.0.0.6", "ip_address": "47.0.0.6", "allocation_id": "eip-6"},
+        {"private_ip_address": "10.0.0.7", "ip_address": "47.0.0.7", "allocation_id": "eip-7"},
+    ],
+)
+
+
+def mutating(recorder):
+    return [name for name in names(recorder) if not name.startswith("describe_")]
+
+
+DELETE = {"network_interface_id": "eni-1", "state": "absent", "force_detach": True}
+FEWER = {"network_interface_id": "eni-1", "secondary_private_ip_address_count": 1}
+
+
+@pytest.mark.parametrize("args", [DELETE, FEWER], ids=["delete", "fewer-addresses"])
+def test_check_mode_plans_as_if_the_released_eips_were_gone(monkeypatch, capsys, args):
+    # The role releases eip-7 in the task before; in check mode that task changed nothing, yet the real run will
+    # find eip-7 gone.  Without the option check mode refuses what the real run does.
+    refused, unused = run_main(monkeypatch, capsys, args, check_mode=True, existing=HELD)
+    assert refused.get("failed") is True
+    assert "eip-7" in refused["msg"]
+    assert mutating(unused) == []
+    predicted, recorder = run_main(
+        monkeypatch, capsys, {**args, "released_allocation_ids": ["eip-7"]}, check_mode=True, existing=HELD
+    )
+    if args is FEWER:
+        assert predicted.get("failed") is None, predicted
+        assert predicted["changed"] is True
+        assert predicted["interface"]["secondary_private_ip_addresses"] == ["10.0.0.6"]
+    else:
+        # eip-6 is not released by the run: the delete is still refused, naming it (the real run refuses it too).
+        assert predicted.get("failed") is True
+        assert "eip-6" in predicted["msg"] and "eip-7" not in predicted["msg"]
+    assert mutating(recorder) == []
+
+
+def test_check_mode_deletes_an_eni_whose_every_eip_the_run_releases(monkeypatch, capsys):
+    args = {**DELETE, "released_allocation_ids": ["eip-6", "eip-7"]}
+    result, recorder = run_main(monkeypatch, capsys, args, check_mode=True, existing=HELD)
+    assert result.get("failed") is None, result
+    assert result["changed"] is True
+    assert mutating(recorder) == []
+
+
+def test_outside_check_mode_released_allocation_ids_changes_nothing(monkeypatch, capsys):
+    # The real run reads the EIPs as they are: one still on the ENI is refused, whatever the option says.
+    args = {**DELETE, "released_allocation_ids": ["eip-6", "eip-7"]}
+    result, recorder = run_main(monkeypatch, capsys, args, check_mode=False, existing=HELD)
+    assert result.get("failed") is True
+    assert "eip-6" in result["msg"] and "eip-7" in result["msg"]
+    assert mutating(recorder) == []
