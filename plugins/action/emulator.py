@@ -25,7 +25,11 @@ from ansible.plugins.action import ActionBase
 COLLECTION_ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 EMULATOR_PACKAGE = "tests.emulator"
 # The files the action keeps in ``directory``; ``state: stopped`` removes exactly these.
-RECORD, ENDPOINT, STATE, LOG, SOCKET = "emulator.json", "endpoint", "state.json", "emulator.log", "metadata.sock"
+RECORD = "emulator.json"
+ENDPOINT = "endpoint"
+STATE = "state.json"
+LOG = "emulator.log"
+SOCKET = "metadata.sock"
 ARGUMENT_SPEC = {
     "state": {"type": "str", "default": "started", "choices": ["started", "stopped"]},
     "directory": {"type": "path", "required": True},

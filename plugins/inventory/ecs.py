@@ -163,6 +163,7 @@ cache_plugin: ansible.builtin.jsonfile
 cache_connection: ~/.cache/alicloud_eip_inventory
 cache_timeout: 600
 
+---
 # Names like web-i-bp1abc (the Name tag, then the instance ID), every host of one VPC.
 plugin: alicloud.eip.ecs
 filters:
