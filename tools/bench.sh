@@ -17,8 +17,9 @@ status=0
 "${python}" "${repo}/tests/perf/bench_emulator.py" --eips 40 --json "${reports}/emulator.json" || status=1
 "${python}" "${repo}/tests/perf/bench_associations.py" --associations 50 --latency 1.0 \
     --json "${reports}/associations.json" || status=1
+"${python}" "${repo}/tests/perf/bench_multi_eip_rerun.py" --runs 2 --json "${reports}/rerun.json" || status=1
 echo
 echo "bench: $(date -u +%Y-%m-%dT%H:%MZ) on $(uname -n), $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)"
 "${python}" "${repo}/tests/perf/bench_table.py" "$@" \
-    "${reports}/startup.json" "${reports}/emulator.json" "${reports}/associations.json" || status=1
+    "${reports}/startup.json" "${reports}/emulator.json" "${reports}/associations.json" "${reports}/rerun.json" || status=1
 exit "${status}"

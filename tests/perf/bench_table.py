@@ -1,6 +1,6 @@
 """make bench: every figure of the benchmarks in one table, each with the command that produced it.
 
-    python tests/perf/bench_table.py STARTUP.json EMULATOR.json ASSOCIATIONS.json [--markdown]
+    python tests/perf/bench_table.py STARTUP.json EMULATOR.json ASSOCIATIONS.json [RERUN.json] [--markdown]
 
 Reads the ``--json`` reports of bench_startup.py, bench_emulator.py and bench_associations.py (tools/bench.sh runs
 them) and prints one row per figure: what, the measured value, the target, PASS/FAIL, and the command.
@@ -17,7 +17,28 @@ COMMANDS = {
     "startup": "python tests/perf/bench_startup.py --runs 7",
     "emulator": "python tests/perf/bench_emulator.py --eips 40",
     "associations": "python tests/perf/bench_associations.py --associations 50 --latency 1.0",
+    "rerun": "python tests/perf/bench_multi_eip_rerun.py --runs 2",
 }
+
+
+def rerun_rows(rerun: dict) -> list[tuple[str, str, str, bool | None, str]]:
+    """The multi_eip re-run figures of bench_multi_eip_rerun.py (10 EIPs against 1)."""
+    return [
+        (
+            "multi_eip re-run wall, 1 / 10 EIPs (min)",
+            f"{rerun['min']['1']:.1f} / {rerun['min']['10']:.1f} s",
+            "",
+            None,
+            COMMANDS["rerun"],
+        ),
+        (
+            "multi_eip re-run 10 EIPs / 1 EIP (no change)",
+            f"{rerun['ratio']:.2f}",
+            "<= 1.3",
+            rerun["passed"],
+            COMMANDS["rerun"],
+        ),
+    ]
 
 
 def rows(startup: dict, emulator: dict, associations: dict) -> list[tuple[str, str, str, bool | None, str]]:
@@ -112,12 +133,15 @@ def main() -> int:
     parser.add_argument("startup")
     parser.add_argument("emulator")
     parser.add_argument("associations")
+    parser.add_argument("rerun", nargs="?", help="the report of bench_multi_eip_rerun.py (optional)")
     parser.add_argument("--markdown", action="store_true", help="a Markdown table (for docs/performance.md)")
     arguments = parser.parse_args()
     reports = [
         json.loads(Path(name).read_text()) for name in (arguments.startup, arguments.emulator, arguments.associations)
     ]
     table = rows(*reports)
+    if arguments.rerun:
+        table += rerun_rows(json.loads(Path(arguments.rerun).read_text()))
     verdict = {True: "PASS", False: "FAIL", None: ""}
     if arguments.markdown:
         print("| figure | value | target | result | command |")
