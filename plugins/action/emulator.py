@@ -17,10 +17,10 @@ import os
 import signal
 import subprocess
 import sys
-import time
 
 from ansible.errors import AnsibleActionFail
 from ansible.plugins.action import ActionBase
+from ansible_collections.alicloud.eip.plugins.module_utils._polling import WaitPolicy, polling_rounds
 
 COLLECTION_ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 EMULATOR_PACKAGE = "tests.emulator"
@@ -30,6 +30,8 @@ ENDPOINT = "endpoint"
 STATE = "state.json"
 LOG = "emulator.log"
 SOCKET = "metadata.sock"
+# A local process and a file, not the cloud: short rounds, the collection's one polling loop.
+LOCAL_POLL = WaitPolicy(first_interval=0.05, max_interval=0.5)
 ARGUMENT_SPEC = {
     "state": {"type": "str", "default": "started", "choices": ["started", "stopped"]},
     "directory": {"type": "path", "required": True},
@@ -82,9 +84,9 @@ def stop(directory: str) -> bool:
         pid = record["pid"]
         try:
             os.kill(pid, signal.SIGTERM)
-            deadline = time.monotonic() + 10
-            while is_ours(pid, directory) and time.monotonic() < deadline:
-                time.sleep(0.05)
+            for _round in polling_rounds(10, LOCAL_POLL, poll_first=True):
+                if not is_ours(pid, directory):
+                    break
             if is_ours(pid, directory):
                 os.kill(pid, signal.SIGKILL)
         except ProcessLookupError:
@@ -134,8 +136,9 @@ def start(args: dict, wanted: dict) -> dict:
             start_new_session=True,
         )
     endpoint_file = os.path.join(directory, ENDPOINT)
-    deadline = time.monotonic() + args["timeout"]
-    while process.poll() is None and time.monotonic() < deadline:
+    for _round in polling_rounds(args["timeout"], LOCAL_POLL, poll_first=True):
+        if process.poll() is not None:
+            break
         if os.path.exists(endpoint_file) and os.path.getsize(endpoint_file):
             with open(endpoint_file, encoding="utf-8") as handle:
                 endpoint = handle.read().strip()
@@ -143,7 +146,6 @@ def start(args: dict, wanted: dict) -> dict:
             with open(os.path.join(directory, RECORD), "w", encoding="utf-8") as handle:
                 json.dump(record, handle)
             return record
-        time.sleep(0.1)
     status = process.poll()
     if status is None:
         process.kill()
