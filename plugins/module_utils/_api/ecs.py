@@ -69,32 +69,9 @@ def normalize_instance(record: dict[str, Any]) -> dict[str, Any]:
 
 
 @api_call("DescribeInstances")
-def describe_instances_page(connection, instance_ids: list[str], next_token: str | None) -> dict[str, Any]:
-    """One page of DescribeInstances; ``InstanceIds`` travels as JSON-array text (alibaba-api.md §1.2)."""
-    models = light_models("ecs")
-
-    request = models.DescribeInstancesRequest(
-        region_id=connection.region, instance_ids=json.dumps(instance_ids), max_results=100, next_token=next_token
-    )
-    return body(connection.ecs.describe_instances_with_options(request, connection.runtime()))
-
-
-def describe_instances(connection, instance_ids: Iterable[str]) -> list[dict[str, Any]]:
-    """The ECS instances with these IDs that exist, normalized (100 IDs per call)."""
-
-    def listing(batch: list[str]) -> list[Any]:
-        return token_pages(
-            lambda token: describe_instances_page(connection, batch, token),
-            lambda answer: inner_list(answer.get("Instances"), "Instance"),
-        )
-
-    return [normalize_instance(record) for record in read_batches(instance_ids, ECS_BATCH, listing, "InstanceId")]
-
-
-@api_call("DescribeInstances")
-def describe_instances_filtered_page(connection, next_token: str | None, **filters: Any) -> dict[str, Any]:
+def describe_instances_page(connection, next_token: str | None, **filters: Any) -> dict[str, Any]:
     """One page (100 instances) of DescribeInstances by request-model filters (``tags`` a dict; list filters such as
-    ``instance_ids`` travel as JSON-array text, alibaba-api.md §1.2): the inventory plugin's region sweep."""
+    ``instance_ids`` travel as JSON-array text, alibaba-api.md §1.2)."""
     models = light_models("ecs")
 
     tags = filters.pop("tags", None)
@@ -112,9 +89,18 @@ def describe_instances_filtered_page(connection, next_token: str | None, **filte
 def instance_records(connection, **filters: Any) -> list[dict[str, Any]]:
     """Every raw DescribeInstances record of the region matching the filters, reading every page."""
     return token_pages(
-        lambda token: describe_instances_filtered_page(connection, token, **dict(filters)),
+        lambda token: describe_instances_page(connection, token, **dict(filters)),
         lambda answer: inner_list(answer.get("Instances"), "Instance"),
     )
+
+
+def describe_instances(connection, instance_ids: Iterable[str]) -> list[dict[str, Any]]:
+    """The ECS instances with these IDs that exist, normalized (100 IDs per call)."""
+
+    def listing(batch: list[str]) -> list[Any]:
+        return instance_records(connection, instance_ids=batch)
+
+    return [normalize_instance(record) for record in read_batches(instance_ids, ECS_BATCH, listing, "InstanceId")]
 
 
 # ---- security groups ---------------------------------------------------------------------------------------
