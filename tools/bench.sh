@@ -4,6 +4,8 @@
 #   bench_startup.py       CPU of one eip_info module process paired with ansible.builtin.ping's
 #   bench_emulator.py      the emulator's CPU per NAT association on a /24 and a /16 vSwitch
 #   bench_associations.py  50 associations in one list task and as a loop, their re-runs, the waiter, the flow limit
+#   bench_multi_eip_rerun.py  a multi_eip re-run with 10 EIPs against 1
+#   bench_fleet.py         multi_eip for 1/10/50 hosts x 2 EIPs in fleet mode and per host (wall, module processes)
 # Arguments are passed to bench_table.py. Exits non-zero when a target is missed.
 set -euo pipefail
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -18,8 +20,10 @@ status=0
 "${python}" "${repo}/tests/perf/bench_associations.py" --associations 50 --latency 1.0 \
     --json "${reports}/associations.json" || status=1
 "${python}" "${repo}/tests/perf/bench_multi_eip_rerun.py" --runs 2 --json "${reports}/rerun.json" || status=1
+"${python}" "${repo}/tests/perf/bench_fleet.py" --json "${reports}/fleet.json" || status=1
 echo
 echo "bench: $(date -u +%Y-%m-%dT%H:%MZ) on $(uname -n), $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)"
 "${python}" "${repo}/tests/perf/bench_table.py" "$@" \
-    "${reports}/startup.json" "${reports}/emulator.json" "${reports}/associations.json" "${reports}/rerun.json" || status=1
+    "${reports}/startup.json" "${reports}/emulator.json" "${reports}/associations.json" "${reports}/rerun.json" \
+    --fleet "${reports}/fleet.json" || status=1
 exit "${status}"

@@ -1,6 +1,7 @@
 """make bench: every figure of the benchmarks in one table, each with the command that produced it.
 
-    python tests/perf/bench_table.py STARTUP.json EMULATOR.json ASSOCIATIONS.json [RERUN.json] [--markdown]
+    python tests/perf/bench_table.py STARTUP.json EMULATOR.json ASSOCIATIONS.json [RERUN.json] [--fleet FLEET.json]
+                                     [--markdown]
 
 Reads the ``--json`` reports of bench_startup.py, bench_emulator.py and bench_associations.py (tools/bench.sh runs
 them) and prints one row per figure: what, the measured value, the target, PASS/FAIL, and the command.
@@ -18,7 +19,64 @@ COMMANDS = {
     "emulator": "python tests/perf/bench_emulator.py --eips 40",
     "associations": "python tests/perf/bench_associations.py --associations 50 --latency 1.0",
     "rerun": "python tests/perf/bench_multi_eip_rerun.py --runs 2",
+    "fleet": "python tests/perf/bench_fleet.py",
 }
+
+
+def fleet_rows(fleet: dict, command: str = COMMANDS["fleet"]) -> list[tuple[str, str, str, bool | None, str]]:
+    """The figures of bench_fleet.py: multi_eip for 1/10/50 hosts in fleet mode (targets) and per host (comparison)."""
+    if fleet.get("error"):
+        return [("multi_eip fleet benchmark", "failed (see its output)", "measured", False, command)]
+    table = []
+    for mode, name in (("fleet", "fleet mode"), ("per_host", "per host")):
+        runs = fleet.get(mode) or {}
+        if not runs:
+            continue
+        counts = sorted(runs, key=int)
+        hosts = " / ".join(counts)
+        for what, label in (("first", "first run"), ("rerun", "re-run")):
+            walls = " / ".join(f"{runs[count][what]['seconds']:.1f}" for count in counts)
+            processes = [runs[count][what]["processes"] for count in counts]
+            table.append((f"multi_eip {name}, {label} wall, {hosts} hosts", f"{walls} s", "", None, command))
+            flat = len(set(processes)) == 1 if mode == "fleet" else None
+            table.append(
+                (
+                    f"multi_eip {name}, {label} module processes, {hosts} hosts",
+                    " / ".join(str(value) for value in processes),
+                    "equal" if mode == "fleet" else "",
+                    flat,
+                    command,
+                )
+            )
+    if not fleet.get("fleet"):
+        why = "not implemented" if not fleet.get("fleet_available") else "not measured"
+        return table + [("multi_eip fleet mode", why, "measured", False, command)]
+    verdict = fleet["verdict"]
+    counts = sorted(fleet["fleet"], key=int)
+    most_over_fewest = f"{counts[-1]} / {counts[0]} hosts"
+    for what, label in (("first_ratio", "first run"), ("rerun_ratio", "re-run")):
+        table.append(
+            (
+                f"multi_eip fleet mode, {label} wall {most_over_fewest}",
+                f"{verdict[what]:.2f}",
+                "<= 3",
+                verdict[what] <= 3,
+                command,
+            )
+        )
+    reruns = [fleet["fleet"][count]["rerun"] for count in counts]
+    changed = sum(run["changed"] for run in reruns)
+    mutating = sum(run["mutating_calls"] for run in reruns)
+    table.append(
+        (
+            "multi_eip fleet mode re-runs: changed / mutating calls",
+            f"{changed} / {mutating}",
+            "0 / 0",
+            changed == 0 and mutating == 0,
+            command,
+        )
+    )
+    return table
 
 
 def rerun_rows(rerun: dict) -> list[tuple[str, str, str, bool | None, str]]:
@@ -134,6 +192,7 @@ def main() -> int:
     parser.add_argument("emulator")
     parser.add_argument("associations")
     parser.add_argument("rerun", nargs="?", help="the report of bench_multi_eip_rerun.py (optional)")
+    parser.add_argument("--fleet", help="the report of bench_fleet.py (optional)")
     parser.add_argument("--markdown", action="store_true", help="a Markdown table (for docs/performance.md)")
     arguments = parser.parse_args()
     reports = [
@@ -142,6 +201,8 @@ def main() -> int:
     table = rows(*reports)
     if arguments.rerun:
         table += rerun_rows(json.loads(Path(arguments.rerun).read_text()))
+    if arguments.fleet:
+        table += fleet_rows(json.loads(Path(arguments.fleet).read_text()))
     verdict = {True: "PASS", False: "FAIL", None: ""}
     if arguments.markdown:
         print("| figure | value | target | result | command |")
