@@ -167,6 +167,10 @@ def normalize_eni(record: dict[str, Any]) -> dict[str, Any]:
     primary = text(record.get("PrivateIpAddress")) or next(
         (entry["ip"] for entry in private_ips if entry["primary"]), ""
     )
+    # The EIPs the record shows on the ENI: the top-level AssociatedPublicIp and each address's (whether cut-through
+    # bindings appear here is UNCONFIRMED [fid:eni-associated-public-ip]; the engine looks those up itself).
+    top = record.get("AssociatedPublicIp") or {}
+    shown = [text(top.get("AllocationId"))] + [entry["eip_allocation_id"] for entry in private_ips]
     return {
         "id": text(record.get("NetworkInterfaceId")),
         "type": text(record.get("Type")),
@@ -175,6 +179,7 @@ def normalize_eni(record: dict[str, Any]) -> dict[str, Any]:
         "vpc_id": text(record.get("VpcId")),
         "primary_ip": primary,
         "private_ips": private_ips,
+        "eip_allocation_ids": list(dict.fromkeys(allocation_id for allocation_id in shown if allocation_id)),
     }
 
 

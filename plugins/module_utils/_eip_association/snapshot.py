@@ -8,8 +8,9 @@
 """Step 2 of the association engine: what the cloud looks like, described in batches.
 
 :func:`gather_snapshot` describes the EIPs (one call per 50) and, only for associations that are not already in
-place, their targets and the EIPs those hold.  Records the caller already knows (an EIP a recovery would bring
-back, in check mode) are passed in as ``seeded`` and are not described.
+place, their targets and the EIPs those hold (read from the targets' own records where these show them, see
+:func:`_read_held`).  Records the caller already knows (an EIP a recovery would bring back, in check mode) are
+passed in as ``seeded`` and are not described.
 """
 
 from __future__ import annotations
@@ -186,6 +187,12 @@ def _describable(instance_type: str) -> bool:
     return kind is None or kind.describe is not None
 
 
+def _needs_lookup(item: Desired) -> bool:
+    """Whether what ``item``'s target holds is looked up per resource although its record names its EIPs."""
+    kind = TARGETS.get(item.instance_type or "")
+    return kind is not None and kind.held_lookup(item)
+
+
 def _gateway_vpc(item: Desired, snapshot: Snapshot) -> str:
     """The VPC whose IPv4 gateway decides whether ``item`` can be made ("" when no rule depends on one)."""
     kind = TARGETS.get(item.instance_type or "")
@@ -223,6 +230,40 @@ def _describe_held(connection, api, snapshot: Snapshot, keys: Iterable[tuple[str
         snapshot.held[key] = [eip["allocation_id"] for eip in eips or []]
 
 
+def _read_held(
+    connection, api, snapshot: Snapshot, keys: Iterable[tuple[str, str]], lookups: Iterable[tuple[str, str]] = ()
+) -> None:
+    """The EIPs each described resource holds, with as few DescribeEipAddresses as the records allow.
+
+    A kind whose record shows its EIPs (``TargetKind.held_in_record``: an ECS instance's EipAddress, an ENI's
+    AssociatedPublicIp and its addresses') is read from that record: the EIPs named there that are not known yet
+    are described together (one DescribeEipAddresses per 50), and an EIP counts as held only when its own record
+    says so (an ENI's primary address also shows the EIP of the instance).  Other kinds, and ``lookups`` (requests
+    the record may not answer, ``TargetKind.held_lookup``), are looked up per resource (:func:`_describe_held`).
+    """
+    wanted = [key for key in dict.fromkeys(keys) if key not in snapshot.held and key[1]]
+    exact = set(lookups)
+    shown: dict[tuple[str, str], list[str]] = {}
+    per_resource: list[tuple[str, str]] = []
+    for key in wanted:
+        kind = TARGETS.get(key[0])
+        if kind is None or kind.held_in_record is None or key in exact or key not in snapshot.resources:
+            per_resource.append(key)
+            continue
+        resource = snapshot.resources[key]
+        shown[key] = kind.held_in_record(resource) if resource is not None else []
+    unknown = [allocation_id for ids in shown.values() for allocation_id in ids if allocation_id not in snapshot.eips]
+    if unknown:
+        snapshot.add_eips(api.describe_eip_addresses(connection, allocation_ids=list(dict.fromkeys(unknown))))
+    for key, ids in shown.items():
+        snapshot.held[key] = [
+            allocation_id
+            for allocation_id in dict.fromkeys(ids)
+            if allocation_id in snapshot.eips and getattr(holder_of(snapshot.eips[allocation_id]), "key", None) == key
+        ]
+    _describe_held(connection, api, snapshot, per_resource)
+
+
 def gather_snapshot(
     connection,
     desired: Sequence[Desired],
@@ -235,7 +276,8 @@ def gather_snapshot(
     """Describe what the plan needs, batched, and nothing more when every association is already in place.
 
     A re-run where every EIP already sits on its target costs one DescribeEipAddresses per 50 EIPs.
-    Otherwise: the targets and the EIPs they hold; the current holders of EIPs that move; the instance an
+    Otherwise: the targets and the EIPs they hold (their records name them; the EIPs not known yet cost one
+    DescribeEipAddresses per 50); the current holders of EIPs that move; the instance an
     ENI target is attached to; and the EIPs that stand for an instance's one public address (its own
     and a NAT-mode EIP on its primary ENI's primary IP).  EIPs caught in a transient state (Associating,
     Unassociating) are waited for first.  ``seeded`` EIP records (say, the EIP a recovery would bring back) are
@@ -295,10 +337,9 @@ def gather_snapshot(
     if not targets and not holders:
         return snapshot
 
-    # Round 1: the targets, what they hold, and the current holders of EIPs that move.
-    _describe_held(connection, api, snapshot, [key for key in targets if _describable(key[0])])
+    # Round 1: the targets and the current holders of EIPs that move.
     _describe_resources(connection, api, snapshot, targets + holders)
-    # Round 2: the instance behind an ENI target, and the EIPs standing for an instance's public address.
+    # Round 2: the instance behind an ENI target, and the resources whose EIPs stand for an instance's public address.
     more_resources: list[tuple[str, str]] = []
     more_held: list[tuple[str, str]] = []
     for key in targets:
@@ -308,8 +349,11 @@ def gather_snapshot(
         resources, held = TARGETS[key[0]].neighbours(resource) if key[0] in TARGETS else ([], [])
         more_resources += resources
         more_held += held
-    _describe_held(connection, api, snapshot, more_held)
     _describe_resources(connection, api, snapshot, more_resources)
+    # What the targets and those resources hold: from their records, plus one DescribeEipAddresses per 50 EIPs
+    # found there and not known yet; per resource only where the record may not tell.
+    lookups = [item.target for item in moving if _needs_lookup(item)]
+    _read_held(connection, api, snapshot, [key for key in targets if _describable(key[0])] + more_held, lookups)
     # The IPv4 gateways that decide cut-through and IpAddress associations (one call per VPC, none on a re-run).
     _list_ipv4_gateways(connection, api, snapshot, [_gateway_vpc(item, snapshot) for item in moving])
     # Round 3: holders of the EIPs found there that a replacement would disassociate.

@@ -70,6 +70,18 @@ def neighbours(eni: Mapping[str, Any]) -> tuple[list[tuple[str, str]], list[tupl
     return [instance], ([instance] if eni.get("type") == "Primary" else [])
 
 
+def held_in_record(eni: Mapping[str, Any]) -> list[str]:
+    """The EIPs DescribeNetworkInterfaces shows on the ENI: its AssociatedPublicIp and each private address's."""
+    return list(eni.get("eip_allocation_ids") or [])
+
+
+def held_lookup(desired) -> bool:
+    """A cut-through or multi-EIP cut-through request reads the ENI's EIPs from DescribeEipAddresses as well: whether
+    the ENI's record shows those bindings is UNCONFIRMED [fid:eni-associated-public-ip], and their one-EIP, quota
+    and replacement rules depend on every one of them.  A NAT-mode request trusts the record."""
+    return desired.effective_mode not in (None, NAT_MODE)
+
+
 def gateway_vpc(desired, eni: Mapping[str, Any] | None) -> str:
     """Cut-through (BINDED) is refused in a VPC with an IPv4 gateway; the specification sets no such rule for
     multi-EIP cut-through (MULTI_BINDED), so it costs no lookup."""

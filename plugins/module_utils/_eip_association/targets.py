@@ -79,6 +79,10 @@ def _no_slot(desired) -> tuple[str, ...] | None:
     return None
 
 
+def _record_tells(desired) -> bool:
+    return False
+
+
 @dataclass(frozen=True)
 class TargetKind:
     """Everything the engine knows about one InstanceType of AssociateEipAddress.
@@ -87,6 +91,10 @@ class TargetKind:
     kind by ID, ``None`` when there is nothing to describe (then no EIPs are looked up on it either).
     ``check_associate(item, eip, resource, context) -> Verdict`` and ``check_release(eip, holder, resource, force) ->
     PredictedFailure | None`` predict the API's refusals.  The flags say which association fields the kind uses.
+    ``held_in_record(resource) -> [allocation ID]``: the EIPs the described record shows on the resource, so that a
+    first run needs no DescribeEipAddresses per resource (``None``: the record does not show them; they are looked
+    up by associated instance); ``held_lookup(desired)``: the lookup is made anyway for a request the record may not
+    answer.
     """
 
     instance_type: str
@@ -99,6 +107,8 @@ class TargetKind:
     in_place: Callable[[Any, Any], bool] = _always_in_place
     neighbours: Callable[[Mapping[str, Any]], tuple[list[Key], list[Key]]] = _no_neighbours
     gateway_vpc: Callable[[Any, Mapping[str, Any] | None], str] = _no_gateway
+    held_in_record: Callable[[Mapping[str, Any]], list[str]] | None = None
+    held_lookup: Callable[[Any], bool] = _record_tells
     holder_details: Callable[[Any], list[str]] | None = None
     # The holder keeps a private IP (an ENI's address; the IP address itself); only an ENI has a mode.
     takes_private_ip: bool = False
@@ -153,6 +163,11 @@ _release_ecs = release_needs_status(
     "IncorrectInstanceStatus",
     "an EIP comes off a Running or Stopped instance only. Wait until it is Running or Stopped and run again",
 )
+
+
+def _ecs_held(instance) -> list[str]:
+    """DescribeInstances shows the EIP bound to the instance itself (EipAddress.AllocationId)."""
+    return [instance["eip_allocation_id"]] if instance.get("eip_allocation_id") else []
 
 
 def _ecs_neighbours(instance) -> tuple[list[Key], list[Key]]:
@@ -318,6 +333,7 @@ TARGETS: dict[str, TargetKind] = {
             describe="describe_instances",
             check_release=_release_ecs,
             neighbours=_ecs_neighbours,
+            held_in_record=_ecs_held,
         ),
         TargetKind(
             ENI,
@@ -330,6 +346,8 @@ TARGETS: dict[str, TargetKind] = {
             in_place=target_eni.in_place,
             neighbours=target_eni.neighbours,
             gateway_vpc=target_eni.gateway_vpc,
+            held_in_record=target_eni.held_in_record,
+            held_lookup=target_eni.held_lookup,
             holder_details=target_eni.describe_details,
             takes_private_ip=True,
             has_mode=True,

@@ -137,6 +137,40 @@ def test_normalize_eni_puts_the_primary_address_first():
     assert eni["primary_ip"] == "10.0.0.5"
     assert [entry["ip"] for entry in eni["private_ips"]] == ["10.0.0.5", "10.0.0.6"]
     assert eni["private_ips"][1]["eip_allocation_id"] == "eip-1"
+    assert eni["eip_allocation_ids"] == ["eip-1"]
+
+
+def test_normalize_eni_lists_every_eip_its_record_shows_once():
+    """The top-level AssociatedPublicIp (the primary address's, or where a cut-through binding would show) and each
+    address's; an entry without an allocation ID (a fixed public IP) is no EIP."""
+    eni = ecs.normalize_eni(
+        {
+            "NetworkInterfaceId": "eni-1",
+            "PrivateIpAddress": "10.0.0.5",
+            "AssociatedPublicIp": {"AllocationId": "eip-top", "PublicIpAddress": "47.0.0.9"},
+            "PrivateIpSets": {
+                "PrivateIpSet": [
+                    {
+                        "PrivateIpAddress": "10.0.0.5",
+                        "Primary": True,
+                        "AssociatedPublicIp": {"AllocationId": "eip-top", "PublicIpAddress": "47.0.0.9"},
+                    },
+                    {
+                        "PrivateIpAddress": "10.0.0.6",
+                        "Primary": False,
+                        "AssociatedPublicIp": {"AllocationId": "", "PublicIpAddress": "121.40.1.1"},
+                    },
+                    {
+                        "PrivateIpAddress": "10.0.0.7",
+                        "Primary": False,
+                        "AssociatedPublicIp": {"AllocationId": "eip-7", "PublicIpAddress": "47.0.0.7"},
+                    },
+                ]
+            },
+        }
+    )
+    assert eni["eip_allocation_ids"] == ["eip-top", "eip-7"]
+    assert ecs.normalize_eni({"NetworkInterfaceId": "eni-2"})["eip_allocation_ids"] == []
 
 
 def record(eni_id, **fields):

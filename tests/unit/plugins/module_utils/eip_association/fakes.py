@@ -3,6 +3,7 @@ an in-memory cloud behind the API functions the engine's ``api`` namespace offer
 
 from __future__ import annotations
 
+import copy
 from types import SimpleNamespace
 
 import pytest
@@ -69,6 +70,7 @@ def eni(eni_id, ips=("10.0.0.5",), kind="Secondary", status="Available", attache
             {"ip": ip, "primary": index == 0, "eip_allocation_id": "", "eip_address": ""}
             for index, ip in enumerate(ips)
         ],
+        "eip_allocation_ids": [],
     }
 
 
@@ -174,10 +176,38 @@ class FakeApi:
         wanted = set(allocation_ids or ip_addresses)
         return [dict(e) for e in self.eips.values() if e["allocation_id"] in wanted or e["ip_address"] in wanted]
 
+    def _bound(self, instance_type, instance_id):
+        """The EIPs a resource's own record shows: bound ones (InUse, Unassociating), as the emulator shows them."""
+        return [
+            e
+            for e in self.eips.values()
+            if (e["instance_type"], e["instance_id"]) == (instance_type, instance_id)
+            and e["status"] in ("InUse", "Unassociating")
+        ]
+
+    def _answer(self, kind, record):
+        """The record as DescribeInstances / DescribeNetworkInterfaces answer: with the EIPs it shows."""
+        record = copy.deepcopy(record)
+        if kind == "EcsInstance":
+            own = self._bound(kind, record["id"])
+            record["eip_allocation_id"] = own[0]["allocation_id"] if own else ""
+            record["eip_address"] = own[0]["ip_address"] if own else ""
+        elif kind == "NetworkInterface":
+            on = self._bound(kind, record["id"])
+            for entry in record["private_ips"]:
+                here = [e for e in on if (e["private_ip_address"] or record["primary_ip"]) == entry["ip"]]
+                if not here and entry["primary"] and record["type"] == "Primary" and record["instance_id"]:
+                    here = self._bound("EcsInstance", record["instance_id"])  # the instance's EIP is its public side
+                entry["eip_allocation_id"] = here[0]["allocation_id"] if here else ""
+                entry["eip_address"] = here[0]["ip_address"] if here else ""
+            shown = [entry["eip_allocation_id"] for entry in record["private_ips"]] + [e["allocation_id"] for e in on]
+            record["eip_allocation_ids"] = list(dict.fromkeys(a for a in shown if a))
+        return record
+
     def _describe(self, kind, action):
         def describe(connection, ids):
             self.calls.append((action, tuple(ids)))
-            return [self.resources[(kind, i)] for i in ids if (kind, i) in self.resources]
+            return [self._answer(kind, self.resources[(kind, i)]) for i in ids if (kind, i) in self.resources]
 
         return describe
 

@@ -59,12 +59,48 @@ def test_a_first_run_describes_targets_once_per_type():
         {"allocation_id": "eip-2", "instance_id": "eni-1", "private_ip_address": "10.0.0.6"},
     )
     gather_snapshot(CONNECTION, desired, "present", 60, api=api, wait_policy=NO_WAIT)
+    # What the ENI holds comes from its own record: no DescribeEipAddresses per target.
     assert api.calls == [
         ("DescribeEipAddresses", ("eip-1", "eip-2")),
-        ("DescribeEipAddresses", ("eni-1",)),
         ("DescribeNetworkInterfaces", ("eni-1",)),
         ("DescribeInstances", ("i-1",)),
     ]
+
+
+def test_what_a_target_holds_comes_from_its_record_in_one_batched_describe():
+    """The ENI's record shows eip-old at 10.0.0.5 and the instance's record its own eip-own: the two are described in
+    one call (by allocation ID), and each counts only for the resource that holds it."""
+    primary = eni("eni-p", ips=("10.0.0.2",), kind="Primary", attached="i-1")
+    api = FakeApi(
+        [eip("eip-1"), eip("eip-old", on=ENI1, private_ip="10.0.0.5"), eip("eip-own", on=ECS1)],
+        [
+            (ENI1, eni("eni-1", ips=("10.0.0.5", "10.0.0.6"), attached="i-1")),
+            (ECS1, instance("i-1", primary_eni="eni-p")),
+            (("NetworkInterface", "eni-p"), primary),
+        ],
+    )
+    desired = want_list({"allocation_id": "eip-1", "instance_id": "i-1"})
+    snapshot = gather_snapshot(CONNECTION, desired, "present", 60, api=api, wait_policy=NO_WAIT)
+    assert api.calls == [
+        ("DescribeEipAddresses", ("eip-1",)),
+        ("DescribeInstances", ("i-1",)),
+        ("DescribeNetworkInterfaces", ("eni-p",)),
+        ("DescribeEipAddresses", ("eip-own",)),
+    ]
+    # The primary ENI's record shows the instance's EIP at its primary address; the instance holds it, not the ENI.
+    assert snapshot.held[ECS1] == ["eip-own"] and snapshot.held[("NetworkInterface", "eni-p")] == []
+    assert failure(desired, snapshot).failures[0].code == "InvalidAssociation.Duplicated"
+
+
+@pytest.mark.parametrize("mode", ["BINDED", "MULTI_BINDED"])
+def test_a_cut_through_request_looks_up_the_enis_eips_by_associated_instance(mode):
+    """UNCONFIRMED [fid:eni-associated-public-ip] whether the record shows cut-through bindings: the rules of those
+    modes read every EIP on the ENI from DescribeEipAddresses."""
+    api = FakeApi([eip("eip-1"), eip("eip-2", on=ENI1, private_ip="10.0.0.5", mode=mode)], [(ENI1, eni("eni-1"))])
+    desired = want(allocation_id="eip-1", instance_id="eni-1", mode=mode, private_ip_address="10.0.0.5")
+    snapshot = gather_snapshot(CONNECTION, desired, "present", 60, api=api, wait_policy=NO_WAIT)
+    assert ("DescribeEipAddresses", ("eni-1",)) in api.calls
+    assert snapshot.held[ENI1] == ["eip-2"]
 
 
 def test_check_mode_and_real_run_fail_alike_before_any_mutating_call():
