@@ -18,6 +18,9 @@ description:
   - A given O(allocation_id) or O(ip_address) that the account does not hold is an error; a released address is
     brought back with M(alicloud.eip.eip_recover). Only a key of O(name) allocates a new EIP.
   - The bandwidth is changed only when O(bandwidth) is given and differs; it is never reset to a default.
+  - Name one EIP with the top-level options, or many with O(addresses); the list form converges each item as the
+    single form would, in one task, concurrently within the API's flow limits, with the lookups and the waits of
+    many EIPs batched.
 author:
   - alicloud.eip developers (@alicloud-eip)
 options:
@@ -93,6 +96,67 @@ options:
         any change.
     type: bool
     default: false
+  addresses:
+    description:
+      - Many EIPs in one task (for example the EIPs of a whole fleet of hosts), each item with the per-EIP options
+        above; O(wait) and O(wait_timeout) apply to all. Mutually exclusive with the per-EIP top-level options.
+      - Every item is checked as the single form checks its options before any call; a bad item fails the task,
+        naming C(addresses[<index>]) and the option, before anything changes. Two items with the same key, or whose
+        keys find the same EIP, are refused the same way.
+      - "The lookups are batched: one C(DescribeEipAddresses) for the items keyed by O(addresses[].allocation_id)
+        (50 per call), one for those keyed by O(addresses[].ip_address), and one for those keyed by
+        O(addresses[].name) when they all carry a common tag (otherwise one per item). The changes of different
+        items run concurrently (up to 8 at a time), and the allocations and releases are waited for together, with
+        one C(DescribeEipAddresses) per round."
+      - The outcome of every item is in RV(addresses). When an item fails, the others still converge, and the task
+        then fails with a message counting the failed items and quoting the first one.
+    type: list
+    elements: dict
+    suboptions:
+      state:
+        description: As O(state).
+        type: str
+        choices: [present, absent]
+        default: present
+      allocation_id:
+        description: As O(allocation_id).
+        type: str
+      ip_address:
+        description: As O(ip_address).
+        type: str
+      name:
+        description:
+          - As O(name). One of O(addresses[].allocation_id), O(addresses[].ip_address) and O(addresses[].name) is
+            required.
+        type: str
+      description:
+        description: As O(description).
+        type: str
+      bandwidth:
+        description: As O(bandwidth).
+        type: int
+      internet_charge_type:
+        description: As O(internet_charge_type).
+        type: str
+        choices: [PayByBandwidth, PayByTraffic]
+      isp:
+        description: As O(isp).
+        type: str
+      tags:
+        description: As O(tags).
+        type: dict
+      purge_tags:
+        description: As O(purge_tags).
+        type: bool
+        default: true
+      release_associated:
+        description: As O(release_associated).
+        type: bool
+        default: false
+      force:
+        description: As O(force).
+        type: bool
+        default: false
   wait:
     description:
       - Wait until a new EIP is C(Available), or a released one is gone.
@@ -117,6 +181,7 @@ attributes:
     support: full
     details:
       - The diff shows the ID, address, status, name, description, bandwidth, tags and holder before and after.
+      - In the list form, C(before) and C(after) are lists with one entry per item, in the order of O(addresses).
   idempotent:
     support: full
 notes:
@@ -155,6 +220,30 @@ EXAMPLES = r"""
       owner: ops
     purge_tags: false
 
+- name: The EIPs of a whole fleet in one task (one module process, the lookups batched, the waits together)
+  alicloud.eip.eip_address:
+    addresses:
+      - name: web-1
+        tags: {fleet: web}
+        bandwidth: 10
+      - name: web-2
+        tags: {fleet: web}
+        bandwidth: 10
+      - allocation_id: eip-bp1a2b3c4d5e6f7g8h9i0
+        description: shared egress
+  run_once: true
+  delegate_to: localhost
+  register: fleet_eips
+
+- name: Release two EIPs, disassociating the first one
+  alicloud.eip.eip_address:
+    addresses:
+      - allocation_id: eip-bp1a2b3c4d5e6f7g8h9i0
+        state: absent
+        release_associated: true
+      - ip_address: 47.96.10.21
+        state: absent
+
 - name: Release an EIP, disassociating it first
   alicloud.eip.eip_address:
     allocation_id: "{{ web_eip.eip.allocation_id }}"
@@ -168,9 +257,9 @@ eip:
     - The EIP, in the shape of one item of RV(alicloud.eip.eip_info#module:eips).
     - With O(state=absent), the EIP as it was before its release (empty when there was none).
     - In check mode, the EIP as it would be; a new EIP has an empty ID and address.
-  returned: always
+  returned: in the single form
   type: dict
-  contains:
+  contains: &eip_keys
     allocation_id:
       description: The ID of the EIP.
       type: str
@@ -285,12 +374,50 @@ eip:
       sample: {type: alb, id: alb-bp1a2b3c4d5e6f7g8h9, zone_id: cn-hangzhou-h}
 actions:
   description: The mutating API calls made (in check mode, that would be made), in order.
-  returned: always
+  returned: in the single form
   type: list
   elements: str
   sample: [ModifyEipAddressAttribute, TagResources]
+addresses:
+  description:
+    - The list form's outcome of every item of O(addresses), in the order of the request, also when the task failed.
+  returned: in the list form
+  type: list
+  elements: dict
+  contains:
+    changed:
+      description: Whether this item changed (or, in check mode, would change) its EIP.
+      type: bool
+      sample: true
+    failed:
+      description: Whether this item failed.
+      type: bool
+      sample: false
+    msg:
+      description: Why this item failed, as the single form says it.
+      returned: when the item failed
+      type: str
+      sample: "this account holds no EIP with ip_address 47.96.10.21 in region cn-hangzhou; ..."
+    error:
+      description: The API's answer to this item's failed call, or its predicted failure (as RV(error)).
+      returned: when the item failed with an API error or a predicted one
+      type: dict
+      sample: {code: QuotaExceeded.Eip, message: quota, request_id: 4FA6A9B1-6F3D, status_code: 400, action: AllocateEipAddress}
+    eip:
+      description: The item's EIP, as RV(eip) in the single form.
+      returned: unless the item failed (when only the wait for its change ran out, still)
+      type: dict
+      contains: *eip_keys
+    actions:
+      description: The item's mutating API calls, as RV(actions) in the single form.
+      returned: unless the item failed (when only the wait for its change ran out, still)
+      type: list
+      elements: str
+      sample: [AllocateEipAddress]
 error:
-  description: The API's answer to the call that failed, or the failure predicted from the current state.
+  description:
+    - The API's answer to the call that failed, or the failure predicted from the current state.
+    - In the list form, that of the first failed item (each item's is in RV(addresses[].error)).
   returned: on failure, when the API answered or the failure was predicted
   type: dict
   contains:
@@ -320,33 +447,31 @@ error:
       sample: true
 """
 
-from ansible_collections.alicloud.eip.plugins.module_utils._api.namespace import API
 from ansible_collections.alicloud.eip.plugins.module_utils._client import AlicloudModule
+from ansible_collections.alicloud.eip.plugins.module_utils._eip_address import (
+    ITEM_OPTIONS,
+    LIST_NAME,
+    converge_addresses,
+    ensure_absent,
+    ensure_present,
+    validate_addresses,
+)
 from ansible_collections.alicloud.eip.plugins.module_utils._eip_lifecycle import (
     InputError,
     LifecycleError,
-    apply_changes,
-    check_bandwidth_for,
     diff_view,
-    disassociate,
-    explain_allocation_error,
     find_eip,
     key_label,
-    make_changes,
-    new_eip_view,
-    normalize_tags,
-    plan_attributes,
-    plan_release,
     settle,
     validate_key_options,
-    wait_for_status,
-    with_owner,
 )
+from ansible_collections.alicloud.eip.plugins.module_utils._item_list import exclusive_with, exit_list, list_option
 from ansible_collections.alicloud.eip.plugins.module_utils._polling import WaitError
 from ansible_collections.alicloud.eip.plugins.module_utils._retries import AlicloudApiError
 
 
-def argument_spec() -> dict:
+def item_spec() -> dict:
+    """Options of one EIP (top level, and each ``addresses`` item)."""
     return {
         "state": {"type": "str", "choices": ["present", "absent"], "default": "present"},
         "allocation_id": {"type": "str"},
@@ -360,93 +485,44 @@ def argument_spec() -> dict:
         "purge_tags": {"type": "bool", "default": True},
         "release_associated": {"type": "bool", "default": False},
         "force": {"type": "bool", "default": False},
-        "wait": {"type": "bool", "default": True},
-        "wait_timeout": {"type": "int", "default": 300},
     }
 
 
-def ensure_present(module, connection, eip: dict | None) -> tuple[bool, dict, list]:
-    """Allocate (key: name) or update the EIP; returns (changed, final record, actions)."""
-    params = module.params
-    if eip is None:
-        if params["allocation_id"] or params["ip_address"]:
-            raise LifecycleError(
-                f"this account holds no EIP with {key_label(params)} in region {connection.region}; to bring back "
-                "an EIP released within the last 7 days use alicloud.eip.eip_recover, or key a new EIP by name"
-            )
-        check_bandwidth_for(None, params)
-        if module.check_mode:
-            return True, new_eip_view(params, connection.region), ["AllocateEipAddress"]
-        try:
-            allocated = API.allocate_eip_address(
-                connection,
-                bandwidth=params["bandwidth"],
-                internet_charge_type=params["internet_charge_type"],
-                isp=params["isp"],
-                name=params["name"],
-                description=params["description"],
-                # As the key is looked up (a null value is an empty one), so that a re-run finds this EIP.
-                tags=normalize_tags(params["tags"]) or None,
-            )
-        except AlicloudApiError as error:
-            raise explain_allocation_error(error, f"allocating an EIP named {params['name']!r}") from None
-        record = None
-        if params["wait"]:
-            record = wait_for_status(connection, allocated["allocation_id"], "Available", params["wait_timeout"])
-        else:
-            found = API.describe_eip_addresses(connection, allocation_ids=[allocated["allocation_id"]])
-            record = found[0] if found else None
-        if record is None:
-            record = new_eip_view(params, connection.region, allocated["allocation_id"], allocated["ip_address"])
-        return True, record, ["AllocateEipAddress"]
-
-    check_bandwidth_for(eip, params)
-    name_is_key = not (params["allocation_id"] or params["ip_address"])
-    changes = plan_attributes(eip, params, name_is_key=name_is_key)
-    for warning in changes.warnings:
-        module.warn(warning)
-    actions = (
-        (["ModifyEipAddressAttribute"] if changes.modify else [])
-        + (["UnTagResources"] if changes.remove_tags else [])
-        + (["TagResources"] if changes.add_tags else [])
+def argument_spec() -> dict:
+    spec = item_spec()
+    spec.update(
+        addresses=list_option(item_spec(), required_one_of=[["allocation_id", "ip_address", "name"]]),
+        wait={"type": "bool", "default": True},
+        wait_timeout={"type": "int", "default": 300},
     )
-    if not changes.changed:
-        return False, eip, actions
-    if module.check_mode:
-        return True, apply_changes(eip, changes), actions
-    make_changes(connection, eip["allocation_id"], changes)
-    found = API.describe_eip_addresses(connection, allocation_ids=[eip["allocation_id"]])
-    return True, (found[0] if found else apply_changes(eip, changes)), actions
+    return spec
 
 
-def ensure_absent(module, connection, eip: dict | None) -> tuple[bool, dict, list]:
-    """Release the EIP (disassociating it first if allowed); returns (changed, record before, actions)."""
+def run_list(module) -> None:
+    """The list form: every item of ``addresses`` converged as the single form would, in one task."""
     params = module.params
-    if eip is None:
-        return False, {}, []
-    needs_disassociation = plan_release(with_owner(connection, eip), params["release_associated"])
-    actions = []
-    if needs_disassociation:
-        # The engine of eip_association predicts what stands in the way (SNAT entries, an ENI in cut-through
-        # mode that is attached, ...) with the same message in check mode and in a real run.
-        disassociate(connection, eip, module.check_mode, params["wait_timeout"], force=params["force"])
-        actions.append("UnassociateEipAddress")
-    actions.append("ReleaseEipAddress")
-    if module.check_mode:
-        return True, eip, actions
-    API.release_eip_address(connection, eip["allocation_id"])
-    if params["wait"]:
-        wait_for_status(connection, eip["allocation_id"], "Released", params["wait_timeout"])
-    return True, eip, actions
+    shared = {"wait": params["wait"], "wait_timeout": params["wait_timeout"]}
+    items = [{**item, **shared} for item in params[LIST_NAME]]
+    try:
+        if params["wait_timeout"] <= 0:
+            raise InputError(f"wait_timeout must be a positive number of seconds, got {params['wait_timeout']}")
+        validate_addresses(items)
+        outcomes = converge_addresses(module.connection, items, module.check_mode)
+    except InputError as error:
+        module.fail_json(msg=str(error), changed=False)
+    exit_list(module, LIST_NAME, outcomes, "EIPs")
 
 
 def main():
     module = AlicloudModule(
         argument_spec=argument_spec(),
         supports_check_mode=True,
-        required_one_of=[["allocation_id", "ip_address", "name"]],
+        mutually_exclusive=exclusive_with(LIST_NAME, ITEM_OPTIONS),
+        required_one_of=[[LIST_NAME, "allocation_id", "ip_address", "name"]],
     )
     params = module.params
+    if params[LIST_NAME] is not None:
+        run_list(module)
     try:
         validate_key_options(params)
     except InputError as error:
@@ -463,9 +539,9 @@ def main():
     before = diff_view(eip)
     try:
         if params["state"] == "present":
-            changed, after, actions = ensure_present(module, connection, eip)
+            changed, after, actions, _wait = ensure_present(params, connection, eip, module.check_mode, module.warn)
         else:
-            changed, after, actions = ensure_absent(module, connection, eip)
+            changed, after, actions, _wait = ensure_absent(params, connection, eip, module.check_mode)
     except InputError as error:
         module.fail_json(msg=str(error), changed=False)
     except LifecycleError as error:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import threading
 
 import pytest
 from ansible_collections.alicloud.eip.plugins.module_utils import _eip_lifecycle as lifecycle
@@ -50,6 +51,7 @@ class LifecycleCloud(FakeApi):
         super().__init__(eips, resources, fail)
         self.released = dict(released or {})  # address -> allocation ID released within 7 days
         self.allocated = 0
+        self.lock = threading.Lock()
 
     def describe_eip_addresses(
         self,
@@ -62,18 +64,24 @@ class LifecycleCloud(FakeApi):
         tags=None,
         **rest,
     ):
-        if name is not None:
-            self.calls.append(("DescribeEipAddresses", ("name", name)))
+        if name is not None or tags:
+            # By name (and tags), or by tags alone (the list form of eip_address looks many names up at once).
+            key = ("name", name) if name is not None else ("tags", tuple(sorted(tags.items())))
+            self.calls.append(("DescribeEipAddresses", key))
             return [
                 dict(e)
                 for e in self.eips.values()
-                if e["name"] == name and all(e["tags"].get(k) == v for k, v in (tags or {}).items())
+                if name in (None, e["name"]) and all(e["tags"].get(k) == v for k, v in (tags or {}).items())
             ]
         return super().describe_eip_addresses(
             connection, allocation_ids, ip_addresses, associated_instance_type, associated_instance_id, **rest
         )
 
     def allocate_eip_address(self, connection, ip_address=None, instance_id=None, **fields):
+        with self.lock:  # the list form of eip_address allocates from several threads
+            return self._allocate(ip_address, instance_id, **fields)
+
+    def _allocate(self, ip_address, instance_id, **fields):
         self.calls.append(("AllocateEipAddress", ip_address, instance_id))
         if "allocate" in self.fail:
             raise self.fail["allocate"]

@@ -18,7 +18,8 @@ import pytest
 import yaml
 from ansible_collections.alicloud.eip.plugins.module_utils import _eip_lifecycle, _eni, _havip
 from ansible_collections.alicloud.eip.plugins.module_utils._api import ecs, vpc_eip, vpc_havip, vpc_network
-from ansible_collections.alicloud.eip.plugins.module_utils._retries import CallContext, RetryPolicy
+from ansible_collections.alicloud.eip.plugins.module_utils._item_list import ItemOutcome
+from ansible_collections.alicloud.eip.plugins.module_utils._retries import AlicloudApiError, CallContext, RetryPolicy
 from ansible_collections.alicloud.eip.plugins.modules import eip_gateway_info, havip_info, nat_gateway_info, network_info
 
 MODULES = Path(__file__).resolve().parents[4] / "plugins" / "modules"
@@ -162,6 +163,13 @@ def havips(monkeypatch) -> list:
     return havip_info.describe(None, {}, {}, None)
 
 
+def address_outcome() -> dict:
+    """One entry of eip_address's list form as _item_list renders it: a failed item with every optional key."""
+    error = AlicloudApiError("QuotaExceeded.Eip", "quota", "R-1", 400, action="AllocateEipAddress")
+    values = {"eip": eip_record(), "actions": ["AllocateEipAddress"]}
+    return ItemOutcome(changed=True, failed=True, msg="failed", error=error.as_dict(), values=values).as_result()
+
+
 # (module, RETURN key, how to get what the code puts under that key)
 CASES = [
     ("eip_info", "eips", lambda mp: [eip_record()]),
@@ -169,6 +177,7 @@ CASES = [
     ("eip_association", "eip", lambda mp: eip_record()),
     ("eip_address", "eip", lambda mp: eip_record()),
     ("eip_address", "eip", lambda mp: predicted_eip()),
+    ("eip_address", "addresses", lambda mp: [address_outcome()]),
     ("eip_recover", "eip", lambda mp: eip_record()),
     ("eip_recover", "eip", lambda mp: predicted_eip()),
     ("eni_info", "interfaces", lambda mp: [interface_record()]),
