@@ -259,7 +259,8 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         )
 
     def _query(self, regions, includes, excludes):
-        missing = missing_sdk_packages()
+        # The inventory calls ECS (instances, ENIs) and VPC (EIPs), no other product.
+        missing = missing_sdk_packages(("ecs", "vpc"))
         if missing:
             raise AnsibleError(
                 f"alicloud.eip.ecs needs the Python packages {', '.join(missing)} on the controller "

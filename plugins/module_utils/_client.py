@@ -8,8 +8,14 @@
 """The one door to the cloud: the shared options, credentials, endpoints and SDK clients.
 
 :class:`AlicloudModule` wraps ``AnsibleModule``: it merges a *copy* of the shared argument spec into
-the module's own, checks that the SDK is installed, and builds the SDK clients lazily, one per product of
-:data:`PRODUCTS`.  A product with an endpoint table in ``_endpoint_maps`` (VPC, ECS, SLB) is called through the
+the module's own, checks that the SDK packages it needs are installed, and builds the SDK clients lazily, one per
+product of :data:`PRODUCTS`.  A module needs the shared packages and the package of each product it calls, no
+other: the shared ones are checked at its start, a product's when its client is first needed (eip_info needs the
+ALB package only for an EIP on an ALB's zone).  A module whose run changes something through one product and also
+calls another names both in ``products``, checked at its start, so that a missing package never stops it half-way.
+A missing package fails the module with ``missing_required_lib``'s message naming it, never an ``ImportError``.
+
+A product with an endpoint table in ``_endpoint_maps`` (VPC, ECS, SLB) is called through the
 SDK's generic ``call_api`` (``_openapi``): importing a generated product client and its models costs 0.3-0.5 s of
 CPU per module process, more than the rest of a one-call task (issue 14).
 
@@ -51,7 +57,7 @@ import importlib
 import importlib.util
 import os
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
@@ -68,10 +74,14 @@ from ansible_collections.alicloud.eip.plugins.module_utils._retries import (
 
 COLLECTION_USER_AGENT = "AnsibleCollection/alicloud.eip"
 
-# Python packages of the SDK, by the pip name missing_required_lib reports: the shared ones, then each product's.
-SDK_PACKAGES = {
+# The Python packages every product's client needs, by the pip name missing_required_lib reports.
+SHARED_SDK_PACKAGES = {
     "alibabacloud_tea_openapi": "alibabacloud-tea-openapi",
     "alibabacloud_credentials": "alibabacloud-credentials",
+}
+# Every package of the SDK: the shared ones, then each product's (its row of PRODUCTS says which product it serves).
+SDK_PACKAGES = {
+    **SHARED_SDK_PACKAGES,
     **{product.package: product.pip_name for product in PRODUCTS},
 }
 
@@ -135,6 +145,19 @@ def alicloud_argument_spec() -> dict[str, Any]:
 
 class ConfigurationError(ValueError):
     """Options that cannot work together; the message names the option and the fix."""
+
+
+class MissingSdkError(ImportError):
+    """A product's SDK package is not installed; ``packages`` are the pip names, the message is
+    ``missing_required_lib``'s."""
+
+    def __init__(self, packages: list[str]):
+        super().__init__(missing_required_lib(" and ".join(packages)))
+        self.packages = packages
+
+
+def _raise_missing(packages: list[str]) -> None:
+    raise MissingSdkError(packages)
 
 
 def parse_endpoint(
@@ -380,6 +403,9 @@ class AlicloudConnection:
         validate_certs: bool = True,
         calls: CallContext | None = None,
     ):
+        # Called with the pip names when a product's package is missing as its client is first needed; it must not
+        # return (AlicloudModule fails the module; by default MissingSdkError is raised).
+        self.missing_sdk: Callable[[list[str]], Any] = _raise_missing
         self.region = region
         self.credential_source = credential_source
         self.endpoints = dict(endpoints)
@@ -414,6 +440,10 @@ class AlicloudConnection:
     def _client(self, service: str):
         with self._lock:
             if service not in self._clients:
+                missing = missing_sdk_packages((service,))
+                if missing:
+                    self.missing_sdk(missing)
+                    raise MissingSdkError(missing)  # a missing_sdk that returned
                 self._clients[service] = self._build(service)
             return self._clients[service]
 
@@ -486,19 +516,31 @@ def connection_from_params(params: Mapping[str, Any], environ: Mapping[str, str]
     )
 
 
-def missing_sdk_packages() -> list[str]:
-    """pip names of the SDK packages that cannot be imported (checked without importing them)."""
-    return [pip_name for name, pip_name in SDK_PACKAGES.items() if importlib.util.find_spec(name) is None]
+def missing_sdk_packages(products: Iterable[str] | None = None) -> list[str]:
+    """pip names of the SDK packages that cannot be imported (checked without importing them): the shared ones and
+    those of ``products`` (names of :data:`PRODUCTS` rows; ``None``: every product)."""
+    names = SERVICES if products is None else tuple(products)
+    unknown = [name for name in names if name not in PRODUCTS_BY_NAME]
+    if unknown:
+        raise ValueError(f"unknown SDK products {', '.join(unknown)}; the products are {', '.join(SERVICES)}")
+    packages = dict(SHARED_SDK_PACKAGES)
+    packages.update({PRODUCTS_BY_NAME[name].package: PRODUCTS_BY_NAME[name].pip_name for name in names})
+    return [pip_name for name, pip_name in packages.items() if importlib.util.find_spec(name) is None]
 
 
 class AlicloudModule:
     """``AnsibleModule`` with the shared options, the SDK check and a lazily built connection.
 
+    The shared SDK packages, and those of ``products`` (names of :data:`PRODUCTS` rows), are checked at once, so that
+    a missing one fails before anything is read or changed; a module that changes something through one product and
+    calls another lists both.  Any other product's package is checked when its client is first needed, with the
+    same message (see the module docstring).
+
     Attribute access falls through to the wrapped ``AnsibleModule`` (``params``, ``check_mode``,
     ``exit_json``, ``warn``, ...).
     """
 
-    def __init__(self, argument_spec: dict[str, Any] | None = None, **kwargs: Any):
+    def __init__(self, argument_spec: dict[str, Any] | None = None, products: Iterable[str] = (), **kwargs: Any):
         spec = alicloud_argument_spec()
         spec.update(argument_spec or {})
         kwargs["mutually_exclusive"] = list(kwargs.get("mutually_exclusive") or []) + COMMON_MUTUALLY_EXCLUSIVE
@@ -506,9 +548,12 @@ class AlicloudModule:
         kwargs["required_by"] = {**COMMON_REQUIRED_BY, **(kwargs.get("required_by") or {})}
         self._module = AnsibleModule(argument_spec=spec, **kwargs)
         self._connection: AlicloudConnection | None = None
-        missing = missing_sdk_packages()
+        missing = missing_sdk_packages(products)
         if missing:
-            self._module.fail_json(msg=missing_required_lib(" and ".join(missing)))
+            self._fail_missing_sdk(missing)
+
+    def _fail_missing_sdk(self, packages: list[str]) -> None:
+        self._module.fail_json(msg=missing_required_lib(" and ".join(packages)))
 
     def __getattr__(self, name: str) -> Any:
         if name == "_module":  # not set yet (AnsibleModule failed early): no endless recursion
@@ -523,6 +568,7 @@ class AlicloudModule:
                 self._connection = connection_from_params(self._module.params)
             except ConfigurationError as error:
                 self._module.fail_json(msg=str(error))
+            self._connection.missing_sdk = self._fail_missing_sdk
             source = self._connection.credential_source
             for secret in (source.access_key_secret, source.security_token):
                 if secret:

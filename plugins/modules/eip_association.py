@@ -542,6 +542,9 @@ def argument_spec() -> dict:
 def main():
     module = AlicloudModule(
         argument_spec=argument_spec(),
+        # VPC on every run; the targets' products (ECS, SLB, ALB, NLB) are checked when the engine first describes a
+        # target of theirs, which it does for every target before its first change.
+        products=("vpc",),
         supports_check_mode=True,
         mutually_exclusive=[["allocation_id", "ip_address"]] + [["associations", name] for name in ITEM_OPTIONS],
         required_one_of=[["associations", "allocation_id", "ip_address", "instance_id"]],

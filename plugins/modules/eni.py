@@ -486,6 +486,8 @@ def build_diff(before: dict, after: dict, params: dict) -> dict:
 def main():
     module = AlicloudModule(
         argument_spec=argument_spec(),
+        # Changes through ECS, reads vSwitches and EIPs through VPC: both packages checked before anything.
+        products=("ecs", "vpc"),
         supports_check_mode=True,
         mutually_exclusive=[["secondary_private_ip_addresses", "secondary_private_ip_address_count"]],
         required_one_of=[["network_interface_id", "name"]],

@@ -324,6 +324,8 @@ def apply(module, plan, current, done: list):
 def main():
     module = AlicloudModule(
         argument_spec=argument_spec(),
+        # Changes through VPC, reads the ENIs' instances through ECS: both packages checked before anything.
+        products=("vpc", "ecs"),
         supports_check_mode=True,
         required_one_of=[["havip_id", "name"]],
     )
