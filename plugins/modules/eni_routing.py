@@ -130,6 +130,10 @@ options:
         refused (however the MAC is spelled), since removing their addresses would take the host's way out.
       - The kernel removes an ENI's addresses and routes with its NIC, but not the rules that look up its table; this
         is how a scale-down leaves the host clean.
+      - An ENI listed here that O(metadata) still reports attached is refused in a real run (detach it first). In
+        check mode, when O(interfaces) does not list it, it is taken as about to be detached (a scale-down checked
+        before its cloud part ran), and the result is the real run's once the ENI is gone (its rules removed, its
+        NIC, addresses and routes gone with it), with the same guards of the host's way out.
     type: list
     elements: dict
     default: []

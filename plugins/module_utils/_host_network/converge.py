@@ -9,13 +9,17 @@
 
 validate (merge metadata and explicit input, resolve by MAC) -> observe (``Host.observe``) -> plan (desired state,
 refusals that keep the host's way out, ``plan_changes``, files) -> act (``host.apply_and_check``, files, reload).
-Check mode stops after the plan with the same result, minus the gateway check.
+Check mode stops after the plan with the same result, minus the gateway check; an ENI listed as absent that the
+metadata still reports is planned as the real run finds it after the cloud detached it (``detached.py``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
+from ansible_collections.alicloud.eip.plugins.module_utils._host_network.detached import (
+    as_after_detach,
+)
 from ansible_collections.alicloud.eip.plugins.module_utils._host_network.host import (
     Host,
     apply_and_check,
@@ -122,6 +126,9 @@ def converge(params: dict, host: Host, check_mode: bool, diff: bool, warn: Calla
     change or the gateway check failed and everything was rolled back.
     """
     links, observed = host.observe()
+    if check_mode:
+        # A scale-down checked before its cloud part ran: ENIs about to be detached, as the real run will find them.
+        params, links, observed = as_after_detach(params, links, observed)
     enis, primary_mac = gather_enis(params, links)
     keep = keep_blocks(params["keep_addresses"])
     desired = desired_state(enis, params["rp_filter"], params["arp_tuning"], params["allow_primary_changes"], keep)

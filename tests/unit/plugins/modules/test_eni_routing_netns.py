@@ -412,3 +412,38 @@ def test_cidr_equal_to_the_primary_subnet_is_a_shared_vswitch_and_accepted(lab, 
     rc, result = lab.run_module(tmp_path, {"primary_mac": PRIMARY_MAC, "interfaces": interfaces}, check_mode=True)
     assert rc == 0 and result["changed"] and "ip -4 addr add 10.10.1.20/24 dev eth1" in result["commands"], result
     assert lab.state() == before
+
+
+# ---- check mode of a scale-down: the ENI to delete is still attached ------------------------------------------------
+
+
+def test_check_mode_predicts_the_scale_down_of_an_eni_still_attached_as_the_real_run_does_it(lab, tmp_path):
+    """roles/multi_eip in check mode predicts deleting an ENI but leaves it attached: the metadata still reports it
+    and its NIC is still here. eni_routing's check mode predicts the real run after the deletion (its rules go; the
+    kernel takes its addresses and routes with the NIC) instead of refusing it; the real run still refuses it."""
+    items = {
+        PRIMARY_MAC: {"gateway": "10.10.1.1", "private-ipv4s": '["10.10.1.10"]', "vswitch-cidr-block": "10.10.1.0/24"},
+        SECOND_MAC: {"gateway": "10.20.1.1", "private-ipv4s": '["10.20.1.20"]', "vswitch-cidr-block": "10.20.1.0/24"},
+    }
+    attached = {"metadata": {"mac": PRIMARY_MAC, "macs": items}}
+    rc, result = lab.run_module(tmp_path, attached)
+    assert rc == 0 and result["changed"], result
+    assert "from 10.20.1.20" in lab.host_ip("-4", "rule", "show")
+    scale_down = {**attached, "absent_interfaces": [{"mac": SECOND_MAC}]}
+    before = lab.state()
+    rc, checked = lab.run_module(tmp_path, {**scale_down, "_ansible_diff": True}, check_mode=True)
+    assert rc == 0 and checked["changed"], checked
+    assert lab.state() == before
+    assert [command for command in checked["commands"] if "10.20.1.20" in command] == [
+        command for command in checked["commands"] if command.startswith("ip -4 rule del from 10.20.1.20/32")
+    ] != []
+    assert_refused(lab, tmp_path, scale_down, "the metadata still reports it attached")
+    # The cloud deletes the ENI: its NIC goes (the veth pair), the metadata no longer reports it.
+    lab.host_ip("link", "del", "eth1")
+    gone = {"metadata": {"mac": PRIMARY_MAC, "macs": {PRIMARY_MAC: items[PRIMARY_MAC]}}}
+    rc, applied = lab.run_module(tmp_path, {**gone, "absent_interfaces": [{"mac": SECOND_MAC}], "_ansible_diff": True})
+    assert rc == 0 and applied["changed"], applied
+    for key in ("commands", "interfaces", "diff"):
+        assert checked[key] == applied[key], key
+    assert "10.20.1.20" not in lab.host_ip("-4", "rule", "show")
+    assert "via 10.10.1.1 dev eth0" in lab.route_get("198.51.100.1")
