@@ -96,15 +96,15 @@ def _resolve_source(index, entry, instance_ips, errors):
     return None, f"{address}/32"
 
 
-def instance_addresses(results):
-    """Instance ID -> primary private IP, from the results of the eni_info loop (or a ready mapping)."""
-    if isinstance(results, dict):
-        return dict(results)
+def instance_addresses(interfaces):
+    """Instance ID -> primary private IP, from the primary ENIs eni_info listed (or a ready mapping)."""
+    if isinstance(interfaces, dict):
+        return dict(interfaces)
     addresses = {}
-    for result in results or []:
-        interfaces = result.get("interfaces") or []
-        if interfaces and interfaces[0].get("primary_ip_address"):
-            addresses[result["item"]] = interfaces[0]["primary_ip_address"]
+    for interface in interfaces or []:
+        if interface.get("type", "Primary") == "Primary" and interface.get("instance_id"):
+            if interface.get("primary_ip_address"):
+                addresses.setdefault(interface["instance_id"], interface["primary_ip_address"])
     return addresses
 
 
@@ -157,7 +157,7 @@ def nat_egress_plan(gateway, eips, settings, instance_results=None, vswitches=No
 
     ``gateway`` is one item of nat_gateway_info's ``nat_gateways`` (with ``snat_entries``), ``eips`` every EIP of
     the account (eip_info), ``settings`` the role's variables without their prefix, ``instance_results`` maps ECS
-    instance IDs to their primary private IP (or is the list of results of the role's eni_info loop).
+    instance IDs to their primary private IP (or is the list of primary ENIs of the role's eni_info task).
     ``vswitches`` (network_info's ``vswitches`` with ``havip_ids``) are the source vSwitches of the entries; when
     given, a new entry whose vSwitch is unknown, of another VPC or holds a HaVip is refused.
     """

@@ -27,7 +27,18 @@ options:
   instance_id:
     description:
       - Only the ENIs attached to this ECS instance (its primary ENI included).
+      - Mutually exclusive with O(instance_ids).
     type: str
+  instance_ids:
+    description:
+      - Only the ENIs attached to one of these ECS instances (their primary ENIs included), with the other filters
+        applied to each.
+      - The API filters by one instance at a time, so this is one C(DescribeNetworkInterfaces) (every page) per
+        instance, all in one module process; an instance that does not exist contributes nothing, an empty list
+        asks for nothing.
+      - Mutually exclusive with O(instance_id).
+    type: list
+    elements: str
   vswitch_id:
     description:
       - Only the ENIs in this vSwitch.
@@ -72,6 +83,12 @@ EXAMPLES = r"""
   alicloud.eip.eni_info:
     instance_id: i-bp1xxxxxxxxxxxxxxxxxx
   register: on_instance
+
+- name: The primary ENI of each of several instances (one module run)
+  alicloud.eip.eni_info:
+    instance_ids: [i-bp1xxxxxxxxxxxxxxxxxx, i-bp1yyyyyyyyyyyyyyyyyy]
+    type: Primary
+  register: primaries
 
 - name: The secondary ENIs of a team
   alicloud.eip.eni_info:
@@ -192,6 +209,7 @@ def argument_spec() -> dict:
     return {
         "network_interface_ids": {"type": "list", "elements": "str", "aliases": ["eni_ids"]},
         "instance_id": {"type": "str"},
+        "instance_ids": {"type": "list", "elements": "str"},
         "vswitch_id": {"type": "str"},
         "vpc_id": {"type": "str"},
         "name": {"type": "str"},
@@ -210,9 +228,14 @@ def build_filters(params: dict) -> dict:
             address = str(ipaddress.IPv4Address(address))
         except ValueError:
             raise ValueError(f"primary_ip_address: {address!r} is not an IPv4 address") from None
+    instance_ids = params.get("instance_ids")
+    if instance_ids is not None and not all(instance and instance.strip() for instance in instance_ids):
+        # An empty ID would be no filter at all: the call would list every ENI of the region.
+        raise ValueError("instance_ids: an element is empty; give ECS instance IDs (i-...)")
     return {
         "eni_ids": params.get("network_interface_ids"),
         "instance_id": params.get("instance_id"),
+        "instance_ids": instance_ids,
         "vswitch_id": params.get("vswitch_id"),
         "vpc_id": params.get("vpc_id"),
         "name": params.get("name"),
@@ -224,9 +247,23 @@ def build_filters(params: dict) -> dict:
     }
 
 
+def describe(connection, instance_ids: list[str] | None = None, **filters) -> list[dict]:
+    """describe_interfaces, once per instance of ``instance_ids`` when given (the API takes one InstanceId)."""
+    if instance_ids is None:
+        return describe_interfaces(connection, **filters)
+    filters.pop("instance_id", None)
+    interfaces: dict[str, dict] = {}
+    for instance in dict.fromkeys(instance_ids):
+        for interface in describe_interfaces(connection, instance_id=instance, **filters):
+            interfaces.setdefault(interface["id"], interface)
+    return list(interfaces.values())
+
+
 def main():
-    module = AlicloudModule(argument_spec=argument_spec(), supports_check_mode=True)
-    module.exit_listing("interfaces", build_filters, describe_interfaces, "list the ENIs")
+    module = AlicloudModule(
+        argument_spec=argument_spec(), supports_check_mode=True, mutually_exclusive=[["instance_id", "instance_ids"]]
+    )
+    module.exit_listing("interfaces", build_filters, describe, "list the ENIs")
 
 
 if __name__ == "__main__":

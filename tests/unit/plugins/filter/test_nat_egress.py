@@ -8,6 +8,7 @@ from __future__ import annotations
 import pytest
 from ansible_collections.alicloud.eip.plugins.filter.nat_egress import (
     FilterModule,
+    instance_addresses,
     nat_egress_plan,
     nat_egress_resolve,
     nat_egress_source_vswitches,
@@ -70,7 +71,7 @@ def test_first_run_allocates_and_associates_everything():
             "eip_count": 2,
             "snat_entries": [{"source_vswitch_id": "vsw-app"}, {"instance_id": "i-1", "eips": ["198.51.100.70"]}],
         },
-        [{"item": "i-1", "interfaces": [{"primary_ip_address": "10.0.1.11"}]}],
+        [{"id": "eni-1", "instance_id": "i-1", "type": "Primary", "primary_ip_address": "10.0.1.11"}],
     )
     assert plan["errors"] == []
     assert plan["allocate"] == [f"nat-egress-{GW}-1", f"nat-egress-{GW}-2"]
@@ -81,6 +82,19 @@ def test_first_run_allocates_and_associates_everything():
     assert vswitch_entry["refs"] == sorted(["eip-70", f"nat-egress-{GW}-1", f"nat-egress-{GW}-2"])
     assert instance_entry["source_cidr"] == "10.0.1.11/32" and instance_entry["refs"] == ["eip-70"]
     assert plan["final_count"] == 3
+
+
+def test_instance_addresses_come_from_the_primary_enis_of_one_listing():
+    """The role's one eni_info task lists the primary ENIs of every instance: each instance's primary address."""
+    listed = [
+        {"id": "eni-1", "instance_id": "i-1", "type": "Primary", "primary_ip_address": "10.0.1.11"},
+        {"id": "eni-1b", "instance_id": "i-1", "type": "Secondary", "primary_ip_address": "10.0.1.99"},
+        {"id": "eni-2", "instance_id": "i-2", "type": "Primary", "primary_ip_address": "10.0.1.12"},
+        {"id": "eni-free", "instance_id": "", "type": "Secondary", "primary_ip_address": "10.0.1.50"},
+    ]
+    assert instance_addresses(listed) == {"i-1": "10.0.1.11", "i-2": "10.0.1.12"}
+    assert instance_addresses({"i-3": "10.0.1.13"}) == {"i-3": "10.0.1.13"}
+    assert instance_addresses(None) == {}
 
 
 def test_second_run_plans_no_change():
