@@ -211,10 +211,8 @@ eips:
 
 import ipaddress
 
-from ansible_collections.alicloud.eip.plugins.module_utils._api.namespace import API
 from ansible_collections.alicloud.eip.plugins.module_utils._api.vpc_eip import describe_eip_addresses
 from ansible_collections.alicloud.eip.plugins.module_utils._client import AlicloudModule
-from ansible_collections.alicloud.eip.plugins.module_utils._eip_association import lb_zones
 from ansible_collections.alicloud.eip.plugins.module_utils._eip_association.request import (
     infer_instance_type,
     is_allocation_id,
@@ -279,6 +277,11 @@ def describe_with_owners(connection, **filters) -> list[dict]:
     """The EIPs, each on a service-managed ENI with its ``owner`` (the ALB or NLB and zone) looked up."""
     eips = describe_eip_addresses(connection, **filters)
     if any(eip.get("service_managed") for eip in eips):
+        # Imported here: the whole API namespace (every product file) is needed only for this lookup, and a module
+        # process that lists no load-balancer EIP does not pay for compiling it (issue 14, module start-up).
+        from ansible_collections.alicloud.eip.plugins.module_utils._api.namespace import API
+        from ansible_collections.alicloud.eip.plugins.module_utils._eip_association import lb_zones
+
         lb_zones.gather(connection, API, {eip["allocation_id"]: eip for eip in eips}, {}, [], ZONAL)
     return eips
 
