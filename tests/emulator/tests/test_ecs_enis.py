@@ -91,6 +91,30 @@ def test_associated_public_ip_per_private_address(ecs, server):
     assert view.associated_public_ip.allocation_id == "eip-b"
 
 
+def test_an_eip_still_associating_is_not_on_the_eni_record(ecs, server):
+    """The record shows bound EIPs only; the association engine reads what an ENI holds from it (issue 14)."""
+    bind_eip(server, "eip-a", "NetworkInterface", "eni-multi", PrivateIpAddress="10.1.0.61", Status="Associating")
+    view = eni(ecs, "eni-multi")
+    assert view.associated_public_ip is None
+    assert all(entry.associated_public_ip is None for entry in view.private_ip_sets.private_ip_set)
+
+
+def test_cut_through_bindings_show_on_the_eni_record(ecs, server):
+    """UNCONFIRMED [fid:eni-associated-public-ip] whether the real record shows cut-through bindings: the emulator
+    shows a BINDED EIP at the ENI's primary address (and at the top level), a MULTI_BINDED one at its address."""
+    bind_eip(server, "eip-a", "NetworkInterface", "eni-free", Mode="BINDED", PrivateIpAddress="10.1.0.50")
+    bind_eip(server, "eip-b", "NetworkInterface", "eni-multi", Mode="MULTI_BINDED", PrivateIpAddress="10.1.0.62")
+    free = eni(ecs, "eni-free")
+    assert free.private_ip_address == "10.1.0.50"
+    assert free.associated_public_ip.allocation_id == "eip-a"
+    assert free.private_ip_sets.private_ip_set[0].associated_public_ip.allocation_id == "eip-a"
+    by_address = {
+        entry.private_ip_address: entry.associated_public_ip
+        for entry in eni(ecs, "eni-multi").private_ip_sets.private_ip_set
+    }
+    assert by_address["10.1.0.62"].allocation_id == "eip-b" and by_address["10.1.0.61"] is None
+
+
 def test_instance_eip_is_the_primary_enis_public_ip(ecs, server):
     bind_eip(server, "eip-a", "EcsInstance", "i-running")
     assert eni(ecs, "eni-running").associated_public_ip.public_ip_address == "47.96.1.10"
