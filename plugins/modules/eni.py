@@ -118,6 +118,78 @@ options:
       - Outside check mode this option is ignored; the EIPs are read from the cloud as they are.
     type: list
     elements: str
+  interfaces:
+    description:
+      - Many ENIs in one task (for example the ENIs of a whole fleet of hosts), each item with the per-ENI options
+        above; O(wait) and O(wait_timeout) apply to all. Mutually exclusive with the per-ENI top-level options.
+      - Every item is checked as the single form checks its options before any call; a bad item fails the task,
+        naming C(interfaces[<index>]) and the option, before anything changes. Two items with the same key (the same
+        O(interfaces[].network_interface_id), or the same O(interfaces[].name) and O(interfaces[].vswitch_id)) are
+        refused the same way.
+      - Each item converges as the single form would (its lookups, refusals, calls and waits), and different items
+        run concurrently, up to 8 at a time, within the API's flow limits.
+      - The outcome of every item is in RV(interfaces). When an item fails, the others still converge, and the task
+        then fails with a message counting the failed items and quoting the first one.
+    type: list
+    elements: dict
+    suboptions:
+      state:
+        description: As O(state).
+        type: str
+        choices: [present, absent]
+        default: present
+      network_interface_id:
+        description: As O(network_interface_id).
+        type: str
+        aliases: [eni_id]
+      name:
+        description: As O(name). One of O(interfaces[].network_interface_id) and O(interfaces[].name) is required.
+        type: str
+      vswitch_id:
+        description: As O(vswitch_id).
+        type: str
+      security_group_ids:
+        description: As O(security_group_ids).
+        type: list
+        elements: str
+      description:
+        description: As O(description).
+        type: str
+      primary_ip_address:
+        description: As O(primary_ip_address).
+        type: str
+      secondary_private_ip_addresses:
+        description: As O(secondary_private_ip_addresses).
+        type: list
+        elements: str
+      secondary_private_ip_address_count:
+        description: As O(secondary_private_ip_address_count).
+        type: int
+      purge_secondary_private_ip_addresses:
+        description: As O(purge_secondary_private_ip_addresses).
+        type: bool
+        default: false
+      instance_id:
+        description: As O(instance_id).
+        type: str
+      attached:
+        description: As O(attached).
+        type: bool
+      force_detach:
+        description: As O(force_detach).
+        type: bool
+        default: false
+      tags:
+        description: As O(tags).
+        type: dict
+      purge_tags:
+        description: As O(purge_tags).
+        type: bool
+        default: true
+      released_allocation_ids:
+        description: As O(released_allocation_ids).
+        type: list
+        elements: str
   wait:
     description:
       - Wait until an attach (C(InUse)), a detach (C(Available)) or a delete has completed before returning.
@@ -144,6 +216,7 @@ attributes:
     support: full
     details:
       - The diff shows the O(state=present) interface before and after (empty before a create, empty after a delete).
+      - In the list form, C(before) and C(after) are lists with one entry per item, in the order of O(interfaces).
   idempotent:
     support: full
 notes:
@@ -198,6 +271,21 @@ EXAMPLES = r"""
     network_interface_id: "{{ eni.interface.id }}"
     instance_id: i-bp1xxxxxxxxxxxxxxxxxx
 
+- name: The secondary ENIs of a whole fleet in one task (one module process; the items converge concurrently)
+  alicloud.eip.eni:
+    interfaces:
+      - name: web-1-eni1
+        vswitch_id: vsw-bp1xxxxxxxxxxxxxxxxxx
+        security_group_ids: [sg-bp1xxxxxxxxxxxxxxxxxx]
+        instance_id: i-bp1aaaaaaaaaaaaaaaaaa
+      - name: web-2-eni1
+        vswitch_id: vsw-bp1xxxxxxxxxxxxxxxxxx
+        security_group_ids: [sg-bp1xxxxxxxxxxxxxxxxxx]
+        instance_id: i-bp1bbbbbbbbbbbbbbbbbb
+  run_once: true
+  delegate_to: localhost
+  register: fleet_enis
+
 - name: Delete it, detaching it first
   alicloud.eip.eni:
     network_interface_id: "{{ eni.interface.id }}"
@@ -210,9 +298,9 @@ interface:
   description:
     - The ENI after the changes (with O(state=absent), as it was before the delete; empty when there was none).
     - In check mode, the predicted ENI; values the cloud would pick (ID, MAC, addresses by count) are empty.
-  returned: always
+  returned: in the single form (and on a failure after a call, the ENI as it is then)
   type: dict
-  contains:
+  contains: &interface_keys
     id:
       description: The ID of the ENI.
       type: str
@@ -303,10 +391,52 @@ interface:
       sample: {role: web}
 actions:
   description: The API calls made (or, in check mode, that would be made), in order.
-  returned: always
+  returned: in the single form
   type: list
   elements: str
   sample: [create, attach]
+interfaces:
+  description:
+    - The list form's outcome of every item of O(interfaces), in the order of the request, also when the task failed.
+  returned: in the list form
+  type: list
+  elements: dict
+  contains:
+    changed:
+      description: Whether this item changed (or, in check mode, would change) its ENI.
+      type: bool
+      sample: true
+    failed:
+      description: Whether this item failed.
+      type: bool
+      sample: false
+    msg:
+      description: Why this item failed, as the single form says it.
+      returned: when the item failed
+      type: str
+      sample: "network_interface_id='eni-bp1xxxxxxxxxxxxxxxxxx': no such ENI in this region (...)"
+    error:
+      description: The API's answer to this item's failed call (code, message, request ID, HTTP status, action).
+      returned: when the item failed with an API error
+      type: dict
+      sample: {code: InvalidVSwitchId.IpNotEnough, message: no address left, request_id: 4FA6A9B1-6F3D, status_code: 400, action: CreateNetworkInterface}
+    interface:
+      description: The item's ENI, as RV(interface) in the single form.
+      returned: unless the item failed before its first call (a failure after a call returns the ENI as it is then)
+      type: dict
+      contains: *interface_keys
+    actions:
+      description: The item's API calls, as RV(actions) in the single form.
+      returned: unless the item failed before its first call
+      type: list
+      elements: str
+      sample: [create, attach]
+error:
+  description:
+    - The API's answer to the call that failed; in the list form, that of the first failed item.
+  returned: on failure, when the API answered
+  type: dict
+  sample: {code: InvalidVSwitchId.IpNotEnough, message: no address left, request_id: 4FA6A9B1-6F3D, status_code: 400, action: CreateNetworkInterface}
 """
 
 from ansible_collections.alicloud.eip.plugins.module_utils._api.ecs import (
@@ -346,11 +476,24 @@ from ansible_collections.alicloud.eip.plugins.module_utils._eni import (
     plan_present,
     select_interface,
 )
+from ansible_collections.alicloud.eip.plugins.module_utils._item_list import (
+    ItemFailure,
+    ItemOutcome,
+    converge_items,
+    exclusive_with,
+    exit_list,
+    list_option,
+    refuse_duplicates,
+    validate_items,
+)
 from ansible_collections.alicloud.eip.plugins.module_utils._polling import WaitError
 from ansible_collections.alicloud.eip.plugins.module_utils._retries import AlicloudApiError
 
+LIST_NAME = "interfaces"
 
-def argument_spec() -> dict:
+
+def item_spec() -> dict:
+    """Options of one ENI (top level, and each ``interfaces`` item)."""
     return {
         "state": {"type": "str", "choices": ["present", "absent"], "default": "present"},
         "network_interface_id": {"type": "str", "aliases": ["eni_id"]},
@@ -368,9 +511,25 @@ def argument_spec() -> dict:
         "tags": {"type": "dict"},
         "purge_tags": {"type": "bool", "default": True},
         "released_allocation_ids": {"type": "list", "elements": "str"},
-        "wait": {"type": "bool", "default": True},
-        "wait_timeout": {"type": "int", "default": 300},
     }
+
+
+# The per-ENI options (mutually exclusive with the list form's option).
+ITEMS = tuple(item_spec())
+
+
+def argument_spec() -> dict:
+    spec = item_spec()
+    spec.update(
+        interfaces=list_option(
+            item_spec(),
+            mutually_exclusive=[["secondary_private_ip_addresses", "secondary_private_ip_address_count"]],
+            required_one_of=[["network_interface_id", "name"]],
+        ),
+        wait={"type": "bool", "default": True},
+        wait_timeout={"type": "int", "default": 300},
+    )
+    return spec
 
 
 def find_interface(connection, params: dict, timeout: float, wait: bool) -> dict | None:
@@ -483,22 +642,9 @@ def build_diff(before: dict, after: dict, params: dict) -> dict:
     return diff
 
 
-def main():
-    module = AlicloudModule(
-        argument_spec=argument_spec(),
-        # Changes through ECS, reads vSwitches and EIPs through VPC: both packages checked before anything.
-        products=("ecs", "vpc"),
-        supports_check_mode=True,
-        mutually_exclusive=[["secondary_private_ip_addresses", "secondary_private_ip_address_count"]],
-        required_one_of=[["network_interface_id", "name"]],
-    )
-    if module.params["wait_timeout"] <= 0:
-        module.fail_json(msg=f"wait_timeout must be a positive number of seconds, got {module.params['wait_timeout']}")
-    try:
-        params = normalize_params(module.params)
-    except InputError as error:
-        module.fail_json(msg=str(error))
-    connection = module.connection
+def converge_interface(connection, params: dict, check_mode: bool, want_diff: bool) -> dict:
+    """Bring one ENI (``params``, normalized) where it should be; returns the result (``changed``, ``actions``,
+    ``interface``, ``diff`` when ``want_diff``), or raises ItemFailure with what the module fails with."""
     timeout = params["wait_timeout"]
     present = params["state"] == "present"
 
@@ -515,23 +661,23 @@ def main():
             )
             current = merge_eips(current, held)
         seen = current
-        if current is not None and module.check_mode and params.get("released_allocation_ids"):
+        if current is not None and check_mode and params.get("released_allocation_ids"):
             current = without_eips(current, params["released_allocation_ids"])
         plan = plan_present(current, params) if present else plan_absent(current, params["force_detach"])
         if present:
             check_network_of(connection, plan, current)
             check_attachments(connection, plan, current)
     except InputError as error:
-        module.fail_json(msg=str(error), changed=False)
+        raise ItemFailure(str(error), changed=False) from None
     except WaitError as error:
-        module.fail_json(msg=f"the ENI did not settle: {error}", changed=False)
+        raise ItemFailure(f"the ENI did not settle: {error}", changed=False) from None
     except AlicloudApiError as error:
-        module.fail_json_alicloud(error, "could not read the ENI", changed=False)
+        raise ItemFailure(f"could not read the ENI: {error.describe()}", error.as_dict(), changed=False) from None
 
     before = seen or {}
     interface = plan.after if present else before
     result = {"changed": plan.changed, "actions": plan.actions()}
-    if plan.changed and not module.check_mode:
+    if plan.changed and not check_mode:
         eni_id = current["id"] if current else ""
         try:
             eni_id = run_plan(connection, plan, eni_id, params["wait"], timeout)
@@ -540,16 +686,77 @@ def main():
                 interface = found[0] if found else plan.after
         except WaitError as error:
             interface = read_back(connection, plan.created_id or eni_id, interface)
-            module.fail_json(msg=f"ENI {interface.get('id') or '(new)'}: {error}", interface=interface, **result)
+            raise ItemFailure(f"ENI {interface.get('id') or '(new)'}: {error}", interface=interface, **result) from None
         except AlicloudApiError as error:
             interface = read_back(connection, plan.created_id or eni_id, interface)
             action = f" ({error.action})" if error.action else ""
-            module.fail_json_alicloud(
-                error, f"ENI {interface.get('id') or '(new)'}: a call failed{action}", interface=interface, **result
-            )
+            raise ItemFailure(
+                f"ENI {interface.get('id') or '(new)'}: a call failed{action}: {error.describe()}",
+                error.as_dict(),
+                interface=interface,
+                **result,
+            ) from None
     result["interface"] = interface
-    if module._diff:
+    if want_diff:
         result["diff"] = build_diff(before, interface if present else {}, params)
+    return result
+
+
+def interface_key(params: dict) -> tuple:
+    """The key an item finds its ENI by, to refuse two items with the same one."""
+    if params.get("network_interface_id"):
+        return ("network_interface_id", params["network_interface_id"])
+    return ("name", params.get("name"), params.get("vswitch_id") or "")
+
+
+def key_text(key: tuple) -> str:
+    if key[0] == "name":
+        return f"ENI (name {key[1]!r}{f' in {key[2]}' if key[2] else ''})"
+    return f"ENI ({key[1]})"
+
+
+def run_list(module) -> None:
+    """The list form: every item of ``interfaces`` converged as the single form would, in one task."""
+    params = module.params
+    if params["wait_timeout"] <= 0:
+        module.fail_json(msg=f"wait_timeout must be a positive number of seconds, got {params['wait_timeout']}")
+    shared = {"wait": params["wait"], "wait_timeout": params["wait_timeout"]}
+    try:
+        items = validate_items(LIST_NAME, [{**item, **shared} for item in params[LIST_NAME]], normalize_params, ITEMS)
+        refuse_duplicates(LIST_NAME, [interface_key(item) for item in items], key_text)
+    except InputError as error:
+        module.fail_json(msg=str(error), changed=False)
+    connection = module.connection
+
+    def converge_one(index: int) -> ItemOutcome:
+        result = converge_interface(connection, items[index], module.check_mode, True)
+        diff = result.pop("diff")
+        return ItemOutcome(changed=result.pop("changed"), values=result, diff=diff)
+
+    exit_list(module, LIST_NAME, converge_items(converge_one, len(items)), "ENIs")
+
+
+def main():
+    module = AlicloudModule(
+        argument_spec=argument_spec(),
+        supports_check_mode=True,
+        mutually_exclusive=[["secondary_private_ip_addresses", "secondary_private_ip_address_count"]]
+        + exclusive_with(LIST_NAME, ITEMS),
+        required_one_of=[[LIST_NAME, "network_interface_id", "name"]],
+    )
+    if module.params[LIST_NAME] is not None:
+        run_list(module)
+    if module.params["wait_timeout"] <= 0:
+        module.fail_json(msg=f"wait_timeout must be a positive number of seconds, got {module.params['wait_timeout']}")
+    try:
+        params = normalize_params(module.params)
+    except InputError as error:
+        module.fail_json(msg=str(error))
+    try:
+        result = converge_interface(module.connection, params, module.check_mode, module._diff)
+    except ItemFailure as failure:
+        error = {"error": failure.error} if failure.error is not None else {}
+        module.fail_json(msg=failure.msg, changed=failure.changed, **error, **failure.values)
     module.exit_json(**result)
 
 

@@ -170,6 +170,13 @@ def address_outcome() -> dict:
     return ItemOutcome(changed=True, failed=True, msg="failed", error=error.as_dict(), values=values).as_result()
 
 
+def interface_outcome() -> dict:
+    """One entry of eni's list form: a failed item with every optional key."""
+    error = AlicloudApiError("X.Y", "no", "R-1", 400, action="AttachNetworkInterface")
+    values = {"interface": interface_record(), "actions": ["attach"]}
+    return ItemOutcome(changed=False, failed=True, msg="failed", error=error.as_dict(), values=values).as_result()
+
+
 # (module, RETURN key, how to get what the code puts under that key)
 CASES = [
     ("eip_info", "eips", lambda mp: [eip_record()]),
@@ -183,6 +190,7 @@ CASES = [
     ("eni_info", "interfaces", lambda mp: [interface_record()]),
     ("eni", "interface", lambda mp: interface_record()),
     ("eni", "interface", lambda mp: predicted_interface()),
+    ("eni", "interfaces", lambda mp: [interface_outcome()]),
     ("snat_entry", "snat_entry", lambda mp: snat_entry_record()),
     ("nat_gateway_info", "nat_gateways", nat_gateways),
     ("network_info", "instances", lambda mp: network(mp)["instances"]),
