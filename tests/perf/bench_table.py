@@ -148,6 +148,13 @@ def rows(startup: dict, emulator: dict, associations: dict) -> list[tuple[str, s
         ),
         ("eip_info / ping CPU (medians)", f"{startup['ratio']:.2f}", "<= 2", startup["passed"], COMMANDS["startup"]),
         (
+            "SDK import floor, (ping + SDK import) / ping",
+            f"{startup['sdk_floor_ratio']:.2f}",
+            "",
+            None,
+            COMMANDS["startup"],
+        ),
+        (
             "emulator CPU per NAT association, /24",
             f"{emulator['runs'][0]['cpu_per_call_ms']:.1f} ms",
             "",
