@@ -74,8 +74,13 @@ def test_hosts_given_by_instance_get_the_instance_s_nic_and_every_vswitch_a_brid
     assert written["hosts"]["web1"]["instance"] == "i-web-1"
 
 
+# A scenario's one lab (lab/topology.yml) or its several (labs/<group>/topology.yml, extensions/molecule/eni_host).
 @pytest.mark.parametrize(
-    "path", sorted(glob.glob(os.path.join(ROOT, "extensions", "molecule", "*", "lab", "topology.yml")))
+    "path",
+    sorted(
+        glob.glob(os.path.join(ROOT, "extensions", "molecule", "*", "lab", "topology.yml"))
+        + glob.glob(os.path.join(ROOT, "extensions", "molecule", "*", "labs", "*", "topology.yml"))
+    ),
 )
 def test_the_collection_s_written_out_topologies_are_kept(tmp_path, path):
     world_path = os.path.join(os.path.dirname(path), "world.yml")

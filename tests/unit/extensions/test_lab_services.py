@@ -13,6 +13,7 @@ it, and the scenario met "connection refused" on 100.100.100.200.  Here a shell 
 
 from __future__ import annotations
 
+import glob
 import json
 import os
 import shutil
@@ -204,6 +205,8 @@ def test_every_lab_has_names_of_its_own():
         for name in sorted(os.listdir(scenarios))
         if os.path.exists(os.path.join(scenarios, name, "lab", "topology.yml"))
     ]
+    # A scenario with several labs (extensions/molecule/eni_host): labs/<group>/topology.yml.
+    paths += sorted(glob.glob(os.path.join(scenarios, "*", "labs", "*", "topology.yml")))
     prefixes = {}
     for path in paths:
         with open(path, encoding="utf-8") as handle:
