@@ -3,7 +3,8 @@
 # command that produced it (tests/perf/bench_table.py; --markdown for docs/performance.md).
 #   bench_startup.py       CPU of one eip_info module process paired with ansible.builtin.ping's
 #   bench_emulator.py      the emulator's CPU per NAT association on a /24 and a /16 vSwitch
-#   bench_associations.py  50 associations in one list task and as a loop, their re-runs, the waiter, the flow limit
+#   bench_associations.py  50 associations in one list task and as a loop, their re-runs, the first run's describes
+#                          before its first association, the waiter, the flow limit
 #   bench_multi_eip_rerun.py  a multi_eip re-run with 10 EIPs against 1
 #   bench_fleet.py         multi_eip for 1/10/50 hosts x 2 EIPs in fleet mode and per host (wall, module processes)
 # Arguments are passed to bench_table.py. Exits non-zero when a target is missed.
