@@ -9,7 +9,9 @@ ALICLOUD_EIP_CLOUD_LANE_ENDPOINT points it at the emulator instead of Alibaba's 
 tagged by someone else), the tagged leaks of an earlier killed run (three hours old: an EIP on an ENI, an EIP on the
 NAT gateway used by an SNAT entry) and the tagged EIP of another lane run still going (a minute old).
 
-In order (the tests share one emulator and build on each other's state):
+The tests share one emulator process, but none depends on another having run: each loads world.yml afresh (the
+``emulator`` fixture), and the full run is a module fixture that the test of its recorded answers reuses (or runs, when
+that test runs alone). What they prove:
 - the gate in its three states (off: skipped and no call; on without complete credentials, region or fixtures:
   failed, naming them; on with refused credentials: failed at the first call, nothing created);
 - the cost guard (the cap and its ceiling, expensive targets only on request) refuses before any call;
@@ -17,8 +19,8 @@ In order (the tests share one emulator and build on each other's state):
 - a run stopped with SIGTERM in the middle of a target: what it created carries the run prefix, the CI tag and the
   creation time; the janitor of earlier runs has removed the killed run's leaks in dependency order and left the
   run still going alone; the janitor at the end still runs and removes what this run created, nothing else;
-- a full run (one target expensive): the janitor of earlier runs removes the other run's EIP once it is stale, the
-  targets pass and create exactly what they declare, nothing tagged is left, and the account's own resources are as
+- a full run (one target expensive): the janitor of earlier runs removes the killed run's leaks and the other run's
+  EIP once it is stale, the targets pass and create exactly what they declare, nothing tagged is left, and the account's own resources are as
   they were.
 """
 
@@ -101,13 +103,9 @@ class Emulator:
         }
 
 
-@pytest.fixture(scope="module")
-def emulator():
-    run_dir = tempfile.mkdtemp(prefix="cloud-lane-emulator-")
-    endpoint = subprocess.run(
-        [os.path.join(REPO, "tools", "emulator.sh"), "start", run_dir], check=True, capture_output=True, text=True
-    ).stdout.strip()
-    emu = Emulator(endpoint)
+def load_world(emu: Emulator) -> None:
+    """world.yml afresh: its resources only (whatever an earlier test created or removed is gone), no call counted,
+    no fault; the EIP of the run still going is a minute old now."""
     with open(WORLD, encoding="utf-8") as handle:
         world = yaml.safe_load(handle)
     region = world["regions"]["cn-hangzhou"]
@@ -115,16 +113,31 @@ def emulator():
         if (resource.get("tags") or {}).get("ansible-test") == "aeip-young":
             resource["tags"]["created"] = str(int(time.time()) - 60)
     emu.control("world", world)
+
+
+@pytest.fixture(scope="module")
+def emulator_process():
+    """One emulator process for the file; a test gets it through ``emulator``, which loads the world afresh."""
+    run_dir = tempfile.mkdtemp(prefix="cloud-lane-emulator-")
+    endpoint = subprocess.run(
+        [os.path.join(REPO, "tools", "emulator.sh"), "start", run_dir], check=True, capture_output=True, text=True
+    ).stdout.strip()
     try:
-        yield emu
+        yield Emulator(endpoint)
     finally:
         subprocess.run([os.path.join(REPO, "tools", "emulator.sh"), "stop", run_dir], check=False)
 
 
-@pytest.fixture(scope="module")
-def account_before(emulator):
-    """The account's own resources as the world made them, before any lane run."""
-    state = emulator.state()
+@pytest.fixture
+def emulator(emulator_process):
+    """The emulator playing the account of world.yml as it is before any lane run, whatever ran before this test."""
+    load_world(emulator_process)
+    return emulator_process
+
+
+def own_resources(emu: Emulator) -> tuple[dict, dict]:
+    """The account's own EIPs and ENIs as the emulator holds them now."""
+    state = emu.state()
     return {key: state["eips"][key] for key in ACCOUNT_EIPS}, {key: state["enis"][key] for key in ACCOUNT_ENIS}
 
 
@@ -405,9 +418,8 @@ def start_lane_held_at_the_association(emulator, prefix: str, log) -> subprocess
     return process
 
 
-def test_a_stopped_run_tags_what_it_creates_and_still_runs_the_janitor_for_itself_only(
-    emulator, tmp_path, account_before
-):
+def test_a_stopped_run_tags_what_it_creates_and_still_runs_the_janitor_for_itself_only(emulator, tmp_path):
+    account_before = own_resources(emulator)
     started = int(time.time())
     with open(tmp_path / "lane.log", "w+", encoding="utf-8") as log:
         process = start_lane_held_at_the_association(emulator, "aeip-proof-stopped", log)
@@ -456,19 +468,16 @@ def test_a_stopped_run_tags_what_it_creates_and_still_runs_the_janitor_for_itsel
 
 
 @pytest.fixture(scope="module")
-def recorded(tmp_path_factory):
-    """Where the full run's lane writes the real answers it records (ALICLOUD_EIP_CLOUD_LANE_FIXTURES)."""
-    return str(tmp_path_factory.mktemp("fixtures") / "recorded")
-
-
-def test_a_full_run_passes_creates_what_it_declares_and_leaves_nothing(emulator, account_before, recorded):
-    """Every target of the cloud list (the expensive one too) on its cloud path: the account holds only its fixtures,
-    its own resources and leaks, nothing of the targets' worlds; whatever a target asserts on, it created."""
-    emulator.reset_calls()
-    with open(TARGETS, encoding="utf-8") as handle:
-        declared = yaml.safe_load(handle)["cloud"]
+def full_run(emulator_process, tmp_path_factory):
+    """A full lane run (every target of the cloud list, the expensive one too) against world.yml loaded afresh, and
+    what the emulator held before and after it. Module scope: the test of the run and the test of the answers it
+    recorded (``ALICLOUD_EIP_CLOUD_LANE_FIXTURES``) share one run; either, run alone, makes it."""
+    emulator = emulator_process
+    load_world(emulator)
+    recorded = str(tmp_path_factory.mktemp("fixtures") / "recorded")
     state = emulator.state()
     before = {"eips": set(state["eips"]), "enis": set(state["enis"])}
+    account_before = own_resources(emulator)
     result = run_lane(
         account_env(
             emulator,
@@ -478,6 +487,30 @@ def test_a_full_run_passes_creates_what_it_declares_and_leaves_nothing(emulator,
             ALICLOUD_EIP_CLOUD_LANE_FIXTURES=recorded,
         )
     )
+    return {
+        "result": result,
+        "recorded": recorded,
+        "before": before,
+        "account_before": account_before,
+        "account_after": own_resources(emulator),
+        "after": emulator.state(),
+        "calls": emulator.calls(),
+        "tagged": emulator.tagged(CI),
+    }
+
+
+@pytest.fixture
+def recorded(full_run):
+    """Where the full run's lane wrote the real answers it recorded."""
+    return full_run["recorded"]
+
+
+def test_a_full_run_passes_creates_what_it_declares_and_leaves_nothing(full_run):
+    """Every target of the cloud list (the expensive one too) on its cloud path: the account holds only its fixtures,
+    its own resources and leaks, nothing of the targets' worlds; whatever a target asserts on, it created."""
+    with open(TARGETS, encoding="utf-8") as handle:
+        declared = yaml.safe_load(handle)["cloud"]
+    result = full_run["result"]
     output = result.stdout + result.stderr
     assert result.returncode == 0, output
     assert last_line(result) == (
@@ -486,13 +519,15 @@ def test_a_full_run_passes_creates_what_it_declares_and_leaves_nothing(emulator,
     )
     for name in declared:
         assert f"  {name:<22}passed" in output, name
-    # The other run's EIP, now older than ALICLOUD_EIP_CLOUD_LANE_STALE_AFTER, went first.
-    assert "janitor (earlier runs) to remove 0 snat entries, 0 eip associations, 0 enis, 1 eips; left alone 0" in output
+    # The janitor of earlier runs went first: the killed run's three-hour-old leaks in dependency order, and the other
+    # run's EIP, now older than ALICLOUD_EIP_CLOUD_LANE_STALE_AFTER.
+    assert "janitor (earlier runs) to remove 1 snat entries, 2 eip associations, 1 enis, 3 eips; left alone 0" in output
     # Each target removed what it created itself: the janitor at the end found nothing of this run.
     assert "janitor (this run)    to remove 0 snat entries, 0 eip associations, 0 enis, 0 eips" in output
-    assert emulator.tagged(CI) == {"eips": [], "enis": []}
-    assert emulator.state()["snat_entries"] == {}
-    calls = emulator.calls()
+    assert full_run["tagged"] == {"eips": [], "enis": []}
+    state = full_run["after"]
+    assert state["snat_entries"] == {}
+    calls = full_run["calls"]
     # Exactly what the targets declare (the cost cap counts the declarations).
     for action, kind in (
         ("AllocateEipAddress", "eip"),
@@ -501,14 +536,12 @@ def test_a_full_run_passes_creates_what_it_declares_and_leaves_nothing(emulator,
     ):
         assert calls.get(action, 0) == sum(entry["creates"].get(kind, 0) for entry in declared.values()), action
     # No resource of a target's world appeared: the only new IDs were created (and removed) by the targets.
-    state = emulator.state()
+    before = full_run["before"]
     assert set(state["eips"]) <= before["eips"] and set(state["enis"]) <= before["enis"]
-    eips, enis = account_before
-    assert {key: state["eips"][key] for key in ACCOUNT_EIPS} == eips
-    assert {key: state["enis"][key] for key in ACCOUNT_ENIS} == enis
+    assert full_run["account_after"] == full_run["account_before"]
     assert SECRET not in output and KEY_ID not in output
     probes = lane.fidelity_probe().PROBES
-    assert f"fixtures              {len(probes)} real answers recorded, redacted, in {recorded}" in output
+    assert f"fixtures              {len(probes)} real answers recorded, redacted, in {full_run['recorded']}" in output
 
 
 def identifiers(node):
