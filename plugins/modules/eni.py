@@ -126,8 +126,11 @@ options:
         naming C(interfaces[<index>]) and the option, before anything changes. Two items with the same key (the same
         O(interfaces[].network_interface_id), or the same O(interfaces[].name) and O(interfaces[].vswitch_id)) are
         refused the same way.
-      - Each item converges as the single form would (its lookups, refusals, calls and waits), and different items
-        run concurrently, up to 8 at a time, within the API's flow limits.
+      - Each item converges as the single form would (its refusals, calls and waits), and different items run
+        concurrently, up to 8 at a time, within the API's flow limits. The keys are described together, with one
+        C(DescribeNetworkInterfaces) for the items keyed by O(interfaces[].network_interface_id) (100 per call), and one
+        per vSwitch for two or more items keyed by O(interfaces[].name) in the same O(interfaces[].vswitch_id); the
+        waits of different items run side by side, one item's wait at a time.
       - The outcome of every item is in RV(interfaces). When an item fails, the others still converge, and the task
         then fails with a message counting the failed items and quoting the first one.
     type: list
@@ -532,11 +535,14 @@ def argument_spec() -> dict:
     return spec
 
 
-def find_interface(connection, params: dict, timeout: float, wait: bool) -> dict | None:
-    """The ENI the key options name (waiting out a transient status when ``wait``), or ``None``."""
-    if params.get("network_interface_id"):
+def find_interface(connection, params: dict, timeout: float, wait: bool, candidates: list | None = None) -> dict | None:
+    """The ENI the key options name (waiting out a transient status when ``wait``), or ``None``.
+
+    ``candidates``: ENIs already described for this key (the list form describes many keys at once).
+    """
+    if candidates is None and params.get("network_interface_id"):
         candidates = describe_interfaces(connection, eni_ids=[params["network_interface_id"]])
-    else:
+    elif candidates is None:
         candidates = describe_interfaces(connection, name=params["name"], vswitch_id=params.get("vswitch_id"))
     current = select_interface(candidates, params)
     if current is not None and wait and current["status"] in TRANSIENT_STATUSES:
@@ -642,14 +648,16 @@ def build_diff(before: dict, after: dict, params: dict) -> dict:
     return diff
 
 
-def converge_interface(connection, params: dict, check_mode: bool, want_diff: bool) -> dict:
+def converge_interface(connection, params: dict, check_mode: bool, want_diff: bool, candidates=None) -> dict:
     """Bring one ENI (``params``, normalized) where it should be; returns the result (``changed``, ``actions``,
-    ``interface``, ``diff`` when ``want_diff``), or raises ItemFailure with what the module fails with."""
+    ``interface``, ``diff`` when ``want_diff``), or raises ItemFailure with what the module fails with.
+
+    ``candidates``: the ENIs already described for its key (see :func:`find_interface`)."""
     timeout = params["wait_timeout"]
     present = params["state"] == "present"
 
     try:
-        current = find_interface(connection, params, timeout, params["wait"])
+        current = find_interface(connection, params, timeout, params["wait"], candidates)
         if present and current is None and params.get("network_interface_id"):
             raise InputError(
                 f"network_interface_id={params['network_interface_id']!r}: no such ENI in this region (to create one, "
@@ -715,6 +723,39 @@ def key_text(key: tuple) -> str:
     return f"ENI ({key[1]})"
 
 
+def describe_keys(connection, items: list[dict]) -> list:
+    """What the items' keys find, described together: per item the candidate ENIs, an ItemFailure, or ``None``.
+
+    One DescribeNetworkInterfaces for every item keyed by ID (100 IDs per call), and one per vSwitch for the items
+    keyed by name in the same vSwitch (when two or more are); ``None`` leaves an item to describe its own key.
+    """
+    found: list = [None] * len(items)
+    groups: dict[tuple, list[int]] = {}
+    for index, item in enumerate(items):
+        if item.get("network_interface_id"):
+            groups.setdefault(("eni_ids",), []).append(index)
+        elif item.get("vswitch_id"):
+            groups.setdefault(("vswitch_id", item["vswitch_id"]), []).append(index)
+    for group, indexes in groups.items():
+        if group[0] == "vswitch_id" and len(indexes) < 2:
+            continue
+        try:
+            if group[0] == "eni_ids":
+                candidates = describe_interfaces(
+                    connection, eni_ids=[items[index]["network_interface_id"] for index in indexes]
+                )
+            else:
+                candidates = describe_interfaces(connection, vswitch_id=group[1])
+        except AlicloudApiError as error:
+            failure = ItemFailure(f"could not read the ENI: {error.describe()}", error.as_dict(), changed=False)
+            for index in indexes:
+                found[index] = failure
+            continue
+        for index in indexes:
+            found[index] = candidates
+    return found
+
+
 def run_list(module) -> None:
     """The list form: every item of ``interfaces`` converged as the single form would, in one task."""
     params = module.params
@@ -727,9 +768,12 @@ def run_list(module) -> None:
     except InputError as error:
         module.fail_json(msg=str(error), changed=False)
     connection = module.connection
+    described = describe_keys(connection, items)
 
     def converge_one(index: int) -> ItemOutcome:
-        result = converge_interface(connection, items[index], module.check_mode, True)
+        if isinstance(described[index], ItemFailure):
+            raise described[index]
+        result = converge_interface(connection, items[index], module.check_mode, True, described[index])
         diff = result.pop("diff")
         return ItemOutcome(changed=result.pop("changed"), values=result, diff=diff)
 

@@ -167,6 +167,13 @@ def test_a_fleet_converges_in_one_task_and_a_rerun_changes_nothing(monkeypatch, 
     check_again = run(monkeypatch, capsys, {"interfaces": items}, check_mode=True)
     assert (check["changed"], real["changed"], again["changed"], check_again["changed"]) == (True, True, False, False)
     assert cloud.mutating() == []
+    # Per run one describe of the two IDs and one listing of vsw-1 for the two names, not one per item.
+    assert sorted(call[1:] for call in cloud.calls if call[0] == "describe_interfaces") == [
+        ((), None),
+        ((), None),
+        (("eni-1", "eni-2"), None),
+        (("eni-1", "eni-2"), None),
+    ]
     assert [entry["actions"] for entry in check["interfaces"]] == [entry["actions"] for entry in real["interfaces"]]
     assert [entry["actions"] for entry in real["interfaces"]] == [["create"], ["create", "attach"], ["modify"], []]
     assert [entry["changed"] for entry in real["interfaces"]] == [True, True, True, False]
@@ -244,7 +251,7 @@ def test_items_converge_concurrently(monkeypatch, capsys, cloud):
         return describe(connection, **filters)
 
     monkeypatch.setattr(eni_module, "describe_interfaces", describe_together)
-    items = [{"network_interface_id": "eni-1"}, {"network_interface_id": "eni-2"}]
+    items = [{"name": "web-1"}, {"name": "web-2"}]  # names without a vSwitch: each item describes its own key
     result = run(monkeypatch, capsys, {"interfaces": items})
     assert result["changed"] is False and [entry["failed"] for entry in result["interfaces"]] == [False, False]
 
