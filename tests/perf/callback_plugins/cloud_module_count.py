@@ -4,8 +4,9 @@
 """make bench (tests/perf/bench_fleet.py): count the module processes of alicloud.eip tasks in one playbook run.
 
 Enabled only by the benchmark (ANSIBLE_CALLBACK_PLUGINS=tests/perf/callback_plugins,
-ANSIBLE_CALLBACKS_ENABLED=cloud_module_count); writes ``{"processes": N, "by_task": {...}}`` to the file named by
-``BENCH_MODULE_COUNT_FILE`` when the playbook ends.
+ANSIBLE_CALLBACKS_ENABLED=cloud_module_count); writes ``{"processes": N, "by_task": {...}, "task_seconds": [...]}``
+to the file named by ``BENCH_MODULE_COUNT_FILE`` when the playbook ends (``task_seconds``: each task's wall time,
+from its start to the next task's start, to show where a run's time goes).
 
 One module process runs per host result that was not skipped, and per loop item that was not skipped. A task with
 ``run_once`` runs on one host and its result reaches the callbacks once, so it counts once. Skipped tasks and
@@ -27,6 +28,7 @@ requirements:
 
 import json
 import os
+import time
 from collections import Counter
 
 from ansible.plugins.callback import CallbackBase
@@ -53,6 +55,21 @@ class CallbackModule(CallbackBase):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.by_task: Counter = Counter()
+        self.task_seconds: list[list] = []
+        self._started: tuple[str, float] | None = None
+
+    def _close_task(self) -> None:
+        if self._started:
+            name, started = self._started
+            self.task_seconds.append([name, round(time.monotonic() - started, 3)])
+            self._started = None
+
+    def v2_playbook_on_task_start(self, task, is_conditional):
+        self._close_task()
+        self._started = (task.get_name(), time.monotonic())
+
+    def v2_playbook_on_handler_task_start(self, task):
+        self.v2_playbook_on_task_start(task, False)
 
     def _count(self, result) -> None:
         task = result._task
@@ -73,7 +90,16 @@ class CallbackModule(CallbackBase):
         self._count(result)
 
     def v2_playbook_on_stats(self, stats):
+        self._close_task()
         target = os.environ.get("BENCH_MODULE_COUNT_FILE")
         if target:
             with open(target, "w", encoding="utf-8") as handle:
-                json.dump({"processes": sum(self.by_task.values()), "by_task": dict(self.by_task)}, handle, indent=2)
+                json.dump(
+                    {
+                        "processes": sum(self.by_task.values()),
+                        "by_task": dict(self.by_task),
+                        "task_seconds": self.task_seconds,
+                    },
+                    handle,
+                    indent=2,
+                )
