@@ -292,7 +292,7 @@ def test_absent_interfaces_refuses_a_mac_also_configured_naming_both_entries(spe
 
 
 def test_absent_interfaces_the_primary_mac_is_named_as_such_even_when_also_configured():
-    """The more telling message wins: the primary ENI is never absent (extensions/molecule/eni_host, group eni_cut_through)."""
+    """The more telling message wins: the primary ENI is never absent (molecule eni_host, eni_cut_through)."""
     explicit = [PRIMARY_SPEC]
     enis = resolve_enis(explicit, PRIMARY, LINKS)
     with pytest.raises(HostNetworkError, match=f"absent_interfaces lists {PRIMARY}, the primary ENI's MAC"):
