@@ -17,7 +17,7 @@ reports="$(mktemp -d)"
 trap 'rm -rf "${reports}"' EXIT
 status=0
 "${python}" "${repo}/tests/perf/bench_startup.py" --runs 7 --json "${reports}/startup.json" || status=1
-"${python}" "${repo}/tests/perf/bench_emulator.py" --eips 40 --json "${reports}/emulator.json" || status=1
+"${python}" "${repo}/tests/perf/bench_emulator.py" --eips 20 --json "${reports}/emulator.json" || status=1
 "${python}" "${repo}/tests/perf/bench_associations.py" --associations 50 --latency 1.0 \
     --json "${reports}/associations.json" || status=1
 "${python}" "${repo}/tests/perf/bench_multi_eip_rerun.py" --runs 2 --json "${reports}/rerun.json" || status=1

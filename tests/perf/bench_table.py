@@ -16,7 +16,7 @@ from pathlib import Path
 
 COMMANDS = {
     "startup": "python tests/perf/bench_startup.py --runs 7",
-    "emulator": "python tests/perf/bench_emulator.py --eips 40",
+    "emulator": "python tests/perf/bench_emulator.py --eips 20",
     "associations": "python tests/perf/bench_associations.py --associations 50 --latency 1.0",
     "rerun": "python tests/perf/bench_multi_eip_rerun.py --runs 2",
     "fleet": "python tests/perf/bench_fleet.py",
