@@ -29,8 +29,9 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
+
+from emulator_control import Control
 
 REPO = Path(__file__).resolve().parents[2]
 PERF = Path(__file__).resolve().parent
@@ -92,20 +93,6 @@ def world(associations: int, per_eni: int) -> tuple[dict, list[dict]]:
         },
     }
     return spec, wanted
-
-
-class Control:
-    """The emulator's control API."""
-
-    def __init__(self, endpoint: str):
-        self.base = f"http://{endpoint}/_emulator/"
-        self.opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
-
-    def call(self, method: str, path: str, payload: dict | None = None) -> dict:
-        data = json.dumps(payload).encode() if payload is not None else None
-        request = urllib.request.Request(self.base + path, data=data, method=method)
-        with self.opener.open(request, timeout=30) as response:
-            return json.loads(response.read() or b"{}")
 
 
 def run_playbook(playbook: str, extra: dict, environment: dict) -> dict:
@@ -189,7 +176,7 @@ def main() -> int:
         [str(REPO / "tools/emulator.sh"), "start", str(run_dir)], capture_output=True, text=True, check=True
     ).stdout.strip()
     try:
-        control = Control(endpoint)
+        control = Control(endpoint, timeout=30)
         spec, wanted = world(arguments.associations, arguments.per_eni)
         extra = {
             "bench_access_key_id": ACCESS_KEY_ID,

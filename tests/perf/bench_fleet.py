@@ -29,8 +29,9 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
+
+from emulator_control import Control
 
 REPO = Path(__file__).resolve().parents[2]
 PERF = Path(__file__).resolve().parent
@@ -136,20 +137,6 @@ def recap(stdout: str) -> dict[str, dict[str, int]]:
 def mutating(calls: dict[str, int]) -> dict[str, int]:
     """The API calls of an emulator call count that change something (every action that does not read)."""
     return {action: count for action, count in calls.items() if count and not action.startswith(READ_PREFIXES)}
-
-
-class Control:
-    """The emulator's control API."""
-
-    def __init__(self, endpoint: str):
-        self.base = f"http://{endpoint}/_emulator/"
-        self.opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
-
-    def call(self, method: str, path: str, payload: dict | None = None) -> dict:
-        data = json.dumps(payload).encode() if payload is not None else None
-        request = urllib.request.Request(self.base + path, data=data, method=method)
-        with self.opener.open(request, timeout=60) as response:
-            return json.loads(response.read() or b"{}")
 
 
 class Bench:
