@@ -783,6 +783,8 @@ def run_list(module) -> None:
 def main():
     module = AlicloudModule(
         argument_spec=argument_spec(),
+        # Changes through ECS, reads vSwitches and EIPs through VPC: both packages checked before anything.
+        products=("ecs", "vpc"),
         supports_check_mode=True,
         mutually_exclusive=[["secondary_private_ip_addresses", "secondary_private_ip_address_count"]]
         + exclusive_with(LIST_NAME, ITEMS),
