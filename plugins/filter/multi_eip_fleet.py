@@ -12,8 +12,8 @@ play batch that runs the role, once (``run_once``); otherwise this host's items.
   invocation (the role resets that fact for the whole batch first, so an earlier invocation leaves nothing behind);
 - ``multi_eip_fleet_part``: this host's part of a list task's result - its items' outcomes, whether they changed,
   and every failure as a message (the item's own, or the module's when the module failed as a whole and returned no
-  outcome per item).  A fleet task never fails the play (a failed ``run_once`` task fails every host); the host's
-  assert right after it fails exactly the hosts whose items failed;
+  outcome per item).  A fleet task never fails the play (a failed ``run_once`` task fails every host); the check
+  task right after it (``ansible.builtin.assert``) fails exactly the hosts whose items failed;
 - ``multi_eip_fleet_associations``: the same for eip_association, which returns the EIPs it dealt with rather than
   an outcome per row: a row is done when its EIP ended on the row's resource;
 - ``multi_eip_fleet_failures``: the module-level failures of read-only tasks (their listing is missing);
