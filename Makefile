@@ -47,8 +47,11 @@ emulator-tests: setup
 integration: setup
 	@$(NOPROXY) $(REPO)/tools/integration.sh
 
+# ansible-lint puts $ANSIBLE_HOME/collections (~/.ansible/collections) before ANSIBLE_COLLECTIONS_PATH, and molecule's
+# prerun installs the collection there: a private, empty ANSIBLE_HOME makes lint read this checkout's view only.
 lint: setup
-	@cd $(REPO) && ANSIBLE_COLLECTIONS_PATH="$(COLLECTIONS_PATH)" $(VENV)/bin/ansible-lint --offline
+	@cd $(REPO) && ANSIBLE_HOME="$(REPO)/.cache/lint-ansible-home" ANSIBLE_COLLECTIONS_PATH="$(COLLECTIONS_PATH)" \
+		$(VENV)/bin/ansible-lint --offline
 
 # Bad input to every module, role and playbook: refused, naming the option and the fix, before any mutating
 # call (root: it runs inside a throwaway network namespace).
