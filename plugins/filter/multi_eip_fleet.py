@@ -4,16 +4,14 @@
 """Filters of the role alicloud.eip.multi_eip (internal): one list per cloud task, for one host or for the fleet.
 
 Every cloud task of the role sends one list: in fleet mode (``multi_eip_fleet``) the items of every host of the
-play batch that runs the role, once (``run_once``); otherwise this host's items.  The same tasks serve both modes:
+play batch that runs the role, once (``run_once``); otherwise this host's items.  The run's state
+(``plugins/filter/multi_eip_run.py``) builds the lists, noting where each host's items sit in each (``layout``), and
+reads each host's part of the answers with these filters:
 
-- ``multi_eip_fleet_batch``: gathers a per-host fact (a dict of item lists, the module's own options) from the hosts
-  the list is for, and notes where each host's items sit in each list (``layout``).  In fleet mode the hosts are
-  those of the play batch whose ``__multi_eip_member`` fact names them, i.e. that ran the role's first task in this
-  invocation (the role resets that fact for the whole batch first, so an earlier invocation leaves nothing behind);
 - ``multi_eip_fleet_part``: this host's part of a list task's result - its items' outcomes, whether they changed,
   and every failure as a message (the item's own, or the module's when the module failed as a whole and returned no
-  outcome per item).  A fleet task never fails the play (a failed ``run_once`` task fails every host); the check
-  task right after it (``ansible.builtin.assert``) fails exactly the hosts whose items failed;
+  outcome per item).  A list task never fails the play (a failed ``run_once`` task fails every host); a host with a
+  failure has no item in any later list, and the role's check after the cloud part fails exactly those hosts;
 - ``multi_eip_fleet_associations``: the same for eip_association, which returns the EIPs it dealt with rather than
   an outcome per row: a row is done when its EIP ended on the row's resource;
 - ``multi_eip_fleet_failures``: the module-level failures of read-only tasks (their listing is missing);
@@ -26,53 +24,7 @@ from __future__ import annotations
 
 from ansible.errors import AnsibleFilterError
 
-MEMBER_FACT = "__multi_eip_member"
 INSTANCE_TAG = "alicloud-eip-instance"
-
-
-def _members(batch, hostvars):
-    """The hosts of ``batch`` that run the role in this invocation (their member fact names them)."""
-    hosts = []
-    for host in batch or []:
-        try:
-            member = hostvars[host].get(MEMBER_FACT)
-        except (KeyError, TypeError, AttributeError):
-            member = None
-        if isinstance(member, dict) and member.get("host") == host:
-            hosts.append(host)
-    return hosts
-
-
-def multi_eip_fleet_batch(fact, hostvars, me, batch, fleet):
-    """Gather the item lists of ``fact`` (a dict of lists per host) from the hosts the role's lists are for.
-
-    ``fleet`` true: every host of ``batch`` (ansible_play_batch) that runs the role in this invocation; else only
-    ``me``.  Returns ``{"hosts": [...], "mismatched": [...], <list name>: {"entries": [...], "layout": {host:
-    [offset, count]}}}``; ``mismatched`` are the hosts whose ``multi_eip_fleet`` differs from ``fleet`` (the role
-    refuses to go on then).
-    """
-    fleet = bool(fleet)
-    hosts = _members(batch, hostvars) if fleet else [me]
-    gathered = {"hosts": hosts, "mismatched": [], "wait_timeout": 0}
-    lists = {}
-    for host in hosts:
-        variables = hostvars[host]
-        member = variables.get(MEMBER_FACT) or {}
-        if fleet and bool(member.get("fleet")) != fleet:
-            gathered["mismatched"].append(host)
-        gathered["wait_timeout"] = max(gathered["wait_timeout"], int(member.get("wait_timeout") or 0))
-        work = variables.get(fact)
-        if not isinstance(work, dict):
-            raise AnsibleFilterError(
-                f"multi_eip_fleet_batch: host {host} has no {fact} (the role sets it on every host)"
-            )
-        for name, items in work.items():
-            entry = lists.setdefault(name, {"entries": [], "layout": {}})
-            items = list(items or [])
-            entry["layout"][host] = [len(entry["entries"]), len(items)]
-            entry["entries"].extend(items)
-    gathered.update(lists)
-    return gathered
 
 
 def _error_text(entry):
@@ -105,7 +57,7 @@ def multi_eip_fleet_part(result, key, batches, me, items=None):
     """This host's part of a list task's ``result``: ``{"outcomes", "changed", "errors"}``.
 
     ``key`` is the result's list (``addresses``, ``interfaces``); ``batches`` the entry (or entries, sent one after
-    the other) of ``multi_eip_fleet_batch`` the task's list was made of.  Each outcome gets ``item``: the host's
+    the other) of the run's ``lists`` the task's list was made of.  Each outcome gets ``item``: the host's
     entry of ``items`` when given (same order as its part), else the outcome itself has no item.  A module that
     failed as a whole (no outcome per item) fails every host that had items in the list, with its message.
     """
@@ -116,23 +68,33 @@ def multi_eip_fleet_part(result, key, batches, me, items=None):
         return part
     result = result or {}
     if result.get("skipped"):
-        part["errors"].append(f"the task was skipped although it had {count} item(s) of this host")
+        part["errors"].append(
+            f"the task was skipped although it had {count} item(s) of this host"
+        )
         return part
     outcomes = result.get(key)
     if not isinstance(outcomes, list) or len(outcomes) != total:
         part["errors"].append(_error_text(result))
         return part
-    mine_outcomes = [outcome for offset, length in mine for outcome in outcomes[offset : offset + length]]
+    mine_outcomes = [
+        outcome
+        for offset, length in mine
+        for outcome in outcomes[offset : offset + length]
+    ]
     if items is not None:
         items = list(items)
         if len(items) != len(mine_outcomes):
             raise AnsibleFilterError(
                 f"multi_eip_fleet_part: {len(items)} items given for the {len(mine_outcomes)} outcomes of host {me}"
             )
-        mine_outcomes = [{**outcome, "item": item} for outcome, item in zip(mine_outcomes, items)]
+        mine_outcomes = [
+            {**outcome, "item": item} for outcome, item in zip(mine_outcomes, items)
+        ]
     part["outcomes"] = mine_outcomes
     part["changed"] = any(outcome.get("changed") for outcome in mine_outcomes)
-    part["errors"] = [_error_text(outcome) for outcome in mine_outcomes if outcome.get("failed")]
+    part["errors"] = [
+        _error_text(outcome) for outcome in mine_outcomes if outcome.get("failed")
+    ]
     return part
 
 
@@ -140,7 +102,10 @@ def _row_done(row, eip):
     """Whether an EIP record shows the association ``row`` asked for."""
     if not eip or eip.get("instance_id") != row.get("instance_id"):
         return False
-    if row.get("private_ip_address") and eip.get("private_ip_address") not in (None, row["private_ip_address"]):
+    if row.get("private_ip_address") and eip.get("private_ip_address") not in (
+        None,
+        row["private_ip_address"],
+    ):
         return False
     return not row.get("mode") or not eip.get("mode") or eip.get("mode") == row["mode"]
 
@@ -153,13 +118,19 @@ def multi_eip_fleet_associations(result, batch, me):
     call, a host fails when one of its EIPs did not end on the resource its row names.
     """
     total, mine = _slices(batch, me)
-    rows = [row for offset, length in mine for row in (batch.get("entries") or [])[offset : offset + length]]
+    rows = [
+        row
+        for offset, length in mine
+        for row in (batch.get("entries") or [])[offset : offset + length]
+    ]
     part = {"outcomes": [], "changed": False, "errors": []}
     if not rows:
         return part
     result = result or {}
     if result.get("skipped"):
-        part["errors"].append(f"the task was skipped although it had {len(rows)} association(s) of this host")
+        part["errors"].append(
+            f"the task was skipped although it had {len(rows)} association(s) of this host"
+        )
         return part
     eips = result.get("eips")
     failed = bool(result.get("msg")) or bool(result.get("exception"))
@@ -170,11 +141,16 @@ def multi_eip_fleet_associations(result, batch, me):
     actions = result.get("actions") or []
     for row in rows:
         eip = by_id.get(row.get("allocation_id"))
-        changed = any(action.get("allocation_id") == row.get("allocation_id") for action in actions)
+        changed = any(
+            action.get("allocation_id") == row.get("allocation_id")
+            for action in actions
+        )
         part["outcomes"].append({"item": row, "eip": eip, "changed": changed})
         part["changed"] = part["changed"] or changed
         if failed and not _row_done(row, eip):
-            part["errors"].append(f"{row.get('allocation_id')} -> {row.get('instance_id')}: {_error_text(result)}")
+            part["errors"].append(
+                f"{row.get('allocation_id')} -> {row.get('instance_id')}: {_error_text(result)}"
+            )
     return part
 
 
@@ -195,7 +171,8 @@ def multi_eip_instance_records(records, instance_id):
     return [
         record
         for record in records or []
-        if str((record.get("tags") or {}).get(INSTANCE_TAG, "")) == str(instance_id) and instance_id
+        if str((record.get("tags") or {}).get(INSTANCE_TAG, "")) == str(instance_id)
+        and instance_id
     ]
 
 
@@ -217,19 +194,28 @@ def multi_eip_requests(settings, stage, **parts):
 
         def release(eips):
             return [
-                {"state": "absent", "allocation_id": eip["allocation_id"], "release_associated": True} for eip in eips
+                {
+                    "state": "absent",
+                    "allocation_id": eip["allocation_id"],
+                    "release_associated": True,
+                }
+                for eip in eips
             ]
 
         return {
             "detach": [_detach(eni["id"]) for eni in scale_down.get("detach") or []],
             "release": release(scale_down.get("release") or []),
-            "release_after_detach": release(scale_down.get("release_after_detach") or []),
+            "release_after_detach": release(
+                scale_down.get("release_after_detach") or []
+            ),
             "delete": [
                 {
                     "state": "absent",
                     "network_interface_id": eni["id"],
                     "force_detach": True,
-                    "released_allocation_ids": list(scale_down.get("released_ids") or []),
+                    "released_allocation_ids": list(
+                        scale_down.get("released_ids") or []
+                    ),
                 }
                 for eni in scale_down.get("delete") or []
             ],
@@ -248,7 +234,10 @@ def multi_eip_requests(settings, stage, **parts):
         ]
         enis = []
         for eni in parts.get("enis") or []:
-            item = {"vswitch_id": settings.get("vswitch_id"), "released_allocation_ids": released}
+            item = {
+                "vswitch_id": settings.get("vswitch_id"),
+                "released_allocation_ids": released,
+            }
             item.update(
                 (key, eni[key])
                 for key in (
@@ -268,11 +257,17 @@ def multi_eip_requests(settings, stage, **parts):
         plan = parts.get("plan") or {}
         known = bool(plan.get("known"))
         return {
-            "detach": [_detach(eni_id) for eni_id in plan.get("detach") or []] if known else [],
+            "detach": [_detach(eni_id) for eni_id in plan.get("detach") or []]
+            if known
+            else [],
             "associations": list(plan.get("associations") or []) if known else [],
             "attach": (
                 [
-                    {"network_interface_id": eni_id, "instance_id": settings.get("instance_id"), "attached": True}
+                    {
+                        "network_interface_id": eni_id,
+                        "instance_id": settings.get("instance_id"),
+                        "attached": True,
+                    }
                     for eni_id in plan.get("attach") or []
                 ]
                 if known
@@ -280,7 +275,10 @@ def multi_eip_requests(settings, stage, **parts):
             ),
             "gateways": (
                 [plan["eni_ids"][0]]
-                if known and plan.get("host_mode") == "multi_eip" and plan.get("associations") and plan.get("eni_ids")
+                if known
+                and plan.get("host_mode") == "multi_eip"
+                and plan.get("associations")
+                and plan.get("eni_ids")
                 else []
             ),
         }
@@ -293,7 +291,6 @@ class FilterModule:
     def filters(self):
         """Filter name -> function."""
         return {
-            "multi_eip_fleet_batch": multi_eip_fleet_batch,
             "multi_eip_fleet_part": multi_eip_fleet_part,
             "multi_eip_fleet_associations": multi_eip_fleet_associations,
             "multi_eip_fleet_failures": multi_eip_fleet_failures,

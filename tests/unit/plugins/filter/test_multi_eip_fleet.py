@@ -1,4 +1,4 @@
-"""multi_eip's fleet filters: one list per cloud task for one host or the play batch, and each host's part of it."""
+"""multi_eip's fleet filters: each host's part of a list task sent for one host or the play batch, and its items."""
 
 from __future__ import annotations
 
@@ -6,64 +6,11 @@ import pytest
 from ansible.errors import AnsibleFilterError
 from ansible_collections.alicloud.eip.plugins.filter.multi_eip_fleet import (
     multi_eip_fleet_associations,
-    multi_eip_fleet_batch,
     multi_eip_fleet_failures,
     multi_eip_fleet_part,
     multi_eip_instance_records,
     multi_eip_requests,
 )
-
-MEMBER = "__multi_eip_member"
-
-
-def member(host, fleet=True, wait_timeout=300):
-    return {MEMBER: {"host": host, "fleet": fleet, "wait_timeout": wait_timeout}}
-
-
-def hostvars_of(**hosts):
-    return dict(hosts)
-
-
-# web1 and web3 run the role (web3 with a longer wait), web2 ran it in an earlier invocation only (its member fact
-# was reset: {}), web4 never (no member fact), web5's member fact names another host (copied, not its own).
-HOSTVARS = hostvars_of(
-    web1={**member("web1"), "__multi_eip_work": {"enis": [{"name": "a0"}, {"name": "a1"}], "eips": []}},
-    web2={MEMBER: {}, "__multi_eip_work": {"enis": [{"name": "stale"}], "eips": []}},
-    web3={**member("web3", wait_timeout=600), "__multi_eip_work": {"enis": [{"name": "c0"}], "eips": [{"name": "e"}]}},
-    web4={"__multi_eip_work": {"enis": [{"name": "never"}], "eips": []}},
-    web5={**member("web1"), "__multi_eip_work": {"enis": [{"name": "copied"}], "eips": []}},
-)
-BATCH = ["web1", "web2", "web3", "web4", "web5"]
-
-
-def test_fleet_gathers_the_members_of_the_batch_in_batch_order_with_each_hosts_place():
-    batch = multi_eip_fleet_batch("__multi_eip_work", HOSTVARS, "web3", BATCH, True)
-    assert batch["hosts"] == ["web1", "web3"]
-    assert batch["mismatched"] == []
-    assert batch["wait_timeout"] == 600
-    assert batch["enis"] == {
-        "entries": [{"name": "a0"}, {"name": "a1"}, {"name": "c0"}],
-        "layout": {"web1": [0, 2], "web3": [2, 1]},
-    }
-    assert batch["eips"] == {"entries": [{"name": "e"}], "layout": {"web1": [0, 0], "web3": [0, 1]}}
-
-
-def test_per_host_mode_gathers_only_this_host():
-    batch = multi_eip_fleet_batch("__multi_eip_work", HOSTVARS, "web1", BATCH, False)
-    assert batch["hosts"] == ["web1"]
-    assert batch["enis"]["entries"] == [{"name": "a0"}, {"name": "a1"}]
-    assert batch["wait_timeout"] == 300
-
-
-def test_a_member_not_in_fleet_mode_is_reported():
-    hostvars = {**HOSTVARS, "web3": {**HOSTVARS["web3"], **member("web3", fleet=False)}}
-    assert multi_eip_fleet_batch("__multi_eip_work", hostvars, "web1", BATCH, True)["mismatched"] == ["web3"]
-
-
-def test_a_member_without_the_fact_is_an_error_not_an_empty_part():
-    hostvars = {**HOSTVARS, "web3": member("web3")}
-    with pytest.raises(AnsibleFilterError, match="host web3 has no __multi_eip_work"):
-        multi_eip_fleet_batch("__multi_eip_work", hostvars, "web1", BATCH, True)
 
 
 def batch_of(layout, total):
@@ -84,21 +31,31 @@ LAYOUT = {"web1": [0, 2], "web3": [2, 1]}
 
 
 def test_each_host_gets_its_own_outcomes_and_only_its_failures():
-    result = {"changed": True, "failed": False, "interfaces": OUTCOMES, "msg": "1 of 3 interfaces failed"}
+    result = {
+        "changed": True,
+        "failed": False,
+        "interfaces": OUTCOMES,
+        "msg": "1 of 3 interfaces failed",
+    }
     web1 = multi_eip_fleet_part(result, "interfaces", batch_of(LAYOUT, 3), "web1")
-    assert [outcome["interface"]["id"] for outcome in web1["outcomes"]] == ["eni-a0", "eni-a1"]
+    assert [outcome["interface"]["id"] for outcome in web1["outcomes"]] == [
+        "eni-a0",
+        "eni-a1",
+    ]
     assert web1["changed"] is True and web1["errors"] == []
     web3 = multi_eip_fleet_part(result, "interfaces", batch_of(LAYOUT, 3), "web3")
     assert web3["changed"] is False
-    assert web3["errors"] == ["interfaces[2].vswitch_id: no vSwitch (code InvalidVSwitchId.NotFound, request id req-1)"]
+    assert web3["errors"] == [
+        "interfaces[2].vswitch_id: no vSwitch (code InvalidVSwitchId.NotFound, request id req-1)"
+    ]
 
 
 def test_a_module_failure_without_outcomes_fails_every_host_with_items_and_no_other():
     result = {"failed": False, "msg": "interfaces[1].name: too long", "changed": False}
     for host in ("web1", "web3"):
-        assert multi_eip_fleet_part(result, "interfaces", batch_of(LAYOUT, 3), host)["errors"] == [
-            "interfaces[1].name: too long"
-        ]
+        assert multi_eip_fleet_part(result, "interfaces", batch_of(LAYOUT, 3), host)[
+            "errors"
+        ] == ["interfaces[1].name: too long"]
     assert multi_eip_fleet_part(result, "interfaces", batch_of(LAYOUT, 3), "web9") == {
         "outcomes": [],
         "changed": False,
@@ -106,29 +63,56 @@ def test_a_module_failure_without_outcomes_fails_every_host_with_items_and_no_ot
     }
     # Outcomes that do not cover the list sent are not taken for this host's.
     short = {"interfaces": OUTCOMES[:2]}
-    assert multi_eip_fleet_part(short, "interfaces", batch_of(LAYOUT, 3), "web1")["errors"] == [
-        "failed without a message"
-    ]
+    assert multi_eip_fleet_part(short, "interfaces", batch_of(LAYOUT, 3), "web1")[
+        "errors"
+    ] == ["failed without a message"]
 
 
 def test_a_skipped_task_is_fine_for_a_host_without_items_and_an_error_for_one_with_items():
     skipped = {"skipped": True, "changed": False}
-    assert multi_eip_fleet_part(skipped, "interfaces", batch_of({"web1": [0, 0]}, 0), "web1")["errors"] == []
-    assert "skipped" in multi_eip_fleet_part(skipped, "interfaces", batch_of(LAYOUT, 3), "web3")["errors"][0]
+    assert (
+        multi_eip_fleet_part(
+            skipped, "interfaces", batch_of({"web1": [0, 0]}, 0), "web1"
+        )["errors"]
+        == []
+    )
+    assert (
+        "skipped"
+        in multi_eip_fleet_part(skipped, "interfaces", batch_of(LAYOUT, 3), "web3")[
+            "errors"
+        ][0]
+    )
 
 
 def test_parts_of_batches_sent_one_after_the_other_and_the_items_attached():
     first = batch_of({"web1": [0, 1], "web3": [1, 1]}, 2)
     second = batch_of({"web1": [0, 0], "web3": [0, 1]}, 1)
-    result = {"addresses": [{"changed": True, "n": 0}, {"changed": True, "n": 1}, {"changed": False, "n": 2}]}
-    web3 = multi_eip_fleet_part(result, "addresses", [first, second], "web3", [{"slot": 4}, {"slot": 5}])
-    assert [(outcome["n"], outcome["item"]["slot"]) for outcome in web3["outcomes"]] == [(1, 4), (2, 5)]
+    result = {
+        "addresses": [
+            {"changed": True, "n": 0},
+            {"changed": True, "n": 1},
+            {"changed": False, "n": 2},
+        ]
+    }
+    web3 = multi_eip_fleet_part(
+        result, "addresses", [first, second], "web3", [{"slot": 4}, {"slot": 5}]
+    )
+    assert [
+        (outcome["n"], outcome["item"]["slot"]) for outcome in web3["outcomes"]
+    ] == [(1, 4), (2, 5)]
     with pytest.raises(AnsibleFilterError, match="1 items given for the 2 outcomes"):
-        multi_eip_fleet_part(result, "addresses", [first, second], "web3", [{"slot": 4}])
+        multi_eip_fleet_part(
+            result, "addresses", [first, second], "web3", [{"slot": 4}]
+        )
 
 
 ROWS = [
-    {"allocation_id": "eip-1", "instance_id": "eni-a", "private_ip_address": "10.0.0.5", "mode": "NAT"},
+    {
+        "allocation_id": "eip-1",
+        "instance_id": "eni-a",
+        "private_ip_address": "10.0.0.5",
+        "mode": "NAT",
+    },
     {"allocation_id": "eip-2", "instance_id": "eni-b", "mode": "BINDED"},
 ]
 ROW_LAYOUT = {"entries": ROWS, "layout": {"web1": [0, 1], "web3": [1, 1]}}
@@ -140,7 +124,12 @@ def test_association_rows_of_a_failed_call_fail_only_where_the_eip_did_not_end_o
         "msg": "eip-2: AssociateEipAddress failed: TaskConflict",
         "error": {"code": "TaskConflict", "request_id": "req-9"},
         "eips": [
-            {"allocation_id": "eip-1", "instance_id": "eni-a", "private_ip_address": "10.0.0.5", "mode": "NAT"},
+            {
+                "allocation_id": "eip-1",
+                "instance_id": "eni-a",
+                "private_ip_address": "10.0.0.5",
+                "mode": "NAT",
+            },
             {"allocation_id": "eip-2", "instance_id": "", "mode": ""},
         ],
         "actions": [
@@ -158,7 +147,11 @@ def test_association_rows_of_a_failed_call_fail_only_where_the_eip_did_not_end_o
 
 
 def test_association_refused_before_any_call_fails_every_host_with_rows():
-    result = {"failed": False, "msg": "associations[1]: the ENI is attached", "changed": False}
+    result = {
+        "failed": False,
+        "msg": "associations[1]: the ENI is attached",
+        "changed": False,
+    }
     assert multi_eip_fleet_associations(result, ROW_LAYOUT, "web1")["errors"] == [
         "associations[1]: the ENI is attached"
     ]
@@ -184,7 +177,10 @@ def test_failures_of_read_only_tasks_are_those_without_their_listing():
     assert multi_eip_fleet_failures(
         [
             {"interfaces": []},
-            {"msg": "could not list the EIPs", "error": {"code": "Forbidden.RAM", "request_id": "req-3"}},
+            {
+                "msg": "could not list the EIPs",
+                "error": {"code": "Forbidden.RAM", "request_id": "req-3"},
+            },
             {"skipped": True},
         ],
         ["interfaces", "eips", "instances"],
@@ -197,11 +193,18 @@ def test_records_of_one_instance_by_the_roles_instance_tag():
         {"id": "eni-2", "tags": {"alicloud-eip-instance": "i-2"}},
         {"id": "eni-3", "tags": {}},
     ]
-    assert [record["id"] for record in multi_eip_instance_records(records, "i-2")] == ["eni-2"]
+    assert [record["id"] for record in multi_eip_instance_records(records, "i-2")] == [
+        "eni-2"
+    ]
     assert multi_eip_instance_records(records, "") == []
 
 
-SETTINGS = {"instance_id": "i-1", "vswitch_id": "vsw-1", "bandwidth": 5, "internet_charge_type": "PayByTraffic"}
+SETTINGS = {
+    "instance_id": "i-1",
+    "vswitch_id": "vsw-1",
+    "bandwidth": 5,
+    "internet_charge_type": "PayByTraffic",
+}
 
 
 def test_requests_of_the_scale_down():
@@ -214,8 +217,12 @@ def test_requests_of_the_scale_down():
     }
     assert multi_eip_requests(SETTINGS, "scale_down", scale_down=scale_down) == {
         "detach": [{"network_interface_id": "eni-3", "attached": False}],
-        "release": [{"state": "absent", "allocation_id": "eip-4", "release_associated": True}],
-        "release_after_detach": [{"state": "absent", "allocation_id": "eip-3", "release_associated": True}],
+        "release": [
+            {"state": "absent", "allocation_id": "eip-4", "release_associated": True}
+        ],
+        "release_after_detach": [
+            {"state": "absent", "allocation_id": "eip-3", "release_associated": True}
+        ],
         "delete": [
             {
                 "state": "absent",
@@ -230,7 +237,12 @@ def test_requests_of_the_scale_down():
 def test_requests_of_the_creation_keep_only_the_options_the_mode_gives():
     eips = [{"name": "m-i-1-eip-0", "description": "d", "tags": {"k": "v"}, "slot": 0}]
     enis = [
-        {"name": "m-i-1-eni-0", "description": "e", "security_group_ids": ["sg-1"], "tags": {"k": "v"}},
+        {
+            "name": "m-i-1-eni-0",
+            "description": "e",
+            "security_group_ids": ["sg-1"],
+            "tags": {"k": "v"},
+        },
         {
             "name": "m-i-1-eni-1",
             "description": "e",
@@ -241,7 +253,9 @@ def test_requests_of_the_creation_keep_only_the_options_the_mode_gives():
             "secondary_private_ip_address_count": 2,
         },
     ]
-    requests = multi_eip_requests(SETTINGS, "create", eips=eips, enis=enis, released_ids=["eip-9"])
+    requests = multi_eip_requests(
+        SETTINGS, "create", eips=eips, enis=enis, released_ids=["eip-9"]
+    )
     assert requests["eips"] == [
         {
             "name": "m-i-1-eip-0",
@@ -259,7 +273,10 @@ def test_requests_of_the_creation_keep_only_the_options_the_mode_gives():
         "description": "e",
         "tags": {"k": "v"},
     }
-    assert requests["enis"][1]["instance_id"] == "i-1" and requests["enis"][1]["attached"] is True
+    assert (
+        requests["enis"][1]["instance_id"] == "i-1"
+        and requests["enis"][1]["attached"] is True
+    )
     assert requests["enis"][1]["secondary_private_ip_address_count"] == 2
 
 
@@ -267,7 +284,12 @@ def test_requests_of_the_creation_keep_only_the_options_the_mode_gives():
     ("plan", "expected"),
     [
         (
-            {"known": False, "detach": ["eni-1"], "associations": [{"allocation_id": "eip-1"}], "attach": ["eni-1"]},
+            {
+                "known": False,
+                "detach": ["eni-1"],
+                "associations": [{"allocation_id": "eip-1"}],
+                "attach": ["eni-1"],
+            },
             {"detach": [], "associations": [], "attach": [], "gateways": []},
         ),
         (
@@ -282,7 +304,13 @@ def test_requests_of_the_creation_keep_only_the_options_the_mode_gives():
             {
                 "detach": [{"network_interface_id": "eni-1", "attached": False}],
                 "associations": [{"allocation_id": "eip-1"}],
-                "attach": [{"network_interface_id": "eni-1", "instance_id": "i-1", "attached": True}],
+                "attach": [
+                    {
+                        "network_interface_id": "eni-1",
+                        "instance_id": "i-1",
+                        "attached": True,
+                    }
+                ],
                 "gateways": [],
             },
         ),
@@ -295,10 +323,20 @@ def test_requests_of_the_creation_keep_only_the_options_the_mode_gives():
                 "associations": [{"allocation_id": "eip-1"}],
                 "attach": [],
             },
-            {"detach": [], "associations": [{"allocation_id": "eip-1"}], "attach": [], "gateways": ["eni-7"]},
+            {
+                "detach": [],
+                "associations": [{"allocation_id": "eip-1"}],
+                "attach": [],
+                "gateways": ["eni-7"],
+            },
         ),
         (
-            {"known": True, "host_mode": "multi_eip", "eni_ids": [], "associations": []},
+            {
+                "known": True,
+                "host_mode": "multi_eip",
+                "eni_ids": [],
+                "associations": [],
+            },
             {"detach": [], "associations": [], "attach": [], "gateways": []},
         ),
     ],
