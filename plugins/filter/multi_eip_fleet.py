@@ -68,33 +68,23 @@ def multi_eip_fleet_part(result, key, batches, me, items=None):
         return part
     result = result or {}
     if result.get("skipped"):
-        part["errors"].append(
-            f"the task was skipped although it had {count} item(s) of this host"
-        )
+        part["errors"].append(f"the task was skipped although it had {count} item(s) of this host")
         return part
     outcomes = result.get(key)
     if not isinstance(outcomes, list) or len(outcomes) != total:
         part["errors"].append(_error_text(result))
         return part
-    mine_outcomes = [
-        outcome
-        for offset, length in mine
-        for outcome in outcomes[offset : offset + length]
-    ]
+    mine_outcomes = [outcome for offset, length in mine for outcome in outcomes[offset : offset + length]]
     if items is not None:
         items = list(items)
         if len(items) != len(mine_outcomes):
             raise AnsibleFilterError(
                 f"multi_eip_fleet_part: {len(items)} items given for the {len(mine_outcomes)} outcomes of host {me}"
             )
-        mine_outcomes = [
-            {**outcome, "item": item} for outcome, item in zip(mine_outcomes, items)
-        ]
+        mine_outcomes = [{**outcome, "item": item} for outcome, item in zip(mine_outcomes, items)]
     part["outcomes"] = mine_outcomes
     part["changed"] = any(outcome.get("changed") for outcome in mine_outcomes)
-    part["errors"] = [
-        _error_text(outcome) for outcome in mine_outcomes if outcome.get("failed")
-    ]
+    part["errors"] = [_error_text(outcome) for outcome in mine_outcomes if outcome.get("failed")]
     return part
 
 
@@ -102,10 +92,7 @@ def _row_done(row, eip):
     """Whether an EIP record shows the association ``row`` asked for."""
     if not eip or eip.get("instance_id") != row.get("instance_id"):
         return False
-    if row.get("private_ip_address") and eip.get("private_ip_address") not in (
-        None,
-        row["private_ip_address"],
-    ):
+    if row.get("private_ip_address") and eip.get("private_ip_address") not in (None, row["private_ip_address"]):
         return False
     return not row.get("mode") or not eip.get("mode") or eip.get("mode") == row["mode"]
 
@@ -118,19 +105,13 @@ def multi_eip_fleet_associations(result, batch, me):
     call, a host fails when one of its EIPs did not end on the resource its row names.
     """
     total, mine = _slices(batch, me)
-    rows = [
-        row
-        for offset, length in mine
-        for row in (batch.get("entries") or [])[offset : offset + length]
-    ]
+    rows = [row for offset, length in mine for row in (batch.get("entries") or [])[offset : offset + length]]
     part = {"outcomes": [], "changed": False, "errors": []}
     if not rows:
         return part
     result = result or {}
     if result.get("skipped"):
-        part["errors"].append(
-            f"the task was skipped although it had {len(rows)} association(s) of this host"
-        )
+        part["errors"].append(f"the task was skipped although it had {len(rows)} association(s) of this host")
         return part
     eips = result.get("eips")
     failed = bool(result.get("msg")) or bool(result.get("exception"))
@@ -141,16 +122,11 @@ def multi_eip_fleet_associations(result, batch, me):
     actions = result.get("actions") or []
     for row in rows:
         eip = by_id.get(row.get("allocation_id"))
-        changed = any(
-            action.get("allocation_id") == row.get("allocation_id")
-            for action in actions
-        )
+        changed = any(action.get("allocation_id") == row.get("allocation_id") for action in actions)
         part["outcomes"].append({"item": row, "eip": eip, "changed": changed})
         part["changed"] = part["changed"] or changed
         if failed and not _row_done(row, eip):
-            part["errors"].append(
-                f"{row.get('allocation_id')} -> {row.get('instance_id')}: {_error_text(result)}"
-            )
+            part["errors"].append(f"{row.get('allocation_id')} -> {row.get('instance_id')}: {_error_text(result)}")
     return part
 
 
@@ -171,8 +147,7 @@ def multi_eip_instance_records(records, instance_id):
     return [
         record
         for record in records or []
-        if str((record.get("tags") or {}).get(INSTANCE_TAG, "")) == str(instance_id)
-        and instance_id
+        if str((record.get("tags") or {}).get(INSTANCE_TAG, "")) == str(instance_id) and instance_id
     ]
 
 
@@ -194,28 +169,19 @@ def multi_eip_requests(settings, stage, **parts):
 
         def release(eips):
             return [
-                {
-                    "state": "absent",
-                    "allocation_id": eip["allocation_id"],
-                    "release_associated": True,
-                }
-                for eip in eips
+                {"state": "absent", "allocation_id": eip["allocation_id"], "release_associated": True} for eip in eips
             ]
 
         return {
             "detach": [_detach(eni["id"]) for eni in scale_down.get("detach") or []],
             "release": release(scale_down.get("release") or []),
-            "release_after_detach": release(
-                scale_down.get("release_after_detach") or []
-            ),
+            "release_after_detach": release(scale_down.get("release_after_detach") or []),
             "delete": [
                 {
                     "state": "absent",
                     "network_interface_id": eni["id"],
                     "force_detach": True,
-                    "released_allocation_ids": list(
-                        scale_down.get("released_ids") or []
-                    ),
+                    "released_allocation_ids": list(scale_down.get("released_ids") or []),
                 }
                 for eni in scale_down.get("delete") or []
             ],
@@ -234,10 +200,7 @@ def multi_eip_requests(settings, stage, **parts):
         ]
         enis = []
         for eni in parts.get("enis") or []:
-            item = {
-                "vswitch_id": settings.get("vswitch_id"),
-                "released_allocation_ids": released,
-            }
+            item = {"vswitch_id": settings.get("vswitch_id"), "released_allocation_ids": released}
             item.update(
                 (key, eni[key])
                 for key in (
@@ -257,17 +220,11 @@ def multi_eip_requests(settings, stage, **parts):
         plan = parts.get("plan") or {}
         known = bool(plan.get("known"))
         return {
-            "detach": [_detach(eni_id) for eni_id in plan.get("detach") or []]
-            if known
-            else [],
+            "detach": [_detach(eni_id) for eni_id in plan.get("detach") or []] if known else [],
             "associations": list(plan.get("associations") or []) if known else [],
             "attach": (
                 [
-                    {
-                        "network_interface_id": eni_id,
-                        "instance_id": settings.get("instance_id"),
-                        "attached": True,
-                    }
+                    {"network_interface_id": eni_id, "instance_id": settings.get("instance_id"), "attached": True}
                     for eni_id in plan.get("attach") or []
                 ]
                 if known
@@ -275,10 +232,7 @@ def multi_eip_requests(settings, stage, **parts):
             ),
             "gateways": (
                 [plan["eni_ids"][0]]
-                if known
-                and plan.get("host_mode") == "multi_eip"
-                and plan.get("associations")
-                and plan.get("eni_ids")
+                if known and plan.get("host_mode") == "multi_eip" and plan.get("associations") and plan.get("eni_ids")
                 else []
             ),
         }

@@ -122,12 +122,8 @@ def multi_eip_run_start(hostvars, me, batch, fleet):
     fleet = bool(fleet)
     members = _members(batch, hostvars) if fleet else _members([me], hostvars)
     if not fleet and not members:
-        raise AnsibleFilterError(
-            f"multi_eip_run_start: host {me} has no {MEMBER_FACT} (the role sets it first)"
-        )
-    mismatched = [
-        host for host, member in members if bool(member.get("fleet")) != fleet
-    ]
+        raise AnsibleFilterError(f"multi_eip_run_start: host {me} has no {MEMBER_FACT} (the role sets it first)")
+    mismatched = [host for host, member in members if bool(member.get("fleet")) != fleet]
     state = {
         "fleet": fleet,
         "hosts": {},
@@ -146,9 +142,7 @@ def multi_eip_run_start(hostvars, me, batch, fleet):
         }
         state["hosts"][host] = record
         state["order"].append(host)
-        state["wait_timeout"] = max(
-            state["wait_timeout"], int(member.get("wait_timeout") or 0)
-        )
+        state["wait_timeout"] = max(state["wait_timeout"], int(member.get("wait_timeout") or 0))
         if mismatched:
             record["errors"].append(
                 "multi_eip: multi_eip_fleet must be the same on every host of the play batch that runs the role (set "
@@ -170,12 +164,8 @@ def _preflight_host(record, lookup_errors, enis_listed, eips_listed, network):
     """One host's pre-flight: its records out of the listings, its refusals, else its scale-down and its items."""
     settings = record["settings"]
     instance_id = settings.get("instance_id")
-    record["enis_found"] = multi_eip_instance_records(
-        (enis_listed or {}).get("interfaces") or [], instance_id
-    )
-    record["eips_found"] = multi_eip_instance_records(
-        (eips_listed or {}).get("eips") or [], instance_id
-    )
+    record["enis_found"] = multi_eip_instance_records((enis_listed or {}).get("interfaces") or [], instance_id)
+    record["eips_found"] = multi_eip_instance_records((eips_listed or {}).get("eips") or [], instance_id)
     errors = list(lookup_errors)
     if not errors:
         lookups = (network or {}) if int(settings.get("count") or 0) > 0 else {}
@@ -183,25 +173,17 @@ def _preflight_host(record, lookup_errors, enis_listed, eips_listed, network):
     if errors:
         _fail(record, errors, prefix="multi_eip: nothing was changed. ")
         return
-    record["scale_down"] = multi_eip_scale_down(
-        settings, record["enis_found"], record["eips_found"]
-    )
-    record["work"] = multi_eip_requests(
-        settings, "scale_down", scale_down=record["scale_down"]
-    )
+    record["scale_down"] = multi_eip_scale_down(settings, record["enis_found"], record["eips_found"])
+    record["work"] = multi_eip_requests(settings, "scale_down", scale_down=record["scale_down"])
 
 
 def _preflight(state, results):
     """The lookups' answers (eni_info, eip_info, network_info): each host's records, refusals and scale-down."""
     enis_listed, eips_listed, network = (list(results or []) + [{}, {}, {}])[:3]
-    lookup_errors = multi_eip_fleet_failures(
-        [enis_listed, eips_listed, network], ["interfaces", "eips", "instances"]
-    )
+    lookup_errors = multi_eip_fleet_failures([enis_listed, eips_listed, network], ["interfaces", "eips", "instances"])
     for host in _live(state):
         record = state["hosts"][host]
-        _guarded(
-            record, _preflight_host, lookup_errors, enis_listed, eips_listed, network
-        )
+        _guarded(record, _preflight_host, lookup_errors, enis_listed, eips_listed, network)
     _build_lists(state, "scale_down")
 
 
@@ -239,9 +221,7 @@ def _associate_host(record):
         record["eips_found"],
         record.get("eip_outcomes") or [],
     )
-    record["enis"] = [
-        outcome.get("interface") for outcome in record.get("eni_outcomes") or []
-    ]
+    record["enis"] = [outcome.get("interface") for outcome in record.get("eni_outcomes") or []]
     record["plan"] = multi_eip_plan(settings, record["eips"], record["enis"])
     record["work"] = multi_eip_requests(settings, "associate", plan=record["plan"])
 
@@ -256,9 +236,7 @@ def _to_associate(state):
 
 def _replan(record, gateways):
     """One multi-EIP cut-through host's plan with the gateways and masks the cloud answered."""
-    record["plan"] = multi_eip_plan(
-        record["settings"], record["eips"], record["enis"], gateways
-    )
+    record["plan"] = multi_eip_plan(record["settings"], record["eips"], record["enis"], gateways)
 
 
 def _gateways(state, result):
@@ -273,11 +251,7 @@ def _gateways(state, result):
             _fail(record, errors)
             continue
         eni_id = record["plan"]["eni_ids"][0]
-        gateways = [
-            eip
-            for eip in result.get("eips") or []
-            if eip.get("network_interface_id") == eni_id
-        ]
+        gateways = [eip for eip in result.get("eips") or [] if eip.get("network_interface_id") == eni_id]
         _guarded(record, _replan, gateways)
 
 
@@ -286,31 +260,20 @@ def _note_step(record, state, host, step, result, check):
     name, key = STEPS[step]
     lists = state["lists"]
     if step == "scale_down.release":
-        batches = [lists["release"]] + (
-            [] if check else [lists["release_after_detach"]]
-        )
+        batches = [lists["release"]] + ([] if check else [lists["release_after_detach"]])
         _note_part(record, multi_eip_fleet_part(result, key, batches, host))
-        if (
-            check
-            and not record["errors"]
-            and record["scale_down"].get("release_after_detach")
-        ):
+        if check and not record["errors"] and record["scale_down"].get("release_after_detach"):
             record["changed"] = True
             state["predicted"] = state["predicted"] + [
-                {**eip, "host": host}
-                for eip in record["scale_down"]["release_after_detach"]
+                {**eip, "host": host} for eip in record["scale_down"]["release_after_detach"]
             ]
     elif key is None:
         _note_part(record, multi_eip_fleet_associations(result, lists[name], host))
     elif step == "create.eips":
         items = record.get("to_converge") or []
-        record["eip_outcomes"] = _note_part(
-            record, multi_eip_fleet_part(result, key, lists[name], host, items)
-        )
+        record["eip_outcomes"] = _note_part(record, multi_eip_fleet_part(result, key, lists[name], host, items))
     else:
-        outcomes = _note_part(
-            record, multi_eip_fleet_part(result, key, lists[name], host)
-        )
+        outcomes = _note_part(record, multi_eip_fleet_part(result, key, lists[name], host))
         if step == "create.enis":
             record["eni_outcomes"] = outcomes
 
@@ -324,9 +287,7 @@ def multi_eip_run_step(state, step, result=None, check=False):
     ``associate.associations``, ``associate.attach`` and ``associate.gateways``.
     """
     if not isinstance(state, dict) or "hosts" not in state:
-        raise AnsibleFilterError(
-            "multi_eip_run_step: the input must be the state of multi_eip_run_start"
-        )
+        raise AnsibleFilterError("multi_eip_run_step: the input must be the state of multi_eip_run_start")
     state = {
         **state,
         "hosts": {host: dict(record) for host, record in state["hosts"].items()},

@@ -107,10 +107,7 @@ def test_fleet_mode_is_for_the_members_of_the_batch_in_batch_order():
         "vswitch_ids": ["vsw-1"],
         "security_group_ids": ["sg-1"],
     }
-    assert all(
-        record["errors"] == [] and record["changed"] is False
-        for record in state["hosts"].values()
-    )
+    assert all(record["errors"] == [] and record["changed"] is False for record in state["hosts"].values())
 
 
 def test_per_host_mode_is_for_this_host_only_and_needs_its_member_fact():
@@ -127,34 +124,27 @@ def test_a_member_not_in_fleet_mode_fails_every_host_before_any_lookup():
     assert state["live"] is False
     for record in state["hosts"].values():
         assert record["errors"] == [
-            "multi_eip: multi_eip_fleet must be the same on every host of the play batch that runs the role (set it "
-            "for the play); it is not true on web3. Nothing was changed."
+            (
+                "multi_eip: multi_eip_fleet must be the same on every host of the play batch that runs the role (set "
+                "it for the play); it is not true on web3. Nothing was changed."
+            )
         ]
 
 
 def test_a_host_with_bad_input_fails_with_its_message_and_is_not_looked_up():
     hostvars = {
         **HOSTVARS,
-        "web3": member(
-            "web3", "i-3", input_errors=["multi_eip: multi_eip_instance_id is required"]
-        ),
+        "web3": member("web3", "i-3", input_errors=["multi_eip: multi_eip_instance_id is required"]),
     }
     state = multi_eip_run_start(hostvars, "web1", BATCH, True)
-    assert state["hosts"]["web3"]["errors"] == [
-        "multi_eip: multi_eip_instance_id is required"
-    ]
+    assert state["hosts"]["web3"]["errors"] == ["multi_eip: multi_eip_instance_id is required"]
     assert state["lookups"]["instance_ids"] == ["i-1"]
-    state = multi_eip_run_step(
-        state, "preflight", [{"interfaces": []}, {"eips": []}, network("i-1")]
-    )
+    state = multi_eip_run_step(state, "preflight", [{"interfaces": []}, {"eips": []}, network("i-1")])
     assert state["lists"]["detach"]["layout"] == {"web1": [0, 0]}
 
 
 def started(**hosts):
-    hostvars = {
-        host: member(host, instance, **options)
-        for host, (instance, options) in hosts.items()
-    }
+    hostvars = {host: member(host, instance, **options) for host, (instance, options) in hosts.items()}
     return multi_eip_run_start(hostvars, next(iter(hosts)), list(hosts), True)
 
 
@@ -178,9 +168,7 @@ def eni_outcome(eni_id, instance, changed=True):
 
 def test_a_first_run_of_two_hosts_one_of_whose_eni_fails():
     state = started(a=("i-1", {}), b=("i-2", {}))
-    state = multi_eip_run_step(
-        state, "preflight", [{"interfaces": []}, {"eips": []}, network("i-1", "i-2")]
-    )
+    state = multi_eip_run_step(state, "preflight", [{"interfaces": []}, {"eips": []}, network("i-1", "i-2")])
     assert state["stage"] == "scale_down"
     assert all(not entry["entries"] for entry in state["lists"].values())
     for step in ("scale_down.detach", "scale_down.release"):
@@ -203,9 +191,7 @@ def test_a_first_run_of_two_hosts_one_of_whose_eni_fails():
         "msg": "interfaces[1]: CreateNetworkInterface failed: quota",
         "error": {"code": "QuotaExceeded.Eni", "request_id": "req-9"},
     }
-    state = multi_eip_run_step(
-        state, "create.enis", {"interfaces": [eni_outcome("eni-1", "i-1"), failed_eni]}
-    )
+    state = multi_eip_run_step(state, "create.enis", {"interfaces": [eni_outcome("eni-1", "i-1"), failed_eni]})
     # b failed: its message with the code and request id; it has no item in the association list.
     assert state["hosts"]["b"]["errors"] == [
         "multi_eip: interfaces[1]: CreateNetworkInterface failed: quota (code QuotaExceeded.Eni, request id req-9)"
@@ -228,9 +214,7 @@ def test_a_first_run_of_two_hosts_one_of_whose_eni_fails():
     a = state["hosts"]["a"]
     assert a["errors"] == [] and a["changed"] is True
     assert a["plan"]["known"] is True
-    assert a["plan"]["interfaces"] == [
-        {"mac": "00:16:3e:00:00:01", "mode": "nat", "eni_id": "eni-1"}
-    ]
+    assert a["plan"]["interfaces"] == [{"mac": "00:16:3e:00:00:01", "mode": "nat", "eni_id": "eni-1"}]
 
 
 def test_a_rerun_changes_nothing_and_sends_nothing():
@@ -274,9 +258,7 @@ def test_a_rerun_changes_nothing_and_sends_nothing():
         "associate.associations",
         {"changed": False, "eips": [found_eip], "actions": []},
     )
-    assert (
-        state["hosts"]["a"]["errors"] == [] and state["hosts"]["a"]["changed"] is False
-    )
+    assert state["hosts"]["a"]["errors"] == [] and state["hosts"]["a"]["changed"] is False
 
 
 def test_a_lookup_that_failed_fails_every_host_before_any_change():
@@ -285,9 +267,7 @@ def test_a_lookup_that_failed_fails_every_host_before_any_change():
         "msg": "could not list the EIPs",
         "error": {"code": "Forbidden.RAM", "request_id": "req-3"},
     }
-    state = multi_eip_run_step(
-        state, "preflight", [{"interfaces": []}, failed, network("i-1", "i-2")]
-    )
+    state = multi_eip_run_step(state, "preflight", [{"interfaces": []}, failed, network("i-1", "i-2")])
     for record in state["hosts"].values():
         assert record["errors"] == [
             "multi_eip: nothing was changed. could not list the EIPs (code Forbidden.RAM, request id req-3)"
@@ -297,13 +277,9 @@ def test_a_lookup_that_failed_fails_every_host_before_any_change():
 
 def test_a_refused_preflight_fails_that_host_only():
     state = started(a=("i-1", {}), b=("i-2", {}))
-    state = multi_eip_run_step(
-        state, "preflight", [{"interfaces": []}, {"eips": []}, network("i-1")]
-    )
+    state = multi_eip_run_step(state, "preflight", [{"interfaces": []}, {"eips": []}, network("i-1")])
     assert state["hosts"]["a"]["errors"] == []
-    assert state["hosts"]["b"]["errors"][0].startswith(
-        "multi_eip: nothing was changed. multi_eip_instance_id: "
-    )
+    assert state["hosts"]["b"]["errors"][0].startswith("multi_eip: nothing was changed. multi_eip_instance_id: ")
     assert "InvalidInstanceId.NotFound" in state["hosts"]["b"]["errors"][0]
 
 
@@ -331,37 +307,22 @@ def test_check_mode_predicts_the_cut_through_eips_released_once_their_eni_is_det
         }
     ]
     state = started(a=("i-1", {"mode": "cut_through", "count": 1}))
-    state = multi_eip_run_step(
-        state, "preflight", [{"interfaces": enis}, {"eips": eips}, network("i-1")]
-    )
+    state = multi_eip_run_step(state, "preflight", [{"interfaces": enis}, {"eips": eips}, network("i-1")])
     assert state["lists"]["release_after_detach"]["entries"] == [
         {"state": "absent", "allocation_id": "eip-7", "release_associated": True}
     ]
-    state = multi_eip_run_step(
-        state, "scale_down.detach", {"interfaces": [{"changed": True, "failed": False}]}
-    )
-    checked = multi_eip_run_step(
-        state, "scale_down.release", {"skipped": True}, check=True
-    )
-    assert (
-        checked["hosts"]["a"]["changed"] is True
-        and checked["hosts"]["a"]["errors"] == []
-    )
-    assert [(eip["host"], eip["allocation_id"]) for eip in checked["predicted"]] == [
-        ("a", "eip-7")
-    ]
+    state = multi_eip_run_step(state, "scale_down.detach", {"interfaces": [{"changed": True, "failed": False}]})
+    checked = multi_eip_run_step(state, "scale_down.release", {"skipped": True}, check=True)
+    assert checked["hosts"]["a"]["changed"] is True and checked["hosts"]["a"]["errors"] == []
+    assert [(eip["host"], eip["allocation_id"]) for eip in checked["predicted"]] == [("a", "eip-7")]
     # The real run sent it: the host's part is the outcome, nothing is predicted.
-    real = multi_eip_run_step(
-        state, "scale_down.release", {"addresses": [{"changed": True, "failed": False}]}
-    )
+    real = multi_eip_run_step(state, "scale_down.release", {"addresses": [{"changed": True, "failed": False}]})
     assert real["predicted"] == [] and real["hosts"]["a"]["errors"] == []
 
 
 def test_a_filter_refusal_fails_that_host_only():
     state = started(a=("i-1", {}), b=("i-2", {}))
-    state = multi_eip_run_step(
-        state, "preflight", [{"interfaces": []}, {"eips": []}, network("i-1", "i-2")]
-    )
+    state = multi_eip_run_step(state, "preflight", [{"interfaces": []}, {"eips": []}, network("i-1", "i-2")])
     for step in ("scale_down.detach", "scale_down.release", "scale_down.delete"):
         state = multi_eip_run_step(state, step, {"skipped": True})
     # b's second slot was neither found nor sent to eip_address: multi_eip_eips_by_slot refuses b only.
