@@ -106,6 +106,13 @@ def _guarded(record, work, *arguments):
         _fail(record, [getattr(error, "message", None) or str(error)])
 
 
+def _advance(state, stage, work, *arguments):
+    """``work(record, *arguments)`` for each host that has not failed, then the lists of ``stage`` from them."""
+    for host in _live(state):
+        _guarded(state["hosts"][host], work, *arguments)
+    _build_lists(state, stage)
+
+
 def _note_part(record, part):
     record["changed"] = record["changed"] or bool(part["changed"])
     _fail(record, part["errors"])
@@ -181,10 +188,7 @@ def _preflight(state, results):
     """The lookups' answers (eni_info, eip_info, network_info): each host's records, refusals and scale-down."""
     enis_listed, eips_listed, network = (list(results or []) + [{}, {}, {}])[:3]
     lookup_errors = multi_eip_fleet_failures([enis_listed, eips_listed, network], ["interfaces", "eips", "instances"])
-    for host in _live(state):
-        record = state["hosts"][host]
-        _guarded(record, _preflight_host, lookup_errors, enis_listed, eips_listed, network)
-    _build_lists(state, "scale_down")
+    _advance(state, "scale_down", _preflight_host, lookup_errors, enis_listed, eips_listed, network)
 
 
 def _create_host(record):
@@ -205,14 +209,6 @@ def _create_host(record):
     )
 
 
-def _to_create(state):
-    """After the scale-down: the EIPs to allocate or update and the ENIs of the mode, of each host."""
-    for host in _live(state):
-        record = state["hosts"][host]
-        _guarded(record, _create_host)
-    _build_lists(state, "create")
-
-
 def _associate_host(record):
     """One host's EIPs and ENIs by slot, its plan, and its items of the association steps."""
     settings = record["settings"]
@@ -224,14 +220,6 @@ def _associate_host(record):
     record["enis"] = [outcome.get("interface") for outcome in record.get("eni_outcomes") or []]
     record["plan"] = multi_eip_plan(settings, record["eips"], record["enis"])
     record["work"] = multi_eip_requests(settings, "associate", plan=record["plan"])
-
-
-def _to_associate(state):
-    """After the EIPs and ENIs: each host's EIPs and ENIs by slot, its plan and the items of the association steps."""
-    for host in _live(state):
-        record = state["hosts"][host]
-        _guarded(record, _associate_host)
-    _build_lists(state, "associate")
 
 
 def _replan(record, gateways):
@@ -305,9 +293,9 @@ def multi_eip_run_step(state, step, result=None, check=False):
     for host in _live(state):
         _guarded(state["hosts"][host], _note_step, state, host, step, result, check)
     if step == "scale_down.delete":
-        _to_create(state)
+        _advance(state, "create", _create_host)  # after the scale-down: the EIPs and ENIs each host needs
     elif step == "create.enis":
-        _to_associate(state)
+        _advance(state, "associate", _associate_host)  # after the ENIs: each host's plan and association steps
     else:
         _build_lists(state, state["stage"])
     return state
