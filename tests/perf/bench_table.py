@@ -4,7 +4,9 @@
                                      [--markdown]
 
 Reads the ``--json`` reports of bench_startup.py, bench_emulator.py and bench_associations.py (tools/bench.sh runs
-them) and prints one row per figure: what, the measured value, the target, PASS/FAIL, and the command.
+them) and prints one row per figure: what, the measured value, the target, PASS/FAIL, and the command.  A report
+that is missing or unreadable (its benchmark failed before writing it) is one FAIL row; the other reports' rows are
+still printed.
 """
 
 from __future__ import annotations
@@ -116,22 +118,10 @@ def first_run_row(phases: dict | None, checks: dict) -> tuple[str, str, str, boo
     )
 
 
-def rows(startup: dict, emulator: dict, associations: dict) -> list[tuple[str, str, str, bool | None, str]]:
-    """``(figure, value, target, passed, command)`` for every figure."""
+def startup_rows(startup: dict) -> list[tuple[str, str, str, bool | None, str]]:
+    """The start-up figures of bench_startup.py (eip_info paired with ping, the SDK import floor)."""
     figures = startup["figures"]
-    runs = associations["runs"]
-    checks = associations["checks"]
-    describes = {
-        name: sum(count for action, count in run["calls"].items() if action.startswith("Describe"))
-        for name, run in runs.items()
-    }
-    mutating = {
-        name: sum(run["calls"].get(action, 0) for action in ("AssociateEipAddress", "UnassociateEipAddress"))
-        for name, run in runs.items()
-    }
-    late = runs["list"].get("waiter_late")
-    window = max(run["arrivals"].get("AssociateEipAddress", {}).get("max_in_window", 0) for run in runs.values())
-    table = [
+    return [
         (
             "ping module process CPU (min / median)",
             f"{figures['ping']['min']:.2f} / {figures['ping']['median']:.2f} s",
@@ -154,6 +144,12 @@ def rows(startup: dict, emulator: dict, associations: dict) -> list[tuple[str, s
             None,
             COMMANDS["startup"],
         ),
+    ]
+
+
+def emulator_rows(emulator: dict) -> list[tuple[str, str, str, bool | None, str]]:
+    """The emulator's CPU per NAT association on a /24 and a /16 vSwitch (bench_emulator.py)."""
+    return [
         (
             "emulator CPU per NAT association, /24",
             f"{emulator['runs'][0]['cpu_per_call_ms']:.1f} ms",
@@ -169,6 +165,24 @@ def rows(startup: dict, emulator: dict, associations: dict) -> list[tuple[str, s
             COMMANDS["emulator"],
         ),
         ("emulator CPU /16 over /24", f"{emulator['ratio']:.2f}", "<= 1.5", emulator["passed"], COMMANDS["emulator"]),
+    ]
+
+
+def association_rows(associations: dict) -> list[tuple[str, str, str, bool | None, str]]:
+    """The figures of bench_associations.py: the list task, its describes, the waiter, the flow limit, the loop."""
+    runs = associations["runs"]
+    checks = associations["checks"]
+    describes = {
+        name: sum(count for action, count in run["calls"].items() if action.startswith("Describe"))
+        for name, run in runs.items()
+    }
+    mutating = {
+        name: sum(run["calls"].get(action, 0) for action in ("AssociateEipAddress", "UnassociateEipAddress"))
+        for name, run in runs.items()
+    }
+    late = runs["list"].get("waiter_late")
+    window = max(run["arrivals"].get("AssociateEipAddress", {}).get("max_in_window", 0) for run in runs.values())
+    table = [
         (
             "list task, 50 associations (in-play wall)",
             f"{runs['list']['seconds']:.2f} s",
@@ -212,6 +226,15 @@ def rows(startup: dict, emulator: dict, associations: dict) -> list[tuple[str, s
     return table
 
 
+def report_rows(name: str, path: str, make_rows) -> list[tuple[str, str, str, bool | None, str]]:
+    """The rows of one benchmark's report, or one FAIL row when it wrote none (or not all of it): the others' stay."""
+    try:
+        return make_rows(json.loads(Path(path).read_text()))
+    except (OSError, ValueError, KeyError, IndexError, TypeError) as error:
+        problem = f"{type(error).__name__}: {error}"[:80]
+        return [(f"{name} benchmark: no usable report ({problem})", "-", "measured", False, COMMANDS[name])]
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("startup")
@@ -221,14 +244,16 @@ def main() -> int:
     parser.add_argument("--fleet", help="the report of bench_fleet.py (optional)")
     parser.add_argument("--markdown", action="store_true", help="a Markdown table (for docs/performance.md)")
     arguments = parser.parse_args()
-    reports = [
-        json.loads(Path(name).read_text()) for name in (arguments.startup, arguments.emulator, arguments.associations)
-    ]
-    table = rows(*reports)
-    if arguments.rerun:
-        table += rerun_rows(json.loads(Path(arguments.rerun).read_text()))
-    if arguments.fleet:
-        table += fleet_rows(json.loads(Path(arguments.fleet).read_text()))
+    table = []
+    for name, report, make_rows in (
+        ("startup", arguments.startup, startup_rows),
+        ("emulator", arguments.emulator, emulator_rows),
+        ("associations", arguments.associations, association_rows),
+        ("rerun", arguments.rerun, rerun_rows),
+        ("fleet", arguments.fleet, fleet_rows),
+    ):
+        if report is not None:
+            table += report_rows(name, report, make_rows)
     verdict = {True: "PASS", False: "FAIL", None: ""}
     if arguments.markdown:
         print("| figure | value | target | result | command |")
