@@ -125,7 +125,9 @@ options:
       - Every item is checked as the single form checks its options before any call; a bad item fails the task,
         naming C(interfaces[<index>]) and the option, before anything changes. Two items with the same key (the same
         O(interfaces[].network_interface_id), or the same O(interfaces[].name) and O(interfaces[].vswitch_id)) are
-        refused the same way.
+        refused the same way, and so are two items whose different keys find the same ENI (its ID in one item and
+        its name in another, or one name with and without a vSwitch): the keys are described first, and nothing
+        changes.
       - Each item converges as the single form would (its refusals, calls and waits), and different items run
         concurrently, up to 8 at a time, within the API's flow limits. The keys are described together, with one
         C(DescribeNetworkInterfaces) for the items keyed by O(interfaces[].network_interface_id) (100 per call), and one
@@ -756,6 +758,56 @@ def describe_keys(connection, items: list[dict]) -> list:
     return found
 
 
+def _may_share_an_eni(items: list[dict]) -> bool:
+    """Whether two items with different keys could find the same ENI: an ID and a name, or one name with and
+    without a vSwitch (two items with the same key are refused before this)."""
+    by_id = any(item.get("network_interface_id") for item in items)
+    names = [item["name"] for item in items if not item.get("network_interface_id")]
+    return (by_id and bool(names)) or len(set(names)) < len(names)
+
+
+def refuse_same_eni(connection, items: list[dict], described: list) -> None:
+    """Two items whose different keys find the same ENI would converge it twice, concurrently: refused before any
+    change, on what the keys resolve to rather than how they are spelled.  Only when the keys could collide are the
+    name keys no other item shares described up front (each once, as the item would describe itself); what is
+    described here is what the items then converge from.
+    """
+    if not _may_share_an_eni(items):
+        return
+    for index, item in enumerate(items):
+        if described[index] is None:
+            try:
+                described[index] = describe_interfaces(
+                    connection, name=item.get("name"), vswitch_id=item.get("vswitch_id")
+                )
+            except AlicloudApiError as error:
+                described[index] = ItemFailure(
+                    f"could not read the ENI: {error.describe()}", error.as_dict(), changed=False
+                )
+    owners: dict[str, int] = {}
+    for index, item in enumerate(items):
+        candidates = described[index]
+        if not isinstance(candidates, list):
+            continue
+        if item.get("network_interface_id"):
+            found = [eni["id"] for eni in candidates if eni["id"] == item["network_interface_id"]]
+        else:
+            found = [
+                eni["id"]
+                for eni in candidates
+                if eni["name"] == item.get("name")
+                and (not item.get("vswitch_id") or eni["vswitch_id"] == item["vswitch_id"])
+            ]
+        for eni_id in found:
+            if eni_id in owners:
+                raise InputError(
+                    f"{LIST_NAME}[{index}] ({key_text(interface_key(item))}) and {LIST_NAME}[{owners[eni_id]}] "
+                    f"({key_text(interface_key(items[owners[eni_id]]))}) both find {eni_id}; give each ENI in one "
+                    "item (by its network_interface_id, or by a name that only it has)"
+                )
+            owners[eni_id] = index
+
+
 def run_list(module) -> None:
     """The list form: every item of ``interfaces`` converged as the single form would, in one task."""
     params = module.params
@@ -769,6 +821,10 @@ def run_list(module) -> None:
         module.fail_json(msg=str(error), changed=False)
     connection = module.connection
     described = describe_keys(connection, items)
+    try:
+        refuse_same_eni(connection, items, described)
+    except InputError as error:
+        module.fail_json(msg=str(error), changed=False)
 
     def converge_one(index: int) -> ItemOutcome:
         if isinstance(described[index], ItemFailure):

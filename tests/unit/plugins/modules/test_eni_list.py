@@ -264,3 +264,38 @@ def test_the_single_form_fails_as_before(monkeypatch, capsys, cloud):
     failed = run(monkeypatch, capsys, {"name": "db-9", **NEW})
     assert failed["msg"] == "ENI (new): a call failed (CreateNetworkInterface): X.Y: no (HTTP 400, request id R-1)"
     assert failed["error"]["code"] == "X.Y" and failed["actions"] == ["create"] and failed["changed"] is True
+
+
+@pytest.mark.parametrize(
+    "items, message",
+    [
+        (
+            [{"network_interface_id": "eni-1", "description": "one"}, {"name": "web-1", "description": "two"}],
+            "interfaces[1] (ENI (name 'web-1')) and interfaces[0] (ENI (eni-1)) both find eni-1",
+        ),
+        (
+            [{"name": "web-1", "vswitch_id": "vsw-1"}, {"name": "web-1", "description": "two"}],
+            "interfaces[1] (ENI (name 'web-1')) and interfaces[0] (ENI (name 'web-1' in vsw-1)) both find eni-1",
+        ),
+    ],
+)
+def test_two_keys_that_find_the_same_eni_are_refused_before_any_change(monkeypatch, capsys, cloud, items, message):
+    for check_mode in (True, False):
+        result = run(monkeypatch, capsys, {"interfaces": items}, check_mode=check_mode)
+        assert result["failed"] and result["changed"] is False and message in result["msg"], result["msg"]
+        assert "interfaces" not in result
+    assert cloud.mutating() == []
+
+
+def test_keys_that_could_collide_but_do_not_are_described_once(monkeypatch, capsys, cloud):
+    items = [{"network_interface_id": "eni-1", "description": "one"}, {"name": "web-2", "description": "two"}]
+    result = run(monkeypatch, capsys, {"interfaces": items})
+    assert result["changed"] is True and [entry["failed"] for entry in result["interfaces"]] == [False, False]
+    # The name was described up front (to compare what the keys find) and not again by its item; the ID once
+    # before any change (each modified ENI is read again afterwards, as in the single form).
+    describes = [call[1:] for call in cloud.calls if call[0] == "describe_interfaces"]
+    assert describes.count(((), "web-2")) == 1 and describes[:2] == [(("eni-1",), None), ((), "web-2")]
+    assert sorted(call[1] for call in cloud.calls if call[0] == "modify_network_interface_attribute") == [
+        "eni-1",
+        "eni-2",
+    ]
