@@ -126,7 +126,7 @@ options:
         naming C(interfaces[<index>]) and the option, before anything changes. Two items with the same key (the same
         O(interfaces[].network_interface_id), or the same O(interfaces[].name) and O(interfaces[].vswitch_id)) are
         refused the same way, and so are two items whose different keys find the same ENI (its ID in one item and
-        its name in another, or one name with and without a vSwitch): the keys are described first, and nothing
+        its name in another, or one name with and without a vSwitch); the keys are described first, and nothing
         changes.
       - Each item converges as the single form would (its refusals, calls and waits), and different items run
         concurrently, up to 8 at a time, within the API's flow limits. The keys are described together, with one
