@@ -17,7 +17,7 @@ whole play batch (``run_once``), not one task per host:
   that have not failed.  A host that failed a step has no item in any later list, so nothing more changes for it;
   the role's last per-host task fails exactly the hosts with errors, with their messages.
 
-The state: ``{"fleet", "hosts": {host: {...}}, "order": [hosts], "live", "wait_timeout", "lookups", "lists": {name:
+The state: ``{"hosts": {host: {...}} (in batch order), "live", "wait_timeout", "lookups", "stage", "lists": {name:
 {"entries", "layout"}}, "predicted": [...]}``.  ``lists`` are the items of the current stage's list tasks, ``layout``
 where each host's items sit in a list (``multi_eip_fleet_part`` reads a host's outcomes with it).
 """
@@ -49,17 +49,21 @@ STAGE_LISTS = {
     "create": ("eips", "enis"),
     "associate": ("detach", "associations", "attach", "gateways"),
 }
-# step -> (the list it sent, the result's key of outcomes per item; None: eip_association's rows)
+# The list tasks that answer with one outcome per item: step -> the result's list of outcomes.  A step sent the list
+# its name ends with (``scale_down.release`` also ``release_after_detach`` outside check mode); the associations
+# answer with their EIPs instead (``multi_eip_fleet_associations``).
 STEPS = {
-    "scale_down.detach": ("detach", "interfaces"),
-    "scale_down.release": (None, "addresses"),
-    "scale_down.delete": ("delete", "interfaces"),
-    "create.eips": ("eips", "addresses"),
-    "create.enis": ("enis", "interfaces"),
-    "associate.detach": ("detach", "interfaces"),
-    "associate.associations": ("associations", None),
-    "associate.attach": ("attach", "interfaces"),
+    "scale_down.detach": "interfaces",
+    "scale_down.release": "addresses",
+    "scale_down.delete": "interfaces",
+    "create.eips": "addresses",
+    "create.enis": "interfaces",
+    "associate.detach": "interfaces",
+    "associate.associations": None,
+    "associate.attach": "interfaces",
 }
+# The outcomes a later stage reads: step -> where the host's record keeps them.
+KEPT = {"create.eips": "eip_outcomes", "create.enis": "eni_outcomes"}
 
 
 def _members(batch, hostvars):
@@ -76,8 +80,8 @@ def _members(batch, hostvars):
 
 
 def _live(state):
-    """The hosts that have not failed, in the order of the lists."""
-    return [host for host in state["order"] if not state["hosts"][host]["errors"]]
+    """The hosts that have not failed, in the order of the lists (the batch's)."""
+    return [host for host, record in state["hosts"].items() if not record["errors"]]
 
 
 def _build_lists(state, stage):
@@ -91,6 +95,7 @@ def _build_lists(state, stage):
             entry["entries"].extend(items)
     state["stage"] = stage
     state["lists"] = lists
+    state["live"] = bool(_live(state))
 
 
 def _fail(record, errors, prefix="multi_eip: "):
@@ -132,9 +137,7 @@ def multi_eip_run_start(hostvars, me, batch, fleet):
         raise AnsibleFilterError(f"multi_eip_run_start: host {me} has no {MEMBER_FACT} (the role sets it first)")
     mismatched = [host for host, member in members if bool(member.get("fleet")) != fleet]
     state = {
-        "fleet": fleet,
         "hosts": {},
-        "order": [],
         "wait_timeout": 0,
         "lookups": {"instance_ids": [], "vswitch_ids": [], "security_group_ids": []},
         "lists": {},
@@ -148,7 +151,6 @@ def multi_eip_run_start(hostvars, me, batch, fleet):
             "changed": False,
         }
         state["hosts"][host] = record
-        state["order"].append(host)
         state["wait_timeout"] = max(state["wait_timeout"], int(member.get("wait_timeout") or 0))
         if mismatched:
             record["errors"].append(
@@ -162,7 +164,7 @@ def multi_eip_run_start(hostvars, me, batch, fleet):
         for name, values in (member.get("lookups") or {}).items():
             known = state["lookups"].setdefault(name, [])
             known.extend(value for value in values or [] if value not in known)
-    # Whether any host is left to look up for (the pre-flight's lookups are skipped otherwise).
+    # Whether any host has not failed (the pre-flight's lookups are skipped otherwise); every step updates it.
     state["live"] = bool(_live(state))
     return state
 
@@ -245,25 +247,23 @@ def _gateways(state, result):
 
 def _note_step(record, state, host, step, result, check):
     """One host's part of the answer of ``step``: its outcomes, whether they changed, its failures."""
-    name, key = STEPS[step]
+    name = step.split(".", 1)[1]
     lists = state["lists"]
+    if STEPS[step] is None:
+        _note_part(record, multi_eip_fleet_associations(result, lists[name], host))
+        return
+    batches, items = lists[name], None
     if step == "scale_down.release":
         batches = [lists["release"]] + ([] if check else [lists["release_after_detach"]])
-        _note_part(record, multi_eip_fleet_part(result, key, batches, host))
-        if check and not record["errors"] and record["scale_down"].get("release_after_detach"):
-            record["changed"] = True
-            state["predicted"] = state["predicted"] + [
-                {**eip, "host": host} for eip in record["scale_down"]["release_after_detach"]
-            ]
-    elif key is None:
-        _note_part(record, multi_eip_fleet_associations(result, lists[name], host))
     elif step == "create.eips":
         items = record.get("to_converge") or []
-        record["eip_outcomes"] = _note_part(record, multi_eip_fleet_part(result, key, lists[name], host, items))
-    else:
-        outcomes = _note_part(record, multi_eip_fleet_part(result, key, lists[name], host))
-        if step == "create.enis":
-            record["eni_outcomes"] = outcomes
+    outcomes = _note_part(record, multi_eip_fleet_part(result, STEPS[step], batches, host, items))
+    if step in KEPT:
+        record[KEPT[step]] = outcomes
+    if step == "scale_down.release" and check and not record["errors"]:
+        predicted = record["scale_down"].get("release_after_detach") or []
+        record["changed"] = record["changed"] or bool(predicted)
+        state["predicted"] = state["predicted"] + [{**eip, "host": host} for eip in predicted]
 
 
 def multi_eip_run_step(state, step, result=None, check=False):

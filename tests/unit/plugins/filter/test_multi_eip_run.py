@@ -99,7 +99,7 @@ BATCH = ["web1", "web2", "web3", "web4", "web5"]
 
 def test_fleet_mode_is_for_the_members_of_the_batch_in_batch_order():
     state = multi_eip_run_start(HOSTVARS, "web3", BATCH, True)
-    assert state["order"] == ["web1", "web3"]
+    assert list(state["hosts"]) == ["web1", "web3"]
     assert state["live"] is True
     assert state["wait_timeout"] == 600
     assert state["lookups"] == {
@@ -113,7 +113,7 @@ def test_fleet_mode_is_for_the_members_of_the_batch_in_batch_order():
 def test_per_host_mode_is_for_this_host_only_and_needs_its_member_fact():
     hostvars = {**HOSTVARS, "web1": member("web1", "i-1", fleet=False)}
     state = multi_eip_run_start(hostvars, "web1", BATCH, False)
-    assert state["order"] == ["web1"] and state["lookups"]["instance_ids"] == ["i-1"]
+    assert list(state["hosts"]) == ["web1"] and state["lookups"]["instance_ids"] == ["i-1"]
     with pytest.raises(AnsibleFilterError, match="host web4 has no __multi_eip_member"):
         multi_eip_run_start(hostvars, "web4", BATCH, False)
 
