@@ -130,22 +130,26 @@ def _check_limits(params: Mapping[str, Any]) -> None:
         raise InputError(str(error)) from None
 
 
+def matching_interfaces(candidates: Sequence[Mapping[str, Any]], params: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    """Every candidate the key options find: ``network_interface_id``, else ``name`` (and ``vswitch_id`` when given)."""
+    eni_id = params.get("network_interface_id")
+    if eni_id:
+        return [eni for eni in candidates if eni["id"] == eni_id]
+    return [
+        eni
+        for eni in candidates
+        if eni["name"] == params.get("name")
+        and (not params.get("vswitch_id") or eni["vswitch_id"] == params["vswitch_id"])
+    ]
+
+
 def select_interface(candidates: Sequence[Mapping[str, Any]], params: Mapping[str, Any]) -> dict[str, Any] | None:
     """The one ENI the key options name, ``None`` when there is none; raises when several match.
 
     The key is ``network_interface_id``, else ``name`` (plus ``vswitch_id`` when given): the candidates
     are what DescribeNetworkInterfaces returned for that key.
     """
-    eni_id = params.get("network_interface_id")
-    if eni_id:
-        matches = [eni for eni in candidates if eni["id"] == eni_id]
-    else:
-        matches = [
-            eni
-            for eni in candidates
-            if eni["name"] == params.get("name")
-            and (not params.get("vswitch_id") or eni["vswitch_id"] == params["vswitch_id"])
-        ]
+    matches = matching_interfaces(candidates, params)
     if len(matches) > 1:
         ids = ", ".join(sorted(eni["id"] for eni in matches))
         raise InputError(

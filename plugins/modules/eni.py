@@ -472,6 +472,7 @@ from ansible_collections.alicloud.eip.plugins.module_utils._eni import (
     check_attach_target,
     check_network,
     listed_addresses,
+    matching_interfaces,
     may_unassign,
     merge_eips,
     without_eips,
@@ -729,23 +730,32 @@ def describe_keys(connection, items: list[dict]) -> list:
     """What the items' keys find, described together: per item the candidate ENIs, an ItemFailure, or ``None``.
 
     One DescribeNetworkInterfaces for every item keyed by ID (100 IDs per call), and one per vSwitch for the items
-    keyed by name in the same vSwitch (when two or more are); ``None`` leaves an item to describe its own key.
+    keyed by name in the same vSwitch (when two or more are); ``None`` leaves an item to describe its own key.  When
+    two items with different keys could find the same ENI (:func:`_may_share_an_eni`) every key is described here,
+    so that :func:`refuse_same_eni` compares what they find before any change (a lone name key once, by its name).
     """
     found: list = [None] * len(items)
     groups: dict[tuple, list[int]] = {}
+    every_key = _may_share_an_eni(items)
     for index, item in enumerate(items):
         if item.get("network_interface_id"):
             groups.setdefault(("eni_ids",), []).append(index)
         elif item.get("vswitch_id"):
             groups.setdefault(("vswitch_id", item["vswitch_id"]), []).append(index)
+        elif every_key:
+            groups.setdefault(("name", item.get("name")), []).append(index)
     for group, indexes in groups.items():
-        if group[0] == "vswitch_id" and len(indexes) < 2:
+        if group[0] == "vswitch_id" and len(indexes) < 2 and not every_key:
             continue
         try:
             if group[0] == "eni_ids":
                 candidates = describe_interfaces(
                     connection, eni_ids=[items[index]["network_interface_id"] for index in indexes]
                 )
+            elif group[0] == "name":
+                candidates = describe_interfaces(connection, name=group[1])
+            elif len(indexes) < 2:
+                candidates = describe_interfaces(connection, name=items[indexes[0]]["name"], vswitch_id=group[1])
             else:
                 candidates = describe_interfaces(connection, vswitch_id=group[1])
         except AlicloudApiError as error:
@@ -766,46 +776,22 @@ def _may_share_an_eni(items: list[dict]) -> bool:
     return (by_id and bool(names)) or len(set(names)) < len(names)
 
 
-def refuse_same_eni(connection, items: list[dict], described: list) -> None:
+def refuse_same_eni(items: list[dict], described: list) -> None:
     """Two items whose different keys find the same ENI would converge it twice, concurrently: refused before any
-    change, on what the keys resolve to rather than how they are spelled.  Only when the keys could collide are the
-    name keys no other item shares described up front (each once, as the item would describe itself); what is
-    described here is what the items then converge from.
+    change, on what the keys resolve to (``described``, see :func:`describe_keys`) rather than how they are spelled.
     """
-    if not _may_share_an_eni(items):
-        return
-    for index, item in enumerate(items):
-        if described[index] is None:
-            try:
-                described[index] = describe_interfaces(
-                    connection, name=item.get("name"), vswitch_id=item.get("vswitch_id")
-                )
-            except AlicloudApiError as error:
-                described[index] = ItemFailure(
-                    f"could not read the ENI: {error.describe()}", error.as_dict(), changed=False
-                )
     owners: dict[str, int] = {}
     for index, item in enumerate(items):
-        candidates = described[index]
-        if not isinstance(candidates, list):
+        if not isinstance(described[index], list):
             continue
-        if item.get("network_interface_id"):
-            found = [eni["id"] for eni in candidates if eni["id"] == item["network_interface_id"]]
-        else:
-            found = [
-                eni["id"]
-                for eni in candidates
-                if eni["name"] == item.get("name")
-                and (not item.get("vswitch_id") or eni["vswitch_id"] == item["vswitch_id"])
-            ]
-        for eni_id in found:
-            if eni_id in owners:
+        for eni in matching_interfaces(described[index], item):
+            owner = owners.setdefault(eni["id"], index)
+            if owner != index:
                 raise InputError(
-                    f"{LIST_NAME}[{index}] ({key_text(interface_key(item))}) and {LIST_NAME}[{owners[eni_id]}] "
-                    f"({key_text(interface_key(items[owners[eni_id]]))}) both find {eni_id}; give each ENI in one "
+                    f"{LIST_NAME}[{index}] ({key_text(interface_key(item))}) and {LIST_NAME}[{owner}] "
+                    f"({key_text(interface_key(items[owner]))}) both find {eni['id']}; give each ENI in one "
                     "item (by its network_interface_id, or by a name that only it has)"
                 )
-            owners[eni_id] = index
 
 
 def run_list(module) -> None:
@@ -822,7 +808,7 @@ def run_list(module) -> None:
     connection = module.connection
     described = describe_keys(connection, items)
     try:
-        refuse_same_eni(connection, items, described)
+        refuse_same_eni(items, described)
     except InputError as error:
         module.fail_json(msg=str(error), changed=False)
 
