@@ -83,7 +83,7 @@ TAG_CREATED = "created"
 BANDWIDTH = 1
 CHARGE_TYPE = "PayByTraffic"
 
-# The credential sources the collection's chain reads (plugins/module_utils/_client.py, docs/credentials.md):
+# The credential sources the collection's chain reads (plugins/module_utils/_credentials.py, docs/credentials.md):
 # (name, variables that must all be set, optional variables).
 CREDENTIAL_SOURCES = (
     (

@@ -11,7 +11,7 @@ import yaml
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
-from ansible_collections.alicloud.eip.plugins.module_utils import _client
+from ansible_collections.alicloud.eip.plugins.module_utils import _client, _credentials
 
 ROOT = Path(__file__).resolve().parents[3]
 AWX = ROOT / "extensions" / "awx"
@@ -48,14 +48,14 @@ def test_the_type_follows_awx_rules():
 
 def test_every_injected_variable_is_one_the_collection_reads():
     injected = set(CREDENTIAL_TYPE["injectors"]["env"])
-    assert injected <= set(_client.KEY_ENVIRONMENT[0]) | set(_client.REGION_ENVIRONMENT)
-    assert injected >= set(_client.KEY_ENVIRONMENT[0]) | {_client.REGION_ENVIRONMENT[0]}
+    assert injected <= set(_credentials.KEY_ENVIRONMENT[0]) | set(_client.REGION_ENVIRONMENT)
+    assert injected >= set(_credentials.KEY_ENVIRONMENT[0]) | {_client.REGION_ENVIRONMENT[0]}
 
 
 def test_full_credential_reaches_the_chain():
     env = render_env({"access_key_id": "LTAI-awx", "access_key_secret": "awx-secret", "security_token": "sts-token",
                       "region_id": "cn-shanghai"})
-    source = _client.choose_credentials({}, env)
+    source = _credentials.choose_credentials({}, env)
     assert (source.kind, source.access_key_id, source.access_key_secret, source.security_token) == (
         "sts", "LTAI-awx", "awx-secret", "sts-token")
 
@@ -64,7 +64,7 @@ def test_full_credential_reaches_the_chain():
 def test_blank_optional_fields_count_as_unset(monkeypatch, other_region, expected):
     env = render_env({"access_key_id": "LTAI-awx", "access_key_secret": "awx-secret"})
     assert env["ALIBABA_CLOUD_SECURITY_TOKEN"] == "" and env["ALIBABA_CLOUD_REGION_ID"] == ""
-    source = _client.choose_credentials({}, env)
+    source = _credentials.choose_credentials({}, env)
     assert (source.kind, source.security_token) == ("access_key", None)  # an empty token is no token
 
     for name in _client.REGION_ENVIRONMENT + ["ALICLOUD_REGION"]:
@@ -77,13 +77,13 @@ def test_blank_optional_fields_count_as_unset(monkeypatch, other_region, expecte
     assert result.error_messages == []
     assert result.validated_parameters["region"] == expected
     if expected is None:
-        with pytest.raises(_client.ConfigurationError, match="no region"):
+        with pytest.raises(_credentials.ConfigurationError, match="no region"):
             _client.connection_from_params(result.validated_parameters, env)
 
 
 def test_empty_key_options_fall_back_to_the_environment():
     env = {"ALIBABA_CLOUD_ACCESS_KEY_ID": "LTAI-env", "ALIBABA_CLOUD_ACCESS_KEY_SECRET": "env-secret"}
-    source = _client.choose_credentials({"access_key_id": "", "access_key_secret": "", "security_token": ""}, env)
+    source = _credentials.choose_credentials({"access_key_id": "", "access_key_secret": "", "security_token": ""}, env)
     assert (source.kind, source.access_key_id, source.origin) == (
         "access_key", "LTAI-env", "environment (ALIBABA_CLOUD_ACCESS_KEY_ID)")
 

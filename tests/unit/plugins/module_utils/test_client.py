@@ -1,4 +1,4 @@
-"""Shared options, credentials, endpoints and the module wrapper (plugins/module_utils/_client.py)."""
+"""Shared options, credentials, endpoints and the module wrapper (plugins/module_utils/_client.py, _credentials.py)."""
 
 from __future__ import annotations
 
@@ -23,17 +23,19 @@ from alibabacloud_credentials.utils import auth_util
 from ansible.module_utils import basic
 from ansible.module_utils.common.text.converters import to_bytes
 from ansible_collections.alicloud.eip.plugins.doc_fragments._alicloud import ModuleDocFragment
-from ansible_collections.alicloud.eip.plugins.module_utils import _client
+from ansible_collections.alicloud.eip.plugins.module_utils import _client, _credentials
 from ansible_collections.alicloud.eip.plugins.module_utils._client import (
     AlicloudModule,
+    alicloud_argument_spec,
+    connection_from_params,
+    parse_endpoint,
+)
+from ansible_collections.alicloud.eip.plugins.module_utils._credentials import (
     ConfigurationError,
     ExplainedCredentialClient,
-    alicloud_argument_spec,
     choose_credentials,
-    connection_from_params,
     explain_credential_failure,
     make_credential_client,
-    parse_endpoint,
 )
 from ansible_collections.alicloud.eip.plugins.module_utils._endpoint_maps import ENDPOINT_MAPS
 from ansible_collections.alicloud.eip.plugins.module_utils._openapi import ProductCaller
@@ -211,7 +213,7 @@ def run_module(monkeypatch, args, environ=None):
     """Build an AlicloudModule from ``args`` as Ansible would hand them over."""
     monkeypatch.setattr(basic, "_ANSIBLE_ARGS", to_bytes(json.dumps({"ANSIBLE_MODULE_ARGS": args})))
     monkeypatch.setattr(basic, "_ANSIBLE_PROFILE", "legacy", raising=False)
-    for name in list(_client.KEY_ENVIRONMENT[0] + _client.KEY_ENVIRONMENT[1]) + _client.REGION_ENVIRONMENT:
+    for name in list(_credentials.KEY_ENVIRONMENT[0] + _credentials.KEY_ENVIRONMENT[1]) + _client.REGION_ENVIRONMENT:
         monkeypatch.delenv(name, raising=False)
     for name, value in (environ or {}).items():
         monkeypatch.setenv(name, value)
